@@ -1,0 +1,1 @@
+"""Persistence: settings, engine and sessions, SQLModel tables, Alembic migrations."""

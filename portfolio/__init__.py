@@ -1,0 +1,1 @@
+"""The domain: services and actions. Nothing here imports Streamlit."""

@@ -1,0 +1,109 @@
+"""Checklists: created from the stage templates, updated item by item by the lead or the owner."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from db.models import ChecklistItem, Initiative, utcnow
+from portfolio.audit import record
+from portfolio.errors import Conflict, FieldProblem, NotFound, ValidationError
+from portfolio.i18n import CHECKLIST_STATUS_LABELS, N_, Message
+from portfolio.permissions import Actor, Scope, require
+from workflows.process import load_process
+
+
+def create_checklist(*, session: Session, initiative_id: int, stage: str) -> list[ChecklistItem]:
+    """Create the template items of ``stage`` that the initiative does not have yet."""
+    existing = set(
+        session.exec(
+            select(ChecklistItem.key).where(
+                ChecklistItem.initiative_id == initiative_id, ChecklistItem.stage == stage
+            )
+        ).all()
+    )
+    items = [
+        ChecklistItem(
+            initiative_id=initiative_id, stage=stage, key=template.key, label=template.label,
+            required=template.required, position=position,
+        )
+        for position, template in enumerate(load_process().checklist_for(stage))
+        if template.key not in existing
+    ]
+    session.add_all(items)
+    return items
+
+
+# One change to one checklist item, with the version the user saw.
+@dataclass(frozen=True)
+class ChecklistChange:
+    item_id: int
+    expected_version: int
+    status: str
+    not_applicable_reason: str = ""
+
+
+def editable_stages(stage: str) -> tuple[str, ...]:
+    """The checklists that can change in ``stage``: its own, and the fast-track list at the idea stage."""
+    return (stage, "fast_track") if stage == "idea" else (stage,)
+
+
+def update_checklist(
+    *, session: Session, actor: Actor, initiative_id: int, changes: list[ChecklistChange]
+) -> list[ChecklistItem]:
+    """Apply all changes or none; every problem is reported with the item it concerns."""
+    initiative = session.get(Initiative, initiative_id)
+    if initiative is None:
+        raise NotFound(Message(N_("There is no initiative number {id}."), {"id": initiative_id}))
+    require("checklist.update", actor, Scope(portfolio_id=initiative.portfolio_id, lead_id=initiative.lead_id))
+    ids = [change.item_id for change in changes]
+    items = {
+        item.id: item
+        for item in session.exec(
+            select(ChecklistItem).where(col(ChecklistItem.id).in_(ids)).with_for_update()
+        ).all()
+    }
+    problems: list[FieldProblem] = []
+    stale = False
+    for change in changes:
+        item = items.get(change.item_id)
+        if item is None or item.initiative_id != initiative_id:
+            problems.append(FieldProblem(str(change.item_id), Message(
+                N_("Checklist item {id} does not belong to this initiative."), {"id": change.item_id})))
+            continue
+        label = Message(item.label)
+        if item.version != change.expected_version:
+            stale = True
+        if item.stage not in editable_stages(initiative.stage):
+            problems.append(FieldProblem(item.key, Message(
+                N_("{item}: only the checklist of the current stage can be changed."), {"item": label})))
+        if change.status not in CHECKLIST_STATUS_LABELS:
+            problems.append(FieldProblem(item.key, Message(
+                N_("{item}: unknown status {status}."), {"item": label, "status": change.status})))
+        if change.status == "not_applicable" and not change.not_applicable_reason.strip():
+            problems.append(FieldProblem(item.key, Message(
+                N_("{item}: give a reason when an item is not applicable."), {"item": label})))
+    if stale:
+        raise Conflict(Message(N_(
+            "Someone else changed this checklist while you were working on it. "
+            "Nothing of yours was saved. Reload the page to see the latest version and try again."
+        )))
+    if problems:
+        raise ValidationError(problems)
+    updated = []
+    for change in changes:
+        item = items[change.item_id]
+        reason = change.not_applicable_reason.strip() if change.status == "not_applicable" else ""
+        if (item.status, item.not_applicable_reason) == (change.status, reason):
+            continue
+        before = {"status": item.status, "not_applicable_reason": item.not_applicable_reason}
+        item.status, item.not_applicable_reason = change.status, reason
+        item.updated_by_id, item.updated_at = actor.user_id, utcnow()
+        item.version += 1
+        session.add(item)
+        record(session=session, user_id=actor.user_id, action="checklist.update", entity="checklist_item",
+               entity_id=item.id, initiative_id=initiative_id, before={"key": item.key, **before},
+               after={"key": item.key, "status": item.status, "not_applicable_reason": reason})
+        updated.append(item)
+    return updated

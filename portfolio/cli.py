@@ -1,0 +1,176 @@
+"""The ``portfolio`` command line. It calls the same actions as the pages."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Optional
+
+import click
+from sqlmodel import select
+
+from db.engine import read_session, write_session
+from db.migrate import upgrade
+from db.models import User
+from db.settings import get_settings
+from portfolio import audit, auth, demo
+from portfolio.errors import DomainError
+from portfolio.gates import DecisionInput, record_gate_decision
+from portfolio.i18n import LANGUAGES, STAGE_LABELS, translator
+from portfolio.initiatives import InitiativeCreate, OverviewFilters, create_initiative, portfolio_overview
+from portfolio.permissions import Actor, load_actor
+from db.models import ROLES
+
+
+def _fail(error: DomainError, language: str) -> None:
+    for line in error.render(language):
+        click.echo(f"error: {line}", err=True)
+    sys.exit(1)
+
+
+def _actor(session, username: str) -> Actor:
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is None:
+        raise click.UsageError(f"no such user: {username}")
+    return load_actor(session=session, user_id=user.id)
+
+
+@click.group()
+@click.option("--lang", type=click.Choice(list(LANGUAGES)), default="en", show_default=True,
+              help="Language of messages.")
+@click.pass_context
+def main(ctx: click.Context, lang: str) -> None:
+    """Initiative portfolio and benefits tracking."""
+    ctx.obj = {"lang": lang}
+
+
+@main.command()
+def migrate() -> None:
+    """Migrate the database (DATABASE_URL) to the latest schema."""
+    upgrade()
+    click.echo(f"migrated {get_settings().database_url.split('@')[-1]}")
+
+
+@main.command("create-user")
+@click.option("--username", required=True)
+@click.option("--name", "display_name", required=True, help="Display name.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--language", type=click.Choice(list(LANGUAGES)), default="sv", show_default=True)
+@click.option("--role", type=click.Choice(ROLES), multiple=True, help="Role to grant (repeatable).")
+@click.option("--portfolio-id", type=int, help="Scope of portfolio roles.")
+@click.option("--org-unit-id", type=int, help="Scope of the reporter role.")
+@click.pass_obj
+def create_user(obj, username, display_name, password, language, role, portfolio_id, org_unit_id) -> None:
+    """Create a local account (argon2-hashed password) and grant roles."""
+    try:
+        with write_session() as session:
+            user = auth.create_user(session=session, username=username, display_name=display_name,
+                                    password=password, language=language)
+            for name in role:
+                auth.grant_role(session=session, user_id=user.id, role=name, portfolio_id=portfolio_id,
+                                org_unit_id=org_unit_id)
+    except DomainError as error:
+        _fail(error, obj["lang"])
+    click.echo(f"created user {username}")
+
+
+@main.command("demo")
+@click.option("--initiatives", type=click.IntRange(min=0), default=40, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Reference day (default today).")
+@click.option("--if-empty", is_flag=True, help="Only load when the database has no initiatives.")
+def demo_command(initiatives: int, seed: int, today, if_empty: bool) -> None:
+    """Load a realistic demo portfolio (the same for the same seed)."""
+    with write_session() as session:
+        if if_empty and not demo.is_empty(session):
+            demo.ensure_demo_users(session)
+            click.echo("database already has initiatives; demo data not loaded")
+            return
+        counts = demo.load_demo(session=session, initiatives=initiatives, seed=seed,
+                                today=today.date() if today else None)
+    click.echo("loaded demo data: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items()))
+
+
+@main.command("export-audit")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File to write (default: standard output).")
+@click.option("--initiative-id", type=int, default=None)
+def export_audit(output: Optional[Path], initiative_id: Optional[int]) -> None:
+    """Write the audit trail as CSV."""
+    with read_session() as session:
+        text = audit.export_audit_csv(session=session, initiative_id=initiative_id)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {text.count(chr(10)) - 1} audit events to {output}")
+
+
+@main.command("list")
+@click.option("--stage", default=None, help="Only initiatives in this stage.")
+@click.option("--portfolio-id", type=int, default=None)
+@click.pass_obj
+def list_command(obj, stage: Optional[str], portfolio_id: Optional[int]) -> None:
+    """List initiatives with their stage."""
+    _ = translator(obj["lang"])
+    try:
+        with read_session() as session:
+            overview = portfolio_overview(session=session,
+                                          filters=OverviewFilters(portfolio_id=portfolio_id, stage=stage))
+    except DomainError as error:
+        _fail(error, obj["lang"])
+    for row in overview.rows:
+        click.echo(f"{row.id}\t{_(STAGE_LABELS[row.stage])}\t{row.title}")
+
+
+@main.command("new-idea")
+@click.option("--as", "username", required=True, help="User proposing the idea.")
+@click.option("--title", default="")
+@click.option("--portfolio-id", type=int, required=True)
+@click.option("--need", default="")
+@click.pass_obj
+def new_idea(obj, username: str, title: str, portfolio_id: int, need: str) -> None:
+    """Propose a new idea."""
+    try:
+        with write_session() as session:
+            initiative = create_initiative(
+                session=session, actor=_actor(session, username),
+                data=InitiativeCreate(title=title, portfolio_id=portfolio_id, need_description=need),
+            )
+    except DomainError as error:
+        _fail(error, obj["lang"])
+    click.echo(f"created initiative {initiative.id}")
+
+
+@main.command("decide")
+@click.option("--as", "username", required=True, help="User taking the decision.")
+@click.option("--initiative-id", type=int, required=True)
+@click.option("--version", "expected_version", type=int, required=True,
+              help="The initiative version the decision is based on.")
+@click.option("--outcome", required=True)
+@click.option("--rationale", default="")
+@click.option("--conditions", default="")
+@click.option("--review-date", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--reason", "stop_reason", default="")
+@click.option("--lessons", "lessons_learned", default="")
+@click.pass_obj
+def decide(obj, username, initiative_id, expected_version, outcome, rationale, conditions, review_date,
+           stop_reason, lessons_learned) -> None:
+    """Record a gate decision."""
+    _ = translator(obj["lang"])
+    data = DecisionInput(outcome=outcome, rationale=rationale, conditions=conditions,
+                         hold_review_date=review_date.date() if review_date else None,
+                         stop_reason=stop_reason, lessons_learned=lessons_learned)
+    try:
+        with write_session() as session:
+            decision = record_gate_decision(session=session, actor=_actor(session, username),
+                                            initiative_id=initiative_id, expected_version=expected_version,
+                                            data=data)
+    except DomainError as error:
+        _fail(error, obj["lang"])
+    click.echo(f"{_(STAGE_LABELS[decision.from_stage])} → {_(STAGE_LABELS[decision.to_stage])}")
+
+
+if __name__ == "__main__":
+    main()

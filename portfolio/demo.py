@@ -1,0 +1,226 @@
+"""Demo data: a realistic portfolio of any size, the same every time for the same seed.
+
+Names, stages, checklists and decisions depend only on the seed and the number of
+initiatives; dates are laid out backwards from a reference day (today unless given).
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlmodel import Session, func, select
+
+from db.models import (
+    ChecklistItem,
+    GateDecision,
+    GateDecisionOwner,
+    Initiative,
+    OrgUnit,
+    Portfolio,
+    RoleAssignment,
+    User,
+)
+from portfolio.audit import record
+from portfolio.auth import hash_password
+from workflows.lifecycle import STAGE_ORDER
+from workflows.process import load_process
+
+DEMO_PASSWORD = "demo"
+DEMO_USERS = (
+    # username, display name, language
+    ("admin", "Åsa Administratör", "sv"),
+    ("owner", "Petra Portföljägare", "sv"),
+    ("lead", "Ingrid Införandeansvarig", "sv"),
+    ("steering", "Sven Styrgrupp", "sv"),
+    ("reporter", "Rune Rapportør", "nb"),
+)
+EXTRA_LEADS = (
+    ("lead2", "Kari Nordmann", "nb"),
+    ("lead3", "Johan Lindqvist", "sv"),
+)
+ORG_TREE = {
+    "Region Exempel": {
+        "Sjukhuset i Norrby": ["Akutmottagningen", "Medicinkliniken", "Kirurgkliniken"],
+        "Primärvården": ["Vårdcentralen Centrum", "Vårdcentralen Väster"],
+    },
+    "Exempel kommun": {
+        "Vård- och omsorgsförvaltningen": ["Hemtjänsten Norr", "Särskilt boende Eken"],
+    },
+    "Helse Eksempel HF": {
+        "Medisinsk klinikk": ["Hjertemedisinsk avdeling", "Lungemedisinsk avdeling"],
+    },
+}
+PORTFOLIOS = {
+    "Digitalisering vård och omsorg": ["Digitala vårdtjänster", "Välfärdsteknik", "Administrativt stöd"],
+}
+INITIATIVE_NAMES = (
+    ("Digitalt vårdmöte i primärvården", "Patienter väntar länge på telefontid.", "Kortare väntan på första kontakt."),
+    ("Läkemedelsrobot i hemtjänsten", "Läkemedelsdelning tar mycket personaltid.", "Frigjord tid och färre missade doser."),
+    ("Digital nattillsyn med kamera", "Nattillsyn väcker brukare i onödan.", "Bättre sömn och färre störande besök."),
+    ("Egenmonitorering vid hjärtsvikt", "Återinläggningar efter hjärtsvikt är många.", "Färre återinläggningar."),
+    ("Taligenkänning för journalföring", "Dokumentation tar tid från patienterna.", "Mindre tid för dokumentation."),
+    ("Digital inskrivning på akutmottagningen", "Köer vid inskrivningen på akuten.", "Kortare tid till triage."),
+    ("Chattbot för vårdcentralens rådgivning", "Telefonköerna är långa på morgonen.", "Fler ärenden lösta digitalt."),
+    ("Digital hjemmeoppfølging av KOLS", "Pasienter med KOLS legges inn for ofte.", "Færre innleggelser."),
+    ("Medisindispenser i hjemmetjenesten", "Mange hjemmebesøk gjelder bare medisiner.", "Frigjort tid i hjemmetjenesten."),
+    ("Videotolkning i vården", "Tolkar saknas eller kommer sent.", "Säkrare vård med tolk i tid."),
+    ("Digitalt stöd för bemanning", "Chefer fördelar personal i Excel varje morgon.", "Aktuell bild av bemanningen."),
+    ("Sensorer för fallprevention", "Fall på särskilt boende ger skador.", "Färre fallskador."),
+)
+
+
+def reference_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(8, 0), tzinfo=timezone.utc)
+
+
+def is_empty(session: Session) -> bool:
+    return session.exec(select(func.count()).select_from(Initiative)).one() == 0
+
+
+def ensure_demo_users(session: Session) -> dict[str, User]:
+    """The demo users (password ``demo``), created when missing. They only sign in in demo mode."""
+    users = {u.username: u for u in session.exec(select(User).where(User.is_demo)).all()}
+    password_hash = None
+    for username, name, language in DEMO_USERS + EXTRA_LEADS:
+        if username not in users:
+            password_hash = password_hash or hash_password(DEMO_PASSWORD)
+            users[username] = User(username=username, display_name=name, password_hash=password_hash,
+                                   language=language, is_demo=True)
+            session.add(users[username])
+    session.flush()
+    return users
+
+
+def _org_units(session: Session) -> list[OrgUnit]:
+    leaves = []
+    for root_name, children in ORG_TREE.items():
+        root = OrgUnit(name=root_name)
+        session.add(root)
+        session.flush()
+        for child_name, grandchildren in children.items():
+            child = OrgUnit(name=child_name, parent_id=root.id)
+            session.add(child)
+            session.flush()
+            for leaf_name in grandchildren:
+                leaf = OrgUnit(name=leaf_name, parent_id=child.id)
+                session.add(leaf)
+                leaves.append(leaf)
+    session.flush()
+    return leaves
+
+
+def _portfolios(session: Session, owner: User) -> list[Portfolio]:
+    children = []
+    for root_name, child_names in PORTFOLIOS.items():
+        root = Portfolio(name=root_name, owner_id=owner.id)
+        session.add(root)
+        session.flush()
+        for name in child_names:
+            child = Portfolio(name=name, parent_id=root.id, owner_id=owner.id)
+            session.add(child)
+            children.append(child)
+    session.flush()
+    return children
+
+
+def load_demo(*, session: Session, initiatives: int, seed: int = 1, today: date | None = None) -> dict[str, int]:
+    """Create org units, portfolios, demo users with roles, and ``initiatives`` initiatives."""
+    rng = random.Random(seed)
+    today = today or date.today()
+    now = reference_midnight(today)
+    users = ensure_demo_users(session)
+    leaves = _org_units(session)
+    portfolios = _portfolios(session, users["owner"])
+    root_portfolio_id = portfolios[0].parent_id
+    session.add_all([
+        RoleAssignment(user_id=users["admin"].id, role="admin"),
+        RoleAssignment(user_id=users["owner"].id, role="portfolio_owner", portfolio_id=root_portfolio_id),
+        RoleAssignment(user_id=users["lead"].id, role="implementation_lead", portfolio_id=root_portfolio_id),
+        RoleAssignment(user_id=users["steering"].id, role="steering", portfolio_id=root_portfolio_id),
+        RoleAssignment(user_id=users["reporter"].id, role="reporter", org_unit_id=leaves[0].id),
+        RoleAssignment(user_id=users["reporter"].id, role="reporter", org_unit_id=leaves[1].id),
+    ])
+    leads = [users["lead"], users["lead2"], users["lead3"]]
+    process = load_process()
+    weights = {"idea": 30, "concept": 20, "pilot": 18, "scale_up": 12, "benefits_realisation": 10,
+               "realised": 5, "stopped": 5}
+    stages = list(weights)
+
+    rows: list[Initiative] = []
+    for index in range(initiatives):
+        title, need, effects = INITIATIVE_NAMES[index % len(INITIATIVE_NAMES)]
+        leaf = leaves[rng.randrange(len(leaves))]
+        if index >= len(INITIATIVE_NAMES):
+            title = f"{title} – {leaf.name}"
+        # The first initiatives sit at each early gate, ready for the owner to decide.
+        stage = STAGE_ORDER[index] if index < 3 else rng.choices(stages, weights=[weights[s] for s in stages])[0]
+        days_in_stage = rng.randint(5, 200)
+        rows.append(Initiative(
+            title=title,
+            description=f"{need} {effects}",
+            need_description=need,
+            need_owner=rng.choice(["Verksamhetschef", "Enhetschef", "Avdelingsleder", "Medicinskt ansvarig"]),
+            expected_effects=effects,
+            portfolio_id=portfolios[index % len(portfolios)].id,
+            org_unit_id=leaf.id,
+            lead_id=leads[index % len(leads)].id,
+            created_by_id=leads[index % len(leads)].id,
+            stage=stage,
+            on_hold=stage not in ("realised", "stopped") and index >= 3 and rng.random() < 0.08,
+            estimated_cost=float(rng.randrange(50, 5000) * 1000),
+            created_at=now - timedelta(days=days_in_stage + 60 * (STAGES_INDEX[stage] + 1)),
+            stage_entered_at=now - timedelta(days=days_in_stage),
+        ))
+        if rows[-1].on_hold:
+            rows[-1].hold_review_date = today + timedelta(days=rng.randint(7, 60))
+    session.add_all(rows)
+    session.flush()
+
+    items: list[ChecklistItem] = []
+    owners: list[GateDecisionOwner] = []
+    decisions: list[GateDecision] = []
+    for index, initiative in enumerate(rows):
+        reached = _stages_reached(initiative.stage)
+        ready = index < 3
+        for stage in reached + (["fast_track"] if initiative.stage == "idea" else []):
+            for position, template in enumerate(process.checklist_for(stage)):
+                finished = stage != initiative.stage or ready or rng.random() < 0.6
+                items.append(ChecklistItem(
+                    initiative_id=initiative.id, stage=stage, key=template.key, label=template.label,
+                    required=template.required, position=position,
+                    status="done" if finished and stage != "fast_track" else "open",
+                ))
+        for gate in STAGE_ORDER:
+            owners.append(GateDecisionOwner(initiative_id=initiative.id, gate=gate, user_id=users["owner"].id))
+        path = reached + (["realised"] if initiative.stage == "realised" else [])
+        for step, (from_stage, to_stage) in enumerate(zip(path, path[1:])):
+            decisions.append(GateDecision(
+                initiative_id=initiative.id, outcome="go", from_stage=from_stage, to_stage=to_stage,
+                decided_by_id=users["owner"].id,
+                decided_at=initiative.created_at + timedelta(days=60 * (step + 1)),
+                rationale="Beslut i portföljrådet.",
+            ))
+        if initiative.stage == "stopped":
+            decisions.append(GateDecision(
+                initiative_id=initiative.id, outcome="stop", from_stage=reached[-1], to_stage="stopped",
+                decided_by_id=users["owner"].id, decided_at=initiative.stage_entered_at,
+                stop_reason="Nyttan motiverade inte kostnaden för breddinförande.",
+                lessons_learned="Mät baslinjen innan piloten startar.",
+            ))
+    session.add_all(items + owners + decisions)
+    record(session=session, user_id=None, action="demo.load", entity="demo", entity_id=None,
+           after={"initiatives": initiatives, "seed": seed, "reference_day": today})
+    return {"initiatives": len(rows), "checklist_items": len(items), "decisions": len(decisions)}
+
+
+STAGES_INDEX = {stage: i for i, stage in enumerate(STAGE_ORDER + ("realised", "stopped"))}
+
+
+def _stages_reached(stage: str) -> list[str]:
+    """The gate stages an initiative passed through to reach ``stage`` (its own included)."""
+    if stage == "realised":
+        return list(STAGE_ORDER)
+    if stage == "stopped":
+        return list(STAGE_ORDER[:3])
+    return list(STAGE_ORDER[: STAGE_ORDER.index(stage) + 1])

@@ -1,0 +1,301 @@
+"""Gate decisions: the rules panel, the decisions a user may take, and the one action that decides."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Optional
+
+from sqlmodel import Session, col, or_, select
+from statemachine.exceptions import TransitionNotAllowed
+
+from db.models import ChecklistItem, GateDecision, GateDecisionOwner, Initiative, Portfolio, User, utcnow
+from portfolio.audit import record
+from portfolio.checklists import create_checklist
+from portfolio.errors import FieldProblem, NotFound, RuleViolation, ValidationError
+from portfolio.i18n import N_, OUTCOME_LABELS, STAGE_LABELS, Message
+from portfolio.initiatives import get_initiative, lock_initiative
+from portfolio.permissions import Actor, Scope, allowed, refusal, require
+from workflows import lifecycle
+from workflows.process import load_process
+from workflows.rules import ChecklistFact, GateContext, RuleResult, evaluate
+
+# Outcomes that move an initiative forward and so need every rule of the gate to hold.
+FORWARD_OUTCOMES = ("go", "conditional_go", "fast_track")
+
+
+def gate_of(stage: str, outcome: str) -> str:
+    """The rule set an outcome is judged by: the stage's gate, or the fast-track gate."""
+    return "fast_track" if outcome == "fast_track" else stage
+
+
+def build_context(initiative: Initiative, items: list[ChecklistItem]) -> GateContext:
+    """The rules' view of an initiative and its checklist items (already loaded)."""
+    return GateContext(
+        stage=initiative.stage,
+        need_description=initiative.need_description,
+        need_owner=initiative.need_owner,
+        expected_effects=initiative.expected_effects,
+        org_unit_id=initiative.org_unit_id,
+        checklist=tuple(
+            ChecklistFact(i.stage, i.key, i.label, i.required, i.status, i.not_applicable_reason) for i in items
+        ),
+    )
+
+
+def gate_context(session: Session, initiative: Initiative) -> GateContext:
+    items = session.exec(select(ChecklistItem).where(ChecklistItem.initiative_id == initiative.id)).all()
+    return build_context(initiative, list(items))
+
+
+@dataclass(frozen=True)
+class GateStatus:
+    """The rule results for the forward moves of the current stage."""
+
+    stage: str
+    results: dict[str, list[RuleResult]] = field(default_factory=dict)  # keyed by "go" / "fast_track"
+
+    def unmet(self, outcome: str) -> list[Message]:
+        key = "fast_track" if outcome == "fast_track" else "go"
+        return [r.message for r in self.results.get(key, []) if r.message is not None]
+
+    def ready(self, outcome: str = "go") -> bool:
+        return not self.unmet(outcome)
+
+
+def gate_status(*, session: Session, initiative: Initiative) -> GateStatus:
+    if initiative.stage in lifecycle.FINAL_STAGES:
+        return GateStatus(stage=initiative.stage)
+    ctx = gate_context(session, initiative)
+    process = load_process()
+    results = {"go": evaluate(process.rules_for(initiative.stage), ctx)}
+    if lifecycle.target_stage(initiative.stage, "fast_track"):
+        results["fast_track"] = evaluate(process.rules_for("fast_track"), ctx)
+    return GateStatus(stage=initiative.stage, results=results)
+
+
+def decision_owner_id(session: Session, initiative_id: int, stage: str) -> Optional[int]:
+    return session.exec(
+        select(GateDecisionOwner.user_id).where(
+            GateDecisionOwner.initiative_id == initiative_id, GateDecisionOwner.gate == stage
+        )
+    ).first()
+
+
+def decide_scope(session: Session, initiative: Initiative) -> Scope:
+    portfolio = session.get(Portfolio, initiative.portfolio_id)
+    return Scope(
+        portfolio_id=initiative.portfolio_id,
+        lead_id=initiative.lead_id,
+        decision_owner_id=decision_owner_id(session, initiative.id, initiative.stage),
+        owner_decides=bool(portfolio and portfolio.owner_decides),
+    )
+
+
+@dataclass(frozen=True)
+class DecisionOptions:
+    """What the gate panel offers: the outcomes this user may take now, or why none."""
+
+    outcomes: list[str]
+    refusal: Optional[Message]
+    status: GateStatus
+
+
+def decision_options(*, session: Session, actor: Actor, initiative: Initiative) -> DecisionOptions:
+    """Only the outcomes the lifecycle allows, the user may take, and whose rules hold."""
+    status = gate_status(session=session, initiative=initiative)
+    if initiative.stage in lifecycle.FINAL_STAGES:
+        return DecisionOptions([], None, status)
+    denied = refusal("gate.decide", actor, decide_scope(session, initiative))
+    if denied is not None:
+        return DecisionOptions([], denied, status)
+    outcomes = [
+        outcome
+        for outcome in lifecycle.allowed_outcomes(initiative.stage)
+        if outcome not in FORWARD_OUTCOMES or status.ready(outcome)
+    ]
+    return DecisionOptions(outcomes, None, status)
+
+
+# Input of one gate decision.
+@dataclass
+class DecisionInput:
+    outcome: str
+    rationale: str = ""
+    conditions: str = ""
+    hold_review_date: Optional[date] = None
+    stop_reason: str = ""
+    lessons_learned: str = ""
+
+
+def _check_decision_input(data: DecisionInput, stage: str, today: date) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    if data.outcome not in lifecycle.OUTCOMES:
+        return [FieldProblem("outcome", Message(N_("Unknown decision {outcome}."), {"outcome": repr(data.outcome)}))]
+    if lifecycle.target_stage(stage, data.outcome) is None:
+        problems.append(FieldProblem("outcome", Message(
+            N_("The decision {outcome} is not possible in stage {stage}."),
+            {"outcome": Message(OUTCOME_LABELS[data.outcome]), "stage": Message(STAGE_LABELS[stage])},
+        )))
+    if data.outcome == "stop":
+        if not data.stop_reason.strip():
+            problems.append(FieldProblem("stop_reason", Message(N_("A stop needs a reason."))))
+        if not data.lessons_learned.strip():
+            problems.append(FieldProblem("lessons_learned", Message(N_("A stop needs the lessons learned."))))
+    if data.outcome == "conditional_go" and not data.conditions.strip():
+        problems.append(FieldProblem("conditions", Message(N_("A conditional go needs its conditions."))))
+    if data.outcome == "hold":
+        if data.hold_review_date is None:
+            problems.append(FieldProblem("hold_review_date", Message(N_("A hold needs a review date."))))
+        elif data.hold_review_date <= today:
+            problems.append(FieldProblem("hold_review_date", Message(N_("The review date must be in the future."))))
+    return problems
+
+
+def record_gate_decision(
+    *, session: Session, actor: Actor, initiative_id: int, expected_version: int, data: DecisionInput
+) -> GateDecision:
+    """Decide the current gate: permission, input, rules, transition, decision row and audit, in one transaction.
+
+    The initiative row is locked; a decision on a version other than ``expected_version`` is a
+    conflict, so of two people deciding at once exactly one succeeds.
+    """
+    initiative = lock_initiative(session, initiative_id, expected_version)
+    require("gate.decide", actor, decide_scope(session, initiative))
+    problems = _check_decision_input(data, initiative.stage, utcnow().date())
+    if problems:
+        raise ValidationError(problems)
+    if data.outcome in FORWARD_OUTCOMES:
+        unmet = gate_status(session=session, initiative=initiative).unmet(data.outcome)
+        if unmet:
+            raise RuleViolation(*unmet)
+
+    from_stage = initiative.stage
+    before = {"stage": from_stage, "on_hold": initiative.on_hold, "hold_review_date": initiative.hold_review_date}
+    try:
+        lifecycle.advance(initiative, data.outcome)
+    except TransitionNotAllowed:  # checked above; the machine is the last word
+        raise ValidationError([FieldProblem("outcome", Message(N_("This decision is not possible now.")))])
+    initiative.on_hold = data.outcome == "hold"
+    initiative.hold_review_date = data.hold_review_date if data.outcome == "hold" else None
+    if initiative.stage != from_stage:
+        initiative.stage_entered_at = utcnow()
+    initiative.version += 1
+    session.add(initiative)
+    if initiative.stage not in lifecycle.FINAL_STAGES:
+        create_checklist(session=session, initiative_id=initiative.id, stage=initiative.stage)
+
+    decision = GateDecision(
+        initiative_id=initiative.id, outcome=data.outcome, from_stage=from_stage, to_stage=initiative.stage,
+        decided_by_id=actor.user_id, rationale=data.rationale.strip(), conditions=data.conditions.strip(),
+        hold_review_date=data.hold_review_date if data.outcome == "hold" else None,
+        stop_reason=data.stop_reason.strip(), lessons_learned=data.lessons_learned.strip(),
+    )
+    session.add(decision)
+    session.flush()
+    record(
+        session=session, user_id=actor.user_id, action=f"gate.{data.outcome}", entity="initiative",
+        entity_id=initiative.id, initiative_id=initiative.id, before=before,
+        after={"stage": initiative.stage, "on_hold": initiative.on_hold, "hold_review_date": initiative.hold_review_date,
+               "decision_id": decision.id, "rationale": decision.rationale, "conditions": decision.conditions,
+               "stop_reason": decision.stop_reason, "lessons_learned": decision.lessons_learned},
+    )
+    return decision
+
+
+def mark_conditions_met(*, session: Session, actor: Actor, decision_id: int) -> GateDecision:
+    """Record that the conditions of a conditional go are met."""
+    decision = session.exec(select(GateDecision).where(GateDecision.id == decision_id).with_for_update()).first()
+    if decision is None or decision.outcome != "conditional_go":
+        raise NotFound(Message(N_("There is no conditional decision number {id}."), {"id": decision_id}))
+    initiative = get_initiative(session, decision.initiative_id)
+    scope = Scope(
+        portfolio_id=initiative.portfolio_id,
+        decision_owner_id=decision_owner_id(session, initiative.id, decision.from_stage),
+    )
+    require("gate.conditions_met", actor, scope)
+    if decision.conditions_met:
+        return decision
+    decision.conditions_met = True
+    session.add(decision)
+    record(session=session, user_id=actor.user_id, action="gate.conditions_met", entity="gate_decision",
+           entity_id=decision.id, initiative_id=initiative.id, before={"conditions_met": False},
+           after={"conditions_met": True})
+    return decision
+
+
+def assign_decision_owner(
+    *, session: Session, actor: Actor, initiative_id: int, expected_version: int, gate: str, user_id: int
+) -> GateDecisionOwner:
+    """Reassign who decides one gate (administrators only; audited). Bumps the initiative version."""
+    initiative = lock_initiative(session, initiative_id, expected_version)
+    require("decision_owner.assign", actor, Scope(portfolio_id=initiative.portfolio_id))
+    problems = []
+    if gate not in lifecycle.STAGE_ORDER:
+        problems.append(FieldProblem("gate", Message(N_("Unknown gate {gate}."), {"gate": repr(gate)})))
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        problems.append(FieldProblem("user_id", Message(N_("The user does not exist."))))
+    elif user_id == initiative.lead_id:
+        problems.append(FieldProblem("user_id", Message(
+            N_("The implementation lead of an initiative may not decide its gates."))))
+    if problems:
+        raise ValidationError(problems)
+    owner = session.exec(
+        select(GateDecisionOwner).where(
+            GateDecisionOwner.initiative_id == initiative_id, GateDecisionOwner.gate == gate
+        )
+    ).first()
+    before = {"gate": gate, "user_id": owner.user_id if owner else None}
+    if owner is None:
+        owner = GateDecisionOwner(initiative_id=initiative_id, gate=gate, user_id=user_id)
+    else:
+        owner.user_id = user_id
+        owner.version += 1
+    session.add(owner)
+    initiative.version += 1
+    session.add(initiative)
+    session.flush()
+    record(session=session, user_id=actor.user_id, action="decision_owner.assign", entity="gate_decision_owner",
+           entity_id=owner.id, initiative_id=initiative_id, before=before, after={"gate": gate, "user_id": user_id})
+    return owner
+
+
+@dataclass(frozen=True)
+class PendingGate:
+    initiative: Initiative
+    ready: bool
+    unmet: list[Message]
+
+
+def my_decisions(*, session: Session, actor: Actor) -> list[PendingGate]:
+    """Gates waiting for ``actor``: where they are the recorded decision owner of the current gate,
+    or the owner of a portfolio that lets owners decide; never initiatives they lead."""
+    owner_match = (
+        select(GateDecisionOwner.initiative_id)
+        .where(GateDecisionOwner.user_id == actor.user_id, GateDecisionOwner.gate == Initiative.stage,
+               GateDecisionOwner.initiative_id == Initiative.id)
+        .exists()
+    )
+    owns_portfolio = col(Initiative.portfolio_id).in_(
+        select(Portfolio.id).where(Portfolio.owner_decides, col(Portfolio.id).in_(actor.owned_portfolios or {-1}))
+    )
+    initiatives = session.exec(
+        select(Initiative)
+        .where(col(Initiative.stage).not_in(lifecycle.FINAL_STAGES), or_(owner_match, owns_portfolio),
+               or_(col(Initiative.lead_id).is_(None), Initiative.lead_id != actor.user_id))
+        .order_by(col(Initiative.stage_entered_at))
+    ).all()
+    if not initiatives:
+        return []
+    ids = [i.id for i in initiatives]
+    by_initiative: dict[int, list[ChecklistItem]] = {i: [] for i in ids}
+    for item in session.exec(select(ChecklistItem).where(col(ChecklistItem.initiative_id).in_(ids))).all():
+        by_initiative[item.initiative_id].append(item)
+    process = load_process()
+    pending = []
+    for initiative in initiatives:
+        ctx = build_context(initiative, by_initiative[initiative.id])
+        unmet = [r.message for r in evaluate(process.rules_for(initiative.stage), ctx) if r.message is not None]
+        pending.append(PendingGate(initiative, ready=not unmet, unmet=unmet))
+    return pending

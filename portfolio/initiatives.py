@@ -1,0 +1,339 @@
+"""Initiatives: the new-idea action, the details edit, the overview and the initiative view."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Optional
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from db.models import (
+    AuditEvent,
+    ChecklistItem,
+    GateDecision,
+    GateDecisionOwner,
+    Initiative,
+    OrgUnit,
+    Portfolio,
+    User,
+)
+from portfolio.audit import record
+from portfolio.checklists import create_checklist
+from portfolio.errors import Conflict, FieldProblem, NotFound, ValidationError
+from portfolio.i18n import N_, Message
+from portfolio.permissions import Actor, Scope, descendants, require
+from workflows.lifecycle import FINAL_STAGES, STAGE_ORDER, STAGES
+
+TITLE_MAX = 300
+STATUSES = ("active", "on_hold", "closed")
+STATUS_LABELS = {"active": N_("Active"), "on_hold": N_("On hold"), "closed": N_("Closed")}
+EDITABLE_FIELDS = (
+    "title", "description", "need_description", "need_owner", "expected_effects",
+    "org_unit_id", "lead_id", "estimated_cost",
+)
+
+
+# Input of the new-idea form and the CLI.
+@dataclass
+class InitiativeCreate:
+    title: str
+    portfolio_id: Optional[int]
+    description: str = ""
+    need_description: str = ""
+    need_owner: str = ""
+    expected_effects: str = ""
+    org_unit_id: Optional[int] = None
+    estimated_cost: Optional[float] = None
+
+
+# Input of the details form: only the fields present are changed.
+@dataclass
+class InitiativeUpdate:
+    changes: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_stage(value: str) -> str:
+    """A lifecycle stage id, or a ValidationError naming the valid ones."""
+    if value not in STAGES:
+        raise ValidationError([
+            FieldProblem("stage", Message(
+                N_("Unknown stage {stage}. The stages are: {stages}."),
+                {"stage": repr(value), "stages": ", ".join(STAGES)},
+            ))
+        ])
+    return value
+
+
+def _check_fields(session: Session, values: dict[str, Any]) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    if "title" in values:
+        title = (values["title"] or "").strip()
+        if not title:
+            problems.append(FieldProblem("title", Message(N_("The title must not be empty."))))
+        elif len(title) > TITLE_MAX:
+            problems.append(FieldProblem("title", Message(
+                N_("The title may have at most {count} characters."), {"count": TITLE_MAX})))
+    if "portfolio_id" in values:
+        if values["portfolio_id"] is None or session.get(Portfolio, values["portfolio_id"]) is None:
+            problems.append(FieldProblem("portfolio_id", Message(N_("Choose a portfolio."))))
+    if values.get("org_unit_id") is not None and session.get(OrgUnit, values["org_unit_id"]) is None:
+        problems.append(FieldProblem("org_unit_id", Message(N_("The org unit does not exist."))))
+    if values.get("lead_id") is not None and session.get(User, values["lead_id"]) is None:
+        problems.append(FieldProblem("lead_id", Message(N_("The implementation lead does not exist."))))
+    cost = values.get("estimated_cost")
+    if cost is not None and (not isinstance(cost, (int, float)) or cost < 0):
+        problems.append(FieldProblem("estimated_cost", Message(N_("The estimated cost must be zero or more."))))
+    return problems
+
+
+def default_decision_owner(session: Session, portfolio_id: int) -> Optional[int]:
+    """The owner of the portfolio, or of the nearest parent portfolio that has one."""
+    portfolio = session.get(Portfolio, portfolio_id)
+    while portfolio is not None:
+        if portfolio.owner_id is not None:
+            return portfolio.owner_id
+        portfolio = session.get(Portfolio, portfolio.parent_id) if portfolio.parent_id else None
+    return None
+
+
+def create_initiative(*, session: Session, actor: Actor, data: InitiativeCreate) -> Initiative:
+    """Propose a new idea: validate all fields, create it with its checklists and decision owners."""
+    require("initiative.create", actor)
+    values = {k: getattr(data, k) for k in data.__dataclass_fields__}
+    problems = _check_fields(session, values)
+    if problems:
+        raise ValidationError(problems)
+    initiative = Initiative(
+        **{**values, "title": data.title.strip()}, stage="idea", created_by_id=actor.user_id
+    )
+    session.add(initiative)
+    session.flush()
+    create_checklist(session=session, initiative_id=initiative.id, stage="idea")
+    create_checklist(session=session, initiative_id=initiative.id, stage="fast_track")
+    owner_id = default_decision_owner(session, initiative.portfolio_id)
+    if owner_id is not None:
+        for gate in STAGE_ORDER:
+            session.add(GateDecisionOwner(initiative_id=initiative.id, gate=gate, user_id=owner_id))
+    record(session=session, user_id=actor.user_id, action="initiative.create", entity="initiative",
+           entity_id=initiative.id, initiative_id=initiative.id, after={**values, "stage": "idea"})
+    return initiative
+
+
+def lock_initiative(session: Session, initiative_id: int, expected_version: int) -> Initiative:
+    """Load and lock the row for writing; refuse when the user's copy is stale."""
+    initiative = session.exec(
+        select(Initiative).where(Initiative.id == initiative_id).with_for_update()
+    ).first()
+    if initiative is None:
+        raise NotFound(Message(N_("There is no initiative number {id}."), {"id": initiative_id}))
+    if initiative.version != expected_version:
+        raise Conflict.stale()
+    return initiative
+
+
+def update_initiative(
+    *, session: Session, actor: Actor, initiative_id: int, expected_version: int, changes: dict[str, Any]
+) -> Initiative:
+    """Edit the details (not the stage, which only a gate decision changes)."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError([
+            FieldProblem(name, Message(N_("The field {field} cannot be edited here."), {"field": name}))
+            for name in sorted(unknown)
+        ])
+    initiative = lock_initiative(session, initiative_id, expected_version)
+    require("initiative.edit", actor, Scope(portfolio_id=initiative.portfolio_id, lead_id=initiative.lead_id))
+    problems = _check_fields(session, changes)
+    if problems:
+        raise ValidationError(problems)
+    if "title" in changes:
+        changes = {**changes, "title": changes["title"].strip()}
+    before = {k: getattr(initiative, k) for k in changes if getattr(initiative, k) != changes[k]}
+    after = {k: changes[k] for k in before}
+    if not after:
+        return initiative
+    for name, value in after.items():
+        setattr(initiative, name, value)
+    initiative.version += 1
+    session.add(initiative)
+    record(session=session, user_id=actor.user_id, action="initiative.update", entity="initiative",
+           entity_id=initiative.id, initiative_id=initiative.id, before=before, after=after)
+    return initiative
+
+
+# ---------------------------------------------------------------- overview
+
+
+@dataclass(frozen=True)
+class OverviewFilters:
+    portfolio_id: Optional[int] = None
+    stage: Optional[str] = None
+    org_unit_id: Optional[int] = None
+    status: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class OverviewRow:
+    id: int
+    title: str
+    stage: str
+    status: str
+    portfolio: str
+    org_unit: Optional[str]
+    lead: Optional[str]
+    stage_entered_at: date
+    hold_review_date: Optional[date]
+
+
+@dataclass(frozen=True)
+class Overview:
+    rows: list[OverviewRow]
+    count_per_stage: dict[str, int]
+
+
+def _status_clause(status: str):
+    if status == "on_hold":
+        return col(Initiative.on_hold).is_(True) & col(Initiative.stage).not_in(FINAL_STAGES)
+    if status == "closed":
+        return col(Initiative.stage).in_(FINAL_STAGES)
+    return col(Initiative.on_hold).is_(False) & col(Initiative.stage).not_in(FINAL_STAGES)
+
+
+def status_of(stage: str, on_hold: bool) -> str:
+    if stage in FINAL_STAGES:
+        return "closed"
+    return "on_hold" if on_hold else "active"
+
+
+def portfolio_overview(*, session: Session, filters: OverviewFilters) -> Overview:
+    """Initiatives matching the filters (sub-portfolios and sub-units included) and a count per stage."""
+    conditions = []
+    if filters.portfolio_id is not None:
+        tree = session.exec(select(Portfolio.id, Portfolio.parent_id)).all()
+        conditions.append(col(Initiative.portfolio_id).in_(descendants(tree, {filters.portfolio_id})))
+    if filters.org_unit_id is not None:
+        tree = session.exec(select(OrgUnit.id, OrgUnit.parent_id)).all()
+        conditions.append(col(Initiative.org_unit_id).in_(descendants(tree, {filters.org_unit_id})))
+    if filters.stage is not None:
+        conditions.append(Initiative.stage == parse_stage(filters.stage))
+    if filters.status is not None:
+        conditions.append(_status_clause(filters.status))
+
+    lead = User.__table__.alias("lead")
+    query = (
+        select(
+            Initiative.id, Initiative.title, Initiative.stage, Initiative.on_hold, Portfolio.name,
+            OrgUnit.name, lead.c.display_name, Initiative.stage_entered_at, Initiative.hold_review_date,
+        )
+        .join(Portfolio, Portfolio.id == Initiative.portfolio_id)
+        .join(OrgUnit, OrgUnit.id == Initiative.org_unit_id, isouter=True)
+        .join(lead, lead.c.id == Initiative.lead_id, isouter=True)
+        .where(*conditions)
+        .order_by(col(Initiative.id))
+    )
+    rows = [
+        OverviewRow(
+            id=r[0], title=r[1], stage=r[2], status=status_of(r[2], bool(r[3])), portfolio=r[4],
+            org_unit=r[5], lead=r[6], stage_entered_at=r[7].date(), hold_review_date=r[8],
+        )
+        for r in session.exec(query).all()
+    ]
+    counts = dict(
+        session.exec(
+            select(Initiative.stage, func.count()).where(*conditions).group_by(Initiative.stage)
+        ).all()
+    )
+    return Overview(rows=rows, count_per_stage={stage: counts.get(stage, 0) for stage in STAGES})
+
+
+def list_portfolios(session: Session) -> list[Portfolio]:
+    return list(session.exec(select(Portfolio).order_by(Portfolio.name)).all())
+
+
+def list_org_units(session: Session) -> list[OrgUnit]:
+    return list(session.exec(select(OrgUnit).order_by(OrgUnit.name)).all())
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.exec(select(User).where(User.is_active).order_by(User.display_name)).all())
+
+
+# ---------------------------------------------------------------- one initiative
+
+
+@dataclass(frozen=True)
+class DecisionView:
+    decision: GateDecision
+    decided_by: str
+
+
+@dataclass(frozen=True)
+class AuditView:
+    event: AuditEvent
+    user: str
+
+
+@dataclass(frozen=True)
+class InitiativeView:
+    initiative: Initiative
+    portfolio: Portfolio
+    org_unit: Optional[OrgUnit]
+    lead: Optional[User]
+    decision_owners: dict[str, User]
+    checklist: list[ChecklistItem]
+    decisions: list[DecisionView]
+    audit: list[AuditView]
+
+
+def get_initiative(session: Session, initiative_id: int) -> Initiative:
+    initiative = session.get(Initiative, initiative_id)
+    if initiative is None:
+        raise NotFound(Message(N_("There is no initiative number {id}."), {"id": initiative_id}))
+    return initiative
+
+
+def initiative_view(*, session: Session, initiative_id: int) -> InitiativeView:
+    """Everything the initiative page shows, in a fixed number of queries."""
+    initiative = get_initiative(session, initiative_id)
+    owners = session.exec(
+        select(GateDecisionOwner.gate, User)
+        .join(User, User.id == GateDecisionOwner.user_id)
+        .where(GateDecisionOwner.initiative_id == initiative_id)
+    ).all()
+    checklist = session.exec(
+        select(ChecklistItem)
+        .where(ChecklistItem.initiative_id == initiative_id)
+        .order_by(col(ChecklistItem.stage), col(ChecklistItem.position))
+    ).all()
+    decisions = session.exec(
+        select(GateDecision, User.display_name)
+        .join(User, User.id == GateDecision.decided_by_id)
+        .where(GateDecision.initiative_id == initiative_id)
+        .order_by(col(GateDecision.id).desc())
+    ).all()
+    audit = session.exec(
+        select(AuditEvent, User.display_name)
+        .join(User, col(AuditEvent.user_id) == User.id, isouter=True)
+        .where(AuditEvent.initiative_id == initiative_id)
+        .order_by(col(AuditEvent.id).desc())
+    ).all()
+    return InitiativeView(
+        initiative=initiative,
+        portfolio=session.get(Portfolio, initiative.portfolio_id),
+        org_unit=session.get(OrgUnit, initiative.org_unit_id) if initiative.org_unit_id else None,
+        lead=session.get(User, initiative.lead_id) if initiative.lead_id else None,
+        decision_owners={gate: user for gate, user in owners},
+        checklist=list(checklist),
+        decisions=[DecisionView(d, name) for d, name in decisions],
+        audit=[AuditView(e, name or "system") for e, name in audit],
+    )
+
+
+def checklist_by_stage(items: list[ChecklistItem]) -> dict[str, list[ChecklistItem]]:
+    grouped: dict[str, list[ChecklistItem]] = defaultdict(list)
+    for item in items:
+        grouped[item.stage].append(item)
+    return grouped

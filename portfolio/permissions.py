@@ -1,0 +1,188 @@
+"""Who may do what: one table, one check.
+
+Permissions are declared once, as data (``PERMISSIONS``): each action names the grants that
+allow it and the denials that override every grant (separation of duties). Deny by default.
+Pages ask ``allowed`` which buttons to show; actions call ``require``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Callable, Iterable, Optional
+
+from sqlmodel import Session, select
+
+from db.models import OrgUnit, Portfolio, RoleAssignment, User
+from portfolio.errors import PermissionDenied
+from portfolio.i18n import N_, Message
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The signed-in user with their role assignments, scopes expanded down the trees."""
+
+    user_id: int
+    username: str
+    display_name: str
+    language: str
+    is_admin: bool = False
+    owned_portfolios: frozenset[int] = frozenset()
+    steering_portfolios: frozenset[int] = frozenset()
+    lead_portfolios: frozenset[int] = frozenset()
+    reporting_units: frozenset[int] = frozenset()
+    roles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The facts about the thing acted on that permissions depend on."""
+
+    portfolio_id: Optional[int] = None
+    lead_id: Optional[int] = None
+    decision_owner_id: Optional[int] = None
+    owner_decides: bool = False
+    org_unit_id: Optional[int] = None
+
+
+Check = Callable[[Actor, Scope], bool]
+
+
+@dataclass(frozen=True)
+class Grant:
+    name: str
+    check: Check
+
+
+@dataclass(frozen=True)
+class Denial:
+    name: str
+    check: Check
+    message: str
+
+
+SIGNED_IN = Grant("signed in", lambda actor, scope: True)
+ADMIN = Grant("administrator", lambda actor, scope: actor.is_admin)
+PORTFOLIO_OWNER = Grant("portfolio owner", lambda actor, scope: scope.portfolio_id in actor.owned_portfolios)
+STEERING = Grant(
+    "steering group",
+    lambda actor, scope: scope.portfolio_id in actor.steering_portfolios
+    if scope.portfolio_id is not None
+    else bool(actor.steering_portfolios),
+)
+INITIATIVE_LEAD = Grant("implementation lead", lambda actor, scope: scope.lead_id == actor.user_id)
+DECISION_OWNER = Grant("decision owner", lambda actor, scope: scope.decision_owner_id == actor.user_id)
+OWNER_WHEN_CONFIGURED = Grant(
+    "portfolio owner (when the portfolio lets owners decide)",
+    lambda actor, scope: scope.owner_decides and scope.portfolio_id in actor.owned_portfolios,
+)
+UNIT_REPORTER = Grant("unit reporter", lambda actor, scope: scope.org_unit_id in actor.reporting_units)
+
+LEAD_NEVER_DECIDES = Denial(
+    "separation of duties",
+    lambda actor, scope: scope.lead_id == actor.user_id,
+    N_("The implementation lead of an initiative may not decide its gates."),
+)
+
+
+@dataclass(frozen=True)
+class Permission:
+    grants: tuple[Grant, ...]
+    refusal: str
+    denials: tuple[Denial, ...] = ()
+
+
+PERMISSIONS: dict[str, Permission] = {
+    "initiative.create": Permission((SIGNED_IN,), N_("You must sign in to propose an idea.")),
+    "initiative.edit": Permission(
+        (INITIATIVE_LEAD, PORTFOLIO_OWNER, ADMIN),
+        N_("Only the implementation lead, the portfolio owner or an administrator may edit this initiative."),
+    ),
+    "checklist.update": Permission(
+        (INITIATIVE_LEAD, PORTFOLIO_OWNER),
+        N_("Only the implementation lead or the portfolio owner may update the checklist."),
+    ),
+    "gate.decide": Permission(
+        (DECISION_OWNER, OWNER_WHEN_CONFIGURED),
+        N_("Only the decision owner of this gate may decide it."),
+        denials=(LEAD_NEVER_DECIDES,),
+    ),
+    "gate.conditions_met": Permission(
+        (DECISION_OWNER, PORTFOLIO_OWNER),
+        N_("Only the decision owner or the portfolio owner may mark the conditions as met."),
+    ),
+    "decision_owner.assign": Permission(
+        (ADMIN,), N_("Only an administrator may reassign decision owners.")
+    ),
+    "audit.export": Permission(
+        (ADMIN, STEERING), N_("Only an administrator or the steering group may export the audit trail.")
+    ),
+}
+
+
+def refusal(action: str, actor: Optional[Actor], scope: Scope = Scope()) -> Optional[Message]:
+    """None when ``actor`` may take ``action`` on ``scope``; otherwise the reason in words."""
+    permission = PERMISSIONS[action]
+    if actor is None:
+        return Message(N_("You must sign in first."))
+    for denial in permission.denials:
+        if denial.check(actor, scope):
+            return Message(denial.message)
+    if any(grant.check(actor, scope) for grant in permission.grants):
+        return None
+    return Message(permission.refusal)
+
+
+def allowed(action: str, actor: Optional[Actor], scope: Scope = Scope()) -> bool:
+    return refusal(action, actor, scope) is None
+
+
+def require(action: str, actor: Optional[Actor], scope: Scope = Scope()) -> None:
+    """Raise PermissionDenied with the reason unless ``actor`` may take ``action``."""
+    message = refusal(action, actor, scope)
+    if message is not None:
+        raise PermissionDenied(message)
+
+
+def descendants(pairs: Iterable[tuple[int, Optional[int]]], roots: set[int]) -> frozenset[int]:
+    children: dict[Optional[int], list[int]] = defaultdict(list)
+    for node_id, parent_id in pairs:
+        children[parent_id].append(node_id)
+    seen: set[int] = set()
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.extend(children.get(node, ()))
+    return frozenset(seen)
+
+
+def load_actor(*, session: Session, user_id: int) -> Actor:
+    """The user and their roles, with portfolio and unit scopes expanded to sub-trees."""
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise PermissionDenied(Message(N_("You must sign in first.")))
+    assignments = session.exec(select(RoleAssignment).where(RoleAssignment.user_id == user_id)).all()
+    by_role: dict[str, set[int]] = defaultdict(set)
+    units: set[int] = set()
+    for assignment in assignments:
+        if assignment.portfolio_id is not None:
+            by_role[assignment.role].add(assignment.portfolio_id)
+        if assignment.role == "reporter" and assignment.org_unit_id is not None:
+            units.add(assignment.org_unit_id)
+    portfolio_tree = session.exec(select(Portfolio.id, Portfolio.parent_id)).all()
+    unit_tree = session.exec(select(OrgUnit.id, OrgUnit.parent_id)).all() if units else []
+    return Actor(
+        user_id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        language=user.language,
+        is_admin=any(a.role == "admin" for a in assignments),
+        owned_portfolios=descendants(portfolio_tree, by_role["portfolio_owner"]),
+        steering_portfolios=descendants(portfolio_tree, by_role["steering"]),
+        lead_portfolios=descendants(portfolio_tree, by_role["implementation_lead"]),
+        reporting_units=descendants(unit_tree, units),
+        roles=tuple(sorted({a.role for a in assignments})),
+    )

@@ -1,0 +1,1 @@
+"""The process: lifecycle machine, gate rules and the default process configuration."""

@@ -1,0 +1,48 @@
+"""Loads the process configuration (gate rules and checklist templates) from TOML."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+DEFAULT_PROCESS_FILE = Path(__file__).with_name("process.toml")
+
+
+@dataclass(frozen=True)
+class ChecklistTemplateItem:
+    key: str
+    label: str
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class Process:
+    """Rules per gate (named by the stage it leaves, or ``fast_track``) and checklist templates."""
+
+    gate_rules: dict[str, tuple[str, ...]]
+    checklists: dict[str, tuple[ChecklistTemplateItem, ...]]
+
+    def rules_for(self, gate: str) -> tuple[str, ...]:
+        return self.gate_rules.get(gate, ())
+
+    def checklist_for(self, stage: str) -> tuple[ChecklistTemplateItem, ...]:
+        return self.checklists.get(stage, ())
+
+
+@lru_cache(maxsize=4)
+def load_process(path: Path = DEFAULT_PROCESS_FILE) -> Process:
+    """Read and check a process file; unknown rule names are refused at load time."""
+    from workflows.rules import RULES
+
+    data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    gate_rules = {gate: tuple(spec.get("rules", ())) for gate, spec in data.get("gates", {}).items()}
+    unknown = sorted({name for names in gate_rules.values() for name in names} - RULES.keys())
+    if unknown:
+        raise ValueError(f"{path}: unknown gate rules: {', '.join(unknown)}")
+    checklists = {
+        stage: tuple(ChecklistTemplateItem(**item) for item in items)
+        for stage, items in data.get("checklists", {}).items()
+    }
+    return Process(gate_rules=gate_rules, checklists=checklists)
