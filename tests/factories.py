@@ -1,0 +1,111 @@
+"""Factories: build the rows a test needs, with sensible defaults and keyword overrides."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from sqlmodel import Session
+
+from db.models import ChecklistItem, Initiative, OrgUnit, Portfolio, RoleAssignment, User
+from portfolio.auth import hash_password
+from portfolio.checklists import create_checklist
+from portfolio.initiatives import InitiativeCreate, create_initiative
+from portfolio.permissions import Actor, load_actor
+
+_seq = itertools.count(1)
+# Hashing is deliberately slow; tests share one hash of "secret-password".
+_PASSWORD_HASH = hash_password("secret-password")
+
+
+def make_user(session: Session, *, username: str | None = None, role: str | None = None,
+              portfolio: Portfolio | None = None, org_unit: OrgUnit | None = None, **fields: Any) -> User:
+    n = next(_seq)
+    user = User(username=username or f"user{n}", display_name=fields.pop("display_name", f"User {n}"),
+                password_hash=fields.pop("password_hash", _PASSWORD_HASH), **fields)
+    session.add(user)
+    session.flush()
+    if role:
+        session.add(RoleAssignment(user_id=user.id, role=role, portfolio_id=portfolio.id if portfolio else None,
+                                   org_unit_id=org_unit.id if org_unit else None))
+        session.flush()
+    return user
+
+
+def make_org_unit(session: Session, *, name: str | None = None, parent: OrgUnit | None = None) -> OrgUnit:
+    unit = OrgUnit(name=name or f"Unit {next(_seq)}", parent_id=parent.id if parent else None)
+    session.add(unit)
+    session.flush()
+    return unit
+
+
+def make_portfolio(session: Session, *, owner: User | None = None, parent: Portfolio | None = None,
+                   owner_decides: bool = False, name: str | None = None) -> Portfolio:
+    portfolio = Portfolio(name=name or f"Portfolio {next(_seq)}", owner_id=owner.id if owner else None,
+                          parent_id=parent.id if parent else None, owner_decides=owner_decides)
+    session.add(portfolio)
+    session.flush()
+    return portfolio
+
+
+def actor(session: Session, user: User) -> Actor:
+    return load_actor(session=session, user_id=user.id)
+
+
+def make_initiative(session: Session, *, portfolio: Portfolio, creator: User, lead: User | None = None,
+                    stage: str = "idea", ready: bool = False, **fields: Any) -> Initiative:
+    """An initiative created through the new-idea action, then placed in ``stage``.
+
+    ``ready=True`` fills in what the rules of the current gate need (fields and checklist).
+    """
+    unit = fields.pop("org_unit", None) or make_org_unit(session)
+    data = InitiativeCreate(
+        title=fields.pop("title", f"Initiative {next(_seq)}"), portfolio_id=portfolio.id,
+        need_description=fields.pop("need_description", "Long telephone queues" if ready else ""),
+        need_owner=fields.pop("need_owner", "Head of primary care" if ready else ""),
+        expected_effects=fields.pop("expected_effects", "Shorter waits" if ready else ""),
+        org_unit_id=unit.id,
+    )
+    initiative = create_initiative(session=session, actor=actor(session, creator), data=data)
+    # Test set-up places the row in a stage directly; production code moves it only through gates.
+    initiative.stage = stage
+    initiative.lead_id = lead.id if lead else None
+    for name, value in fields.items():
+        setattr(initiative, name, value)
+    session.add(initiative)
+    session.flush()
+    if stage not in ("realised", "stopped"):
+        create_checklist(session=session, initiative_id=initiative.id, stage=stage)
+    if ready:
+        complete_checklist(session, initiative, stage)
+    return initiative
+
+
+def complete_checklist(session: Session, initiative: Initiative, stage: str) -> None:
+    from sqlmodel import select
+
+    for item in session.exec(select(ChecklistItem).where(ChecklistItem.initiative_id == initiative.id,
+                                                         ChecklistItem.stage == stage)).all():
+        item.status = "done"
+        session.add(item)
+    session.flush()
+
+
+class World:
+    """A small organisation: a portfolio with an owner, a lead, a steering member, a reporter,
+    an admin, a separate decision owner and a stranger, and one initiative at the idea gate."""
+
+    def __init__(self, session: Session, *, owner_decides: bool = False, stage: str = "idea", ready: bool = True):
+        self.owner = make_user(session, username="owner")
+        self.portfolio = make_portfolio(session, owner=self.owner, owner_decides=owner_decides)
+        session.add(RoleAssignment(user_id=self.owner.id, role="portfolio_owner", portfolio_id=self.portfolio.id))
+        self.unit = make_org_unit(session, name="Vårdcentralen Centrum")
+        self.lead = make_user(session, username="lead", role="implementation_lead", portfolio=self.portfolio)
+        self.steering = make_user(session, username="steering", role="steering", portfolio=self.portfolio)
+        self.reporter = make_user(session, username="reporter", role="reporter", org_unit=self.unit)
+        self.admin = make_user(session, username="admin", role="admin")
+        self.stranger = make_user(session, username="stranger")
+        self.initiative = make_initiative(session, portfolio=self.portfolio, creator=self.lead, lead=self.lead,
+                                          stage=stage, ready=ready, org_unit=self.unit, title="Digital triage")
+        self.users = {"owner": self.owner, "lead": self.lead, "steering": self.steering, "reporter": self.reporter,
+                      "admin": self.admin, "stranger": self.stranger}
