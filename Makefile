@@ -1,0 +1,54 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both set up everything they use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8501
+PORTFOLIO_DEMO ?= 1
+export PORTFOLIO_DEMO
+
+.PHONY: run test install install-test migrate demo translations check-translations bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Installed packages are the pinned ones from the lock files; the stamp files re-install when a lock changes.
+$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+$(VENV)/.installed-test: requirements-test.lock pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-test.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+migrate: install
+	$(BIN)/portfolio migrate
+
+# Loads demo data only into an empty database, and only in demo mode (PORTFOLIO_DEMO=0 turns it off).
+demo: migrate
+	@if [ "$(PORTFOLIO_DEMO)" != "0" ]; then $(BIN)/portfolio demo --initiatives 40 --if-empty; fi
+
+run: demo
+	$(BIN)/streamlit run streamlit_app.py --server.address 127.0.0.1 --server.port $(PORT) \
+		--server.headless true --browser.gatherUsageStats false
+
+test: install-test
+	./scripts/ensure-test-system
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Re-extract UI strings into the catalogues after changing text (then translate the new entries).
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -o portfolio/locale/messages.pot --no-location --omit-header .
+	$(BIN)/pybabel update -i portfolio/locale/messages.pot -d portfolio/locale --no-fuzzy-matching --omit-header
+
+bench: install-test
+	./scripts/ensure-test-system
+	$(BIN)/python bench/import_measurements.py
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

@@ -1,0 +1,1 @@
+"""Streamlit pages (one module each) and shared components. The only Streamlit code besides the entry."""

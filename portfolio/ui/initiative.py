@@ -1,0 +1,335 @@
+"""Initiative page: details, lifecycle diagram, checklist, gate panel, decision owners, history."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from db.engine import read_session
+from portfolio.checklists import ChecklistChange, editable_stages, update_checklist
+from portfolio.errors import DomainError
+from portfolio.gates import (
+    DecisionInput,
+    assign_decision_owner,
+    decide_scope,
+    decision_options,
+    mark_conditions_met,
+    record_gate_decision,
+)
+from portfolio.i18n import CHECKLIST_STATUS_LABELS, N_, OUTCOME_LABELS, STAGE_LABELS, format_number
+from portfolio.initiatives import (
+    InitiativeView,
+    initiative_view,
+    list_org_units,
+    list_users,
+    update_initiative,
+)
+from portfolio.permissions import Actor, allowed
+from portfolio.ui.components import current_actor, language, run_action, show_flash, tr
+from workflows.lifecycle import FINAL_STAGES, STAGE_ORDER
+
+GATE_LABELS = {stage: STAGE_LABELS[stage] for stage in STAGE_ORDER}
+
+
+def lifecycle_dot(current: str, label) -> str:
+    """The lifecycle as Graphviz DOT with the current stage highlighted."""
+    def node(stage: str) -> str:
+        style = 'style="filled", fillcolor="#1f6f8b", fontcolor="white"' if stage == current else 'style="rounded"'
+        return f'"{stage}" [label="{label(STAGE_LABELS[stage])}", shape=box, {style}];'
+
+    lines = ["digraph lifecycle {", "rankdir=LR;", 'node [fontname="Helvetica"];']
+    lines += [node(stage) for stage in (*STAGE_ORDER, "realised", "stopped")]
+    path = [*STAGE_ORDER, "realised"]
+    lines += [f'"{a}" -> "{b}";' for a, b in zip(path, path[1:])]
+    lines.append(f'"idea" -> "scale_up" [style=dashed, label="{label(STAGE_LABELS["fast_track"])}"];')
+    lines.append('"pilot" -> "stopped" [style=dotted];')
+    lines.append("}")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ callbacks (run before the rerun)
+
+
+def _save_details(initiative_id: int, seen_version: int) -> None:
+    state = st.session_state
+    changes = {
+        "title": state["details_title"],
+        "description": state["details_description"],
+        "need_description": state["details_need"],
+        "need_owner": state["details_need_owner"],
+        "expected_effects": state["details_effects"],
+        "org_unit_id": state["details_unit"],
+        "lead_id": state["details_lead"],
+        "estimated_cost": state["details_cost"],
+    }
+    run_action(update_initiative, N_("The details are saved."), actor=current_actor(),
+               initiative_id=initiative_id, expected_version=seen_version, changes=changes)
+
+
+def _save_checklist(initiative_id: int, rows: list[tuple[int, int, str, str]]) -> None:
+    edited = st.session_state.get("checklist_editor", {}).get("edited_rows", {})
+    changes = []
+    for index, values in edited.items():
+        item_id, version, status, reason = rows[int(index)]
+        changes.append(ChecklistChange(
+            item_id=item_id, expected_version=version,
+            status=_status_from_label(values.get("status"), status),
+            not_applicable_reason=values.get("reason", reason) or "",
+        ))
+    if changes:
+        run_action(update_checklist, N_("The checklist is saved."), actor=current_actor(),
+                   initiative_id=initiative_id, changes=changes)
+
+
+def _status_from_label(label: str | None, current: str) -> str:
+    if label is None:
+        return current
+    _ = tr()
+    by_label = {_(text): key for key, text in CHECKLIST_STATUS_LABELS.items()}
+    return by_label.get(label, label)
+
+
+def _decide(initiative_id: int, seen_version: int) -> None:
+    state = st.session_state
+    outcome = state["gate_outcome"]
+    data = DecisionInput(
+        outcome=outcome,
+        rationale=state.get("gate_rationale", ""),
+        conditions=state.get("gate_conditions", "") if outcome == "conditional_go" else "",
+        hold_review_date=state.get("gate_review_date") if outcome == "hold" else None,
+        stop_reason=state.get("gate_stop_reason", "") if outcome == "stop" else "",
+        lessons_learned=state.get("gate_lessons", "") if outcome == "stop" else "",
+    )
+    run_action(record_gate_decision, N_("The decision is recorded."), actor=current_actor(),
+               initiative_id=initiative_id, expected_version=seen_version, data=data)
+
+
+def _reassign(initiative_id: int, seen_version: int) -> None:
+    run_action(assign_decision_owner, N_("The decision owner is changed."), actor=current_actor(),
+               initiative_id=initiative_id, expected_version=seen_version,
+               gate=st.session_state["owner_gate"], user_id=st.session_state["owner_user"])
+
+
+def _conditions_met(decision_id: int) -> None:
+    run_action(mark_conditions_met, N_("The conditions are marked as met."), actor=current_actor(),
+               decision_id=decision_id)
+
+
+# ------------------------------------------------------------------ sections
+
+
+def _details(view: InitiativeView, actor: Actor, can_edit: bool) -> None:
+    _ = tr()
+    initiative = view.initiative
+    with read_session() as session:
+        units = {u.id: u.name for u in list_org_units(session)}
+        users = {u.id: u.display_name for u in list_users(session)}
+    with st.form("details"):
+        st.text_input(_("Title"), initiative.title, key="details_title", disabled=not can_edit)
+        st.text_area(_("Description"), initiative.description, key="details_description", disabled=not can_edit)
+        st.text_area(_("Need"), initiative.need_description, key="details_need", disabled=not can_edit)
+        st.text_input(_("Need owner"), initiative.need_owner, key="details_need_owner", disabled=not can_edit)
+        st.text_area(_("Expected effects"), initiative.expected_effects, key="details_effects",
+                     disabled=not can_edit)
+        unit_ids = [None, *units]
+        st.selectbox(_("Owning unit"), unit_ids, index=unit_ids.index(initiative.org_unit_id),
+                     format_func=lambda v: "–" if v is None else units[v], key="details_unit", disabled=not can_edit)
+        user_ids = [None, *users]
+        st.selectbox(_("Implementation lead"), user_ids,
+                     index=user_ids.index(initiative.lead_id) if initiative.lead_id in user_ids else 0,
+                     format_func=lambda v: "–" if v is None else users[v], key="details_lead", disabled=not can_edit)
+        st.number_input(_("Estimated cost (SEK/NOK)"), min_value=0.0, step=10000.0,
+                        value=initiative.estimated_cost, key="details_cost", disabled=not can_edit)
+        st.form_submit_button(_("Save details"), disabled=not can_edit, on_click=_save_details,
+                              args=(initiative.id, initiative.version))
+    if not can_edit:
+        st.caption(_("Only the implementation lead, the portfolio owner or an administrator may edit this initiative."))
+
+
+def _checklist(view: InitiativeView, can_edit: bool) -> None:
+    _ = tr()
+    stage = view.initiative.stage
+    if stage in FINAL_STAGES:
+        st.info(_("The initiative is closed; its checklists are kept in the history."))
+        return
+    items = [i for i in view.checklist if i.stage in editable_stages(stage)]
+    status_labels = {key: _(text) for key, text in CHECKLIST_STATUS_LABELS.items()}
+    table = pd.DataFrame({
+        "list": [_(STAGE_LABELS[i.stage]) for i in items],
+        "item": [_(i.label) for i in items],
+        "required": [i.required for i in items],
+        "status": [status_labels[i.status] for i in items],
+        "reason": [i.not_applicable_reason for i in items],
+    })
+    st.subheader(_("Checklist for {stage}", stage=_(STAGE_LABELS[stage])))
+    st.data_editor(
+        table, key="checklist_editor", hide_index=True, disabled=not can_edit or ["list", "item", "required"],
+        column_config={
+            "list": st.column_config.TextColumn(_("List")),
+            "item": st.column_config.TextColumn(_("Item"), width="large"),
+            "required": st.column_config.CheckboxColumn(_("Required")),
+            "status": st.column_config.SelectboxColumn(_("Status"), options=list(status_labels.values()),
+                                                       required=True),
+            "reason": st.column_config.TextColumn(_("Reason when not applicable")),
+        },
+    )
+    rows = [(i.id, i.version, i.status, i.not_applicable_reason) for i in items]
+    st.button(_("Save checklist"), disabled=not can_edit, on_click=_save_checklist, args=(view.initiative.id, rows),
+              key="save_checklist")
+    if not can_edit:
+        st.caption(_("Only the implementation lead or the portfolio owner may update the checklist."))
+
+
+def _gate_panel(view: InitiativeView, actor: Actor) -> None:
+    _ = tr()
+    lang = language()
+    initiative = view.initiative
+    if initiative.stage in FINAL_STAGES:
+        st.info(_("The initiative is {stage}. There are no more gates.", stage=_(STAGE_LABELS[initiative.stage])))
+        return
+    with read_session() as session:
+        options = decision_options(session=session, actor=actor, initiative=initiative)
+    st.subheader(_("Gate: {stage}", stage=_(STAGE_LABELS[initiative.stage])))
+    unmet = options.status.unmet("go")
+    if unmet:
+        st.warning(_("Before a go decision, this must be done:"))
+        for message in unmet:
+            st.markdown(f"- {message.render(lang)}")
+    else:
+        st.success(_("Every rule of the gate holds."))
+    if "fast_track" in options.status.results:
+        fast_unmet = options.status.unmet("fast_track")
+        with st.expander(_("Fast track to scale-up")):
+            if fast_unmet:
+                for message in fast_unmet:
+                    st.markdown(f"- {message.render(lang)}")
+            else:
+                st.write(_("Every rule of the fast track holds."))
+    if options.refusal is not None:
+        st.info(options.refusal.render(lang))
+        return
+    st.selectbox(_("Decision"), options.outcomes, format_func=lambda o: _(OUTCOME_LABELS[o]), key="gate_outcome")
+    outcome = st.session_state.get("gate_outcome")
+    st.text_area(_("Rationale"), key="gate_rationale")
+    if outcome == "conditional_go":
+        st.text_area(_("Conditions"), key="gate_conditions")
+    if outcome == "hold":
+        st.date_input(_("Review date"), value=date.today() + timedelta(days=30), key="gate_review_date")
+    if outcome == "stop":
+        st.text_area(_("Reason for stopping"), key="gate_stop_reason")
+        st.text_area(_("Lessons learned"), key="gate_lessons")
+    st.button(_("Record decision"), type="primary", on_click=_decide, args=(initiative.id, initiative.version),
+              key="record_decision")
+
+
+def _decision_owners(view: InitiativeView, actor: Actor) -> None:
+    _ = tr()
+    st.subheader(_("Decision owners"))
+    st.dataframe(pd.DataFrame({
+        _("Gate"): [_(GATE_LABELS[gate]) for gate in STAGE_ORDER],
+        _("Decision owner"): [view.decision_owners[g].display_name if g in view.decision_owners else "–"
+                              for g in STAGE_ORDER],
+    }), hide_index=True)
+    if not allowed("decision_owner.assign", actor):
+        return
+    with read_session() as session:
+        users = {u.id: u.display_name for u in list_users(session)}
+    with st.form("reassign"):
+        st.selectbox(_("Gate"), list(STAGE_ORDER), format_func=lambda g: _(GATE_LABELS[g]), key="owner_gate")
+        st.selectbox(_("New decision owner"), list(users), format_func=users.__getitem__, key="owner_user")
+        st.form_submit_button(_("Change decision owner"), on_click=_reassign,
+                              args=(view.initiative.id, view.initiative.version))
+
+
+def _history(view: InitiativeView, actor: Actor) -> None:
+    _ = tr()
+    lang = language()
+    st.subheader(_("Decisions"))
+    if not view.decisions:
+        st.caption(_("No gate decisions yet."))
+    for item in view.decisions:
+        d = item.decision
+        st.markdown(
+            f"**{d.decided_at:%Y-%m-%d}** · {_(OUTCOME_LABELS[d.outcome])} · "
+            f"{_(STAGE_LABELS[d.from_stage])} → {_(STAGE_LABELS[d.to_stage])} · {item.decided_by}"
+        )
+        details = [(N_("Rationale"), d.rationale), (N_("Conditions"), d.conditions),
+                   (N_("Reason for stopping"), d.stop_reason), (N_("Lessons learned"), d.lessons_learned)]
+        for label, text in details:
+            if text:
+                st.caption(f"{_(label)}: {text}")
+        if d.hold_review_date:
+            st.caption(_("Review date: {date}", date=d.hold_review_date.isoformat()))
+        if d.outcome == "conditional_go":
+            if d.conditions_met:
+                st.caption(_("The conditions are met."))
+            else:
+                st.button(_("Mark conditions as met"), key=f"conditions_{d.id}", on_click=_conditions_met,
+                          args=(d.id,))
+    st.subheader(_("Audit trail"))
+    st.dataframe(pd.DataFrame({
+        _("When"): [a.event.at.strftime("%Y-%m-%d %H:%M") for a in view.audit],
+        _("Who"): [a.user for a in view.audit],
+        _("Action"): [a.event.action for a in view.audit],
+        _("Before"): [json.dumps(a.event.before, ensure_ascii=False) if a.event.before else "" for a in view.audit],
+        _("After"): [json.dumps(a.event.after, ensure_ascii=False) if a.event.after else "" for a in view.audit],
+    }), hide_index=True, width="stretch")
+
+
+def _choose_initiative() -> int | None:
+    if "id" in st.query_params and "initiative_id" not in st.session_state:
+        try:
+            st.session_state["initiative_id"] = int(st.query_params["id"])
+        except ValueError:
+            pass
+    return st.session_state.get("initiative_id")
+
+
+def render() -> None:
+    _ = tr()
+    lang = language()
+    actor = current_actor()
+    initiative_id = _choose_initiative()
+    if initiative_id is None:
+        st.title(_("Initiative"))
+        st.info(_("Choose an initiative in the portfolio overview."))
+        return
+    try:
+        with read_session() as session:
+            view = initiative_view(session=session, initiative_id=initiative_id)
+            scope = decide_scope(session, view.initiative)
+    except DomainError as error:
+        st.error("\n\n".join(error.render(lang)))
+        return
+    initiative = view.initiative
+    st.title(initiative.title)
+    st.markdown(
+        f"**{_('Stage')}:** {_(STAGE_LABELS[initiative.stage])} · **{_('Portfolio')}:** {view.portfolio.name} · "
+        f"**{_('Org unit')}:** {view.org_unit.name if view.org_unit else '–'} · "
+        f"**{_('Implementation lead')}:** {view.lead.display_name if view.lead else '–'} · "
+        f"**{_('Estimated cost')}:** {format_number(initiative.estimated_cost, lang, 0)}"
+    )
+    if initiative.on_hold:
+        st.warning(_("On hold until review on {date}.", date=initiative.hold_review_date.isoformat()
+                     if initiative.hold_review_date else "–"))
+    show_flash()
+    st.graphviz_chart(lifecycle_dot(initiative.stage, _))
+
+    tabs = st.tabs([_("Gate"), _("Checklist"), _("Details"), _("Decision owners"), _("History")])
+    with tabs[0]:
+        _gate_panel(view, actor)
+    with tabs[1]:
+        _checklist(view, allowed("checklist.update", actor, scope))
+    with tabs[2]:
+        _details(view, actor, allowed("initiative.edit", actor, scope))
+    with tabs[3]:
+        _decision_owners(view, actor)
+    with tabs[4]:
+        _history(view, actor)
+
+
+if __name__ == "__main__":
+    render()

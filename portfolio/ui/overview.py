@@ -1,0 +1,96 @@
+"""Portfolio overview: initiatives filtered by portfolio, stage, org unit and status, and a count per stage."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from db.engine import read_session
+from portfolio.errors import DomainError
+from portfolio.i18n import STAGE_LABELS
+from portfolio.initiatives import (
+    STATUS_LABELS,
+    STATUSES,
+    Overview,
+    OverviewFilters,
+    list_org_units,
+    list_portfolios,
+    portfolio_overview,
+)
+from portfolio.ui.components import current_data_version, language, tr
+from workflows.lifecycle import STAGES
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _overview(filters: OverviewFilters, version: int) -> Overview:
+    # Keyed on the data version: any write anywhere makes the next read fresh.
+    with read_session() as session:
+        return portfolio_overview(session=session, filters=filters)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _choices(version: int) -> tuple[dict[int, str], dict[int, str]]:
+    with read_session() as session:
+        return ({p.id: p.name for p in list_portfolios(session)}, {u.id: u.name for u in list_org_units(session)})
+
+
+def render() -> None:
+    _ = tr()
+    lang = language()
+    st.title(_("Portfolio overview"))
+    version = current_data_version()
+    portfolios, units = _choices(version)
+
+    stage_param = st.query_params.get("stage")
+    columns = st.columns(4)
+    portfolio_id = columns[0].selectbox(_("Portfolio"), [None, *portfolios], key="filter_portfolio",
+                                        format_func=lambda v: _("All") if v is None else portfolios[v])
+    stage_options = [None, *STAGES]
+    stage = columns[1].selectbox(
+        _("Stage"), stage_options, key="filter_stage",
+        index=stage_options.index(stage_param) if stage_param in STAGES else 0,
+        format_func=lambda v: _("All") if v is None else _(STAGE_LABELS[v]),
+    )
+    unit_id = columns[2].selectbox(_("Org unit"), [None, *units], key="filter_unit",
+                                   format_func=lambda v: _("All") if v is None else units[v])
+    status = columns[3].selectbox(_("Status"), [None, *STATUSES], key="filter_status",
+                                  format_func=lambda v: _("All") if v is None else _(STATUS_LABELS[v]))
+    if stage_param is not None and stage_param not in STAGES:
+        stage = stage_param  # a shared link with a bad stage: let the service say what is wrong
+
+    try:
+        overview = _overview(OverviewFilters(portfolio_id, stage, unit_id, status), version)
+    except DomainError as error:
+        st.error("\n\n".join(error.render(lang)))
+        return
+
+    counts = st.columns(len(STAGES))
+    for column, stage_id in zip(counts, STAGES):
+        column.metric(_(STAGE_LABELS[stage_id]), overview.count_per_stage[stage_id])
+
+    if not overview.rows:
+        st.info(_("No initiatives match the filters."))
+        return
+    table = pd.DataFrame(
+        {
+            _("No."): [r.id for r in overview.rows],
+            _("Title"): [r.title for r in overview.rows],
+            _("Stage"): [_(STAGE_LABELS[r.stage]) for r in overview.rows],
+            _("Status"): [_(STATUS_LABELS[r.status]) for r in overview.rows],
+            _("Portfolio"): [r.portfolio for r in overview.rows],
+            _("Org unit"): [r.org_unit or "" for r in overview.rows],
+            _("Implementation lead"): [r.lead or "" for r in overview.rows],
+            _("In stage since"): [r.stage_entered_at for r in overview.rows],
+        }
+    )
+    st.caption(_("{count} initiatives. Choose a row to open the initiative.", count=len(overview.rows)))
+    event = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun",
+                         selection_mode="single-row", key="overview_table")
+    selected = event.selection.rows if event is not None else []
+    if selected:
+        st.session_state["initiative_id"] = overview.rows[selected[0]].id
+        st.switch_page(st.session_state["pages"]["initiative"])
+
+
+if __name__ == "__main__":
+    render()

@@ -1,0 +1,56 @@
+"""Sign-in page: local accounts, and in demo mode one button per demo user."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from db.engine import read_session
+from db.settings import get_settings
+from portfolio.auth import authenticate
+from portfolio.demo import DEMO_PASSWORD, DEMO_USERS
+from portfolio.i18n import N_
+from portfolio.ui.components import show_flash, tr
+
+DEMO_ROLE_LABELS = {
+    "admin": N_("Administrator"),
+    "owner": N_("Portfolio owner and decision owner"),
+    "lead": N_("Implementation lead"),
+    "steering": N_("Steering group"),
+    "reporter": N_("Unit reporter"),
+}
+
+
+def _sign_in(username: str, password: str) -> None:
+    _ = tr()
+    with read_session() as session:
+        user = authenticate(session=session, username=username, password=password,
+                            demo_mode=get_settings().demo_mode)
+    if user is None:
+        st.session_state["flash"] = ("error", [_("Wrong user name or password.")])
+        return
+    st.session_state["user_id"] = user.id
+
+
+def render() -> None:
+    _ = tr()
+    st.title(_("Initiative portfolio"))
+    st.caption(_("Ideas, gate decisions and benefits of digital initiatives in health and care."))
+    show_flash()
+    with st.form("sign_in"):
+        username = st.text_input(_("User name"))
+        password = st.text_input(_("Password"), type="password")
+        if st.form_submit_button(_("Sign in")):
+            _sign_in(username, password)
+            st.rerun()
+    if get_settings().demo_mode:
+        st.subheader(_("Demo mode"))
+        st.info(_("This is a demonstration with invented data. Every demo user has the password {password}.",
+                  password=DEMO_PASSWORD))
+        for username, name, _lang in DEMO_USERS:
+            if st.button(f"{username} – {_(DEMO_ROLE_LABELS[username])}", key=f"demo_{username}"):
+                _sign_in(username, DEMO_PASSWORD)
+                st.rerun()
+
+
+if __name__ == "__main__":
+    render()
