@@ -29,7 +29,6 @@ def pg_server():
         conn.execute(text("CREATE DATABASE portfolio_template"))
     upgrade(server.url("portfolio_template"))
     get_engine(server.url("portfolio_template")).dispose()
-    get_engine.cache_clear()
     server.admin = admin
     yield server
     admin.dispose()
@@ -42,7 +41,6 @@ def sqlite_template(tmp_path_factory):
     url = f"sqlite:///{path}"
     upgrade(url)
     get_engine(url).dispose()
-    get_engine.cache_clear()
     return path
 
 

@@ -1,0 +1,238 @@
+"""One AppTest per page, asserting what the page shows."""
+
+from __future__ import annotations
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from db.engine import read_session, write_session
+from db.models import ChecklistItem, GateDecision, Initiative
+from tests.ui.conftest import open_initiative, sign_in, texts
+
+
+def _stage(engine, initiative_id: int) -> str:
+    with read_session(engine) as session:
+        return session.get(Initiative, initiative_id).stage
+
+
+# ------------------------------------------------------------------ sign-in
+
+
+def test_sign_in_offers_one_demo_user_per_role(app):
+    assert app.title[0].value == "Initiative portfolio"
+    assert [b.label for b in app.button] == [
+        "Sign in",
+        "admin – Administrator",
+        "owner – Portfolio owner and decision owner",
+        "lead – Implementation lead",
+        "steering – Steering group",
+        "reporter – Unit reporter",
+    ]
+
+
+def test_demo_users_do_not_exist_for_sign_in_when_demo_mode_is_off(app, monkeypatch):
+    monkeypatch.setenv("PORTFOLIO_DEMO", "0")
+    app.run()
+    assert [b.label for b in app.button] == ["Sign in"]
+    app.text_input[0].input("owner")
+    app.text_input[1].input("demo")
+    app.button[0].click().run()
+    assert texts(app.error) == ["Wrong user name or password."]
+    assert app.title[0].value == "Initiative portfolio"
+
+
+def test_wrong_password_is_refused(app):
+    app.text_input[0].input("owner")
+    app.text_input[1].input("not-the-password")
+    app.button[0].click().run()
+    assert texts(app.error) == ["Wrong user name or password."]
+
+
+def test_language_picker_translates_the_page(app):
+    app.sidebar.selectbox(key="lang").select("sv").run()
+    assert app.title[0].value == "Initiativportfölj" or app.title[0].value != "Initiative portfolio"
+    assert app.button[0].label == "Logga in"
+
+
+# ------------------------------------------------------------------ overview
+
+
+def test_overview_counts_initiatives_per_stage(app, demo_db):
+    sign_in(app, "owner")
+    with read_session(demo_db) as session:
+        counts = dict(session.exec(select(Initiative.stage, func.count()).group_by(Initiative.stage)).all())
+    shown = {m.label: int(m.value) for m in app.metric}
+    assert shown["Idea"] == counts.get("idea", 0)
+    assert shown["Pilot"] == counts.get("pilot", 0)
+    assert sum(shown.values()) == 24
+    table = app.dataframe[0].value
+    assert len(table) == 24
+
+
+def test_overview_filters_by_stage(app, demo_db):
+    sign_in(app, "owner")
+    app.selectbox(key="filter_stage").select("pilot").run()
+    table = app.dataframe[0].value
+    assert set(table["Stage"]) == {"Pilot"}
+    with read_session(demo_db) as session:
+        pilots = session.exec(select(func.count()).select_from(Initiative).where(Initiative.stage == "pilot")).one()
+    assert len(table) == pilots
+    assert {m.label: m.value for m in app.metric}["Idea"] == "0"
+
+
+def test_overview_refuses_a_stage_outside_the_lifecycle(app):
+    sign_in(app, "owner")
+    app.query_params["stage"] = "testing"
+    app.run()
+    assert texts(app.error) == [
+        "Unknown stage 'testing'. The stages are: idea, concept, pilot, scale_up, benefits_realisation, "
+        "realised, stopped."
+    ]
+    assert not app.dataframe
+
+
+# ------------------------------------------------------------------ initiative page
+
+
+def test_owner_approves_a_ready_gate(app, demo_db):
+    sign_in(app, "owner")
+    open_initiative(app, 1)
+    assert app.title[0].value == "Digitalt vårdmöte i primärvården"
+    assert "**Stage:** Idea" in app.markdown[0].value
+    assert texts(app.success) == ["Every rule of the gate holds."]
+    # The fast-track checklist of the demo idea is open, so the fast track is not offered.
+    assert app.selectbox(key="gate_outcome").options == ["Go", "Conditional go", "Hold", "Stop"]
+    app.button(key="record_decision").click().run()
+    assert "The decision is recorded." in texts(app.success)
+    assert "**Stage:** Concept" in app.markdown[0].value
+    assert _stage(demo_db, 1) == "concept"
+
+
+def test_gate_panel_lists_every_unmet_rule_and_hides_go(app, demo_db):
+    sign_in(app, "owner")
+    with write_session(demo_db) as session:
+        initiative = session.get(Initiative, 1)
+        initiative.need_owner = ""
+        initiative.expected_effects = ""
+        session.add(initiative)
+    open_initiative(app, 1)
+    assert texts(app.warning) == ["Before a go decision, this must be done:"]
+    assert "- No need owner is named." in texts(app.markdown)
+    assert "- The expected effects are not described." in texts(app.markdown)
+    options = app.selectbox(key="gate_outcome").options
+    assert "Go" not in options and "Conditional go" not in options
+    assert "Stop" in options
+
+
+def test_lead_sees_why_they_cannot_decide(app):
+    sign_in(app, "lead")
+    open_initiative(app, 1)
+    assert "The implementation lead of an initiative may not decide its gates." in texts(app.info)
+    assert not [s for s in app.selectbox if s.key == "gate_outcome"]
+
+
+def test_stale_decision_is_refused_and_nothing_is_written(app, demo_db):
+    sign_in(app, "owner")
+    open_initiative(app, 1)
+    with write_session(demo_db) as session:  # someone else edits the initiative meanwhile
+        initiative = session.get(Initiative, 1)
+        initiative.version += 1
+        session.add(initiative)
+    with read_session(demo_db) as session:
+        decisions_before = session.exec(select(func.count()).select_from(GateDecision)).one()
+    app.button(key="record_decision").click().run()
+    assert texts(app.error) == [
+        "Someone else changed this initiative while you were working on it. Nothing of yours was saved. "
+        "Reload the page to see the latest version and try again."
+    ]
+    assert _stage(demo_db, 1) == "idea"
+    with read_session(demo_db) as session:
+        assert session.exec(select(func.count()).select_from(GateDecision)).one() == decisions_before
+
+
+def test_stop_without_reason_is_refused(app, demo_db):
+    sign_in(app, "owner")
+    open_initiative(app, 1)
+    app.selectbox(key="gate_outcome").select("stop").run()
+    app.button(key="record_decision").click().run()
+    assert texts(app.error) == ["A stop needs a reason.\n\nA stop needs the lessons learned."]
+    assert _stage(demo_db, 1) == "idea"
+
+
+def test_lead_updates_the_checklist(app, demo_db):
+    sign_in(app, "lead")
+    open_initiative(app, 4)
+    with read_session(demo_db) as session:
+        stage = session.get(Initiative, 4).stage
+    app.session_state["checklist_editor"] = {
+        "edited_rows": {0: {"status": "Not applicable", "reason": "Covered by the regional plan"}},
+        "added_rows": [], "deleted_rows": [],
+    }
+    app.button(key="save_checklist").click().run()
+    assert "The checklist is saved." in texts(app.success)
+    with read_session(demo_db) as session:
+        item = session.exec(select(ChecklistItem).where(ChecklistItem.initiative_id == 4,
+                                                        ChecklistItem.stage == stage)
+                            .order_by(ChecklistItem.position)).first()
+    assert (item.status, item.not_applicable_reason) == ("not_applicable", "Covered by the regional plan")
+
+
+def test_steering_member_cannot_edit_the_checklist(app):
+    sign_in(app, "steering")
+    open_initiative(app, 4)
+    assert app.button(key="save_checklist").disabled
+    assert "Only the implementation lead or the portfolio owner may update the checklist." in texts(app.caption)
+
+
+def test_history_shows_decisions_and_audit(app):
+    sign_in(app, "owner")
+    open_initiative(app, 1)
+    app.button(key="record_decision").click().run()
+    audit = app.dataframe[-1].value
+    assert audit.iloc[0]["Action"] == "gate.go"
+    assert audit.iloc[0]["Who"] == "Petra Portföljägare"
+    assert any("Go · Idea → Concept · Petra Portföljägare" in m for m in texts(app.markdown))
+
+
+# ------------------------------------------------------------------ new idea
+
+
+def test_new_idea_with_empty_title_is_refused(app, demo_db):
+    sign_in(app, "reporter")
+    app.switch_page("portfolio/ui/new_idea.py").run()
+    app.text_input[0].input("   ")
+    app.button(key="FormSubmitter:new_idea-Propose idea").click().run()
+    assert texts(app.error) == ["The title must not be empty."]
+    with read_session(demo_db) as session:
+        assert session.exec(select(func.count()).select_from(Initiative)).one() == 24
+
+
+def test_any_user_proposes_an_idea(app, demo_db):
+    sign_in(app, "reporter")
+    app.switch_page("portfolio/ui/new_idea.py").run()
+    app.text_input[0].input("Digital egenvård vid diabetes")
+    app.button(key="FormSubmitter:new_idea-Propose idea").click().run()
+    assert texts(app.success) == ["The idea Digital egenvård vid diabetes is registered as number 25."]
+    assert _stage(demo_db, 25) == "idea"
+
+
+# ------------------------------------------------------------------ my decisions
+
+
+def test_my_decisions_lists_the_gates_waiting_for_the_owner(app, demo_db):
+    sign_in(app, "owner")
+    app.switch_page("portfolio/ui/my_decisions.py").run()
+    assert app.title[0].value == "My decisions"
+    with read_session(demo_db) as session:
+        open_gates = session.exec(select(func.count()).select_from(Initiative)
+                                  .where(Initiative.stage.not_in(("realised", "stopped")))).one()
+    caption = app.caption[0].value
+    assert caption.startswith(f"{open_gates} gates are waiting for you; ")
+    assert app.button(key="open_1").label == "Open"
+    assert any("Digitalt vårdmöte i primärvården" in m for m in texts(app.markdown))
+
+
+def test_my_decisions_is_empty_for_the_lead(app):
+    sign_in(app, "lead")
+    app.switch_page("portfolio/ui/my_decisions.py").run()
+    assert texts(app.info) == ["No gates are waiting for you."]
