@@ -31,7 +31,7 @@ def render() -> None:
                  ready=ready))
     for gate in pending:
         initiative = gate.initiative
-        with st.container(border=True):
+        with st.container(border=True, key=f"gate_{initiative.id}"):
             columns = st.columns([5, 2, 1])
             columns[0].markdown(f"**{initiative.title}**  \n{_('Gate')}: {_(STAGE_LABELS[initiative.stage])}")
             columns[1].markdown(("✅ " + _("Ready")) if gate.ready else ("⏳ " + _("Not ready")))
