@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any, Optional
 
-from sqlalchemy import JSON, CheckConstraint, Column, DateTime, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, DateTime, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 STAGES = ("idea", "concept", "pilot", "scale_up", "benefits_realisation", "realised", "stopped")
@@ -18,6 +18,16 @@ GATE_STAGES = STAGES[:5]
 OUTCOMES = ("go", "conditional_go", "hold", "recycle", "stop", "fast_track")
 ROLES = ("admin", "portfolio_owner", "implementation_lead", "steering", "reporter")
 CHECKLIST_STATUSES = ("open", "done", "not_applicable")
+BENEFIT_CATEGORIES = (
+    "quality_patient_safety", "access_waiting_times", "cash_savings", "freed_capacity",
+    "work_environment", "patient_experience", "sustainability",
+)
+BENEFIT_RECIPIENTS = ("patients_citizens", "staff", "organisation", "other_public_bodies", "society")
+BENEFIT_KINDS = ("benefit", "dis_benefit")
+DIRECTIONS = ("higher", "lower")
+FREQUENCIES = ("day", "week", "month", "quarter", "year")
+AGGREGATIONS = ("sum", "mean")
+MEASUREMENT_SOURCES = ("form", "import", "integration")
 
 
 def utcnow() -> datetime:
@@ -37,6 +47,8 @@ class OrgUnit(SQLModel, table=True):
     __tablename__ = "org_unit"
     id: Optional[int] = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
+    # The unit's code in the organisation's register (HSA-id, RESH-id, ...); used by file imports.
+    code: Optional[str] = Field(default=None, max_length=64, sa_column_kwargs={"unique": True})
     parent_id: Optional[int] = Field(default=None, foreign_key="org_unit.id", index=True)
     version: int = 1
 
@@ -179,3 +191,105 @@ class DataVersion(SQLModel, table=True):
     __tablename__ = "data_version"
     id: int = Field(default=1, primary_key=True)
     value: int = 0
+
+
+# Benefit: what an initiative promises (or a dis-benefit it accepts), owned by a line manager.
+class Benefit(SQLModel, table=True):
+    __tablename__ = "benefit"
+    __table_args__ = (
+        CheckConstraint(_in("category", BENEFIT_CATEGORIES), name="ck_benefit_category"),
+        CheckConstraint(_in("recipient", BENEFIT_RECIPIENTS), name="ck_benefit_recipient"),
+        CheckConstraint(_in("kind", BENEFIT_KINDS), name="ck_benefit_kind"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    initiative_id: int = Field(foreign_key="initiative.id", index=True)
+    title: str = Field(max_length=300)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    category: str = Field(max_length=40)
+    recipient: str = Field(max_length=40)
+    kind: str = Field(default="benefit", max_length=20)
+    owner_id: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    planned_realisation_date: Optional[date] = None
+    # Money per indicator unit (SEK/NOK), to monetise the indicator's change.
+    money_per_unit: Optional[float] = None
+    strategic_goal: str = Field(default="", max_length=300)
+    version: int = 1
+
+
+# Indicator: how one benefit is measured, against a baseline and a target.
+class Indicator(SQLModel, table=True):
+    __tablename__ = "indicator"
+    __table_args__ = (
+        CheckConstraint(_in("direction", DIRECTIONS), name="ck_indicator_direction"),
+        CheckConstraint(_in("frequency", FREQUENCIES), name="ck_indicator_frequency"),
+        CheckConstraint(_in("aggregation", AGGREGATIONS), name="ck_indicator_aggregation"),
+        CheckConstraint("red_tolerance >= amber_tolerance AND amber_tolerance >= 0", name="ck_indicator_tolerance"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    benefit_id: int = Field(foreign_key="benefit.id", index=True)
+    # Short unique code that files and reports use to name the indicator.
+    code: str = Field(max_length=64, unique=True, index=True)
+    name: str = Field(max_length=300)
+    definition: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    method: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    data_source: str = Field(default="", max_length=300)
+    unit: str = Field(default="", max_length=60)
+    direction: str = Field(default="higher", max_length=10)
+    baseline_value: Optional[float] = None
+    baseline_date: Optional[date] = None
+    baseline_period: str = Field(default="", max_length=100)
+    baseline_source: str = Field(default="", max_length=300)
+    # Set when a locked baseline is revised: the first baseline stays visible beside the revised one.
+    original_baseline_value: Optional[float] = None
+    target_value: Optional[float] = None
+    target_date: Optional[date] = None
+    frequency: str = Field(default="month", max_length=10)
+    aggregation: str = Field(default="sum", max_length=10)
+    amber_tolerance: float = 0.1
+    red_tolerance: float = 0.25
+    valid_min: Optional[float] = None
+    valid_max: Optional[float] = None
+    deviation_explanation: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    version: int = 1
+
+
+# Measurement: one value of one indicator for one period (its first day) and optionally one org unit.
+class Measurement(SQLModel, table=True):
+    __tablename__ = "measurement"
+    __table_args__ = (
+        CheckConstraint(_in("source", MEASUREMENT_SOURCES), name="ck_measurement_source"),
+        # One value per indicator, period and unit; a missing unit counts as one key of its own.
+        Index("uq_measurement_key", "indicator_id", "period_start", text("coalesce(org_unit_id, 0)"), unique=True),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    indicator_id: int = Field(foreign_key="indicator.id")
+    period_start: date
+    org_unit_id: Optional[int] = Field(default=None, foreign_key="org_unit.id")
+    value: float
+    source: str = Field(default="form", max_length=20)
+    reported_by_id: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    reported_at: datetime = _ts()
+    version: int = 1
+
+
+# Benefit calculation (nyttokalkyl): the discount rate of an initiative's calculation.
+class BenefitCalculation(SQLModel, table=True):
+    __tablename__ = "benefit_calculation"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    initiative_id: int = Field(foreign_key="initiative.id", unique=True)
+    discount_rate: float = 0.03
+    version: int = 1
+
+
+# One year of a benefit calculation: costs and monetised benefits (with a low/high range).
+class CalculationYear(SQLModel, table=True):
+    __tablename__ = "calculation_year"
+    __table_args__ = (UniqueConstraint("calculation_id", "year", name="uq_calculation_year"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    calculation_id: int = Field(foreign_key="benefit_calculation.id", index=True)
+    year: int
+    investment: float = 0
+    operation: float = 0
+    benefit: float = 0
+    benefit_low: Optional[float] = None
+    benefit_high: Optional[float] = None

@@ -178,7 +178,7 @@ def next_period_start(frequency: Frequency, start: date) -> date:
 
 
 # Canonical text form per frequency, as named in parse error messages.
-_PERIOD_FORMATS = {
+PERIOD_FORMATS = {
     Frequency.DAY: "YYYY-MM-DD",
     Frequency.WEEK: "YYYY-Www",
     Frequency.MONTH: "YYYY-MM",
@@ -245,7 +245,7 @@ def parse_period(frequency: Frequency, text: str) -> date:
         if day is not None and is_period_start(frequency, day):
             parsed = day
     if parsed is None:
-        raise ValueError(f"'{text}' is not a {frequency.value} period; expected {_PERIOD_FORMATS[frequency]}")
+        raise ValueError(f"'{text}' is not a {frequency.value} period; expected {PERIOD_FORMATS[frequency]}")
     return parsed
 
 

@@ -38,6 +38,7 @@ DEMO_USERS = (
 EXTRA_LEADS = (
     ("lead2", "Kari Nordmann", "nb"),
     ("lead3", "Johan Lindqvist", "sv"),
+    ("benefitowner", "Nora Nyttoägare", "sv"),
 )
 ORG_TREE = {
     "Region Exempel": {
@@ -92,18 +93,27 @@ def ensure_demo_users(session: Session) -> dict[str, User]:
     return users
 
 
+def _unit_code(root_name: str, number: int) -> str:
+    # Swedish units carry an HSA-id, Norwegian ones a RESH-id; these are invented but well-formed.
+    return f"RESH-{100000 + number}" if root_name.startswith("Helse") else f"SE2321000000-{number:04d}"
+
+
 def _org_units(session: Session) -> list[OrgUnit]:
     leaves = []
+    number = 0
     for root_name, children in ORG_TREE.items():
-        root = OrgUnit(name=root_name)
+        number += 1
+        root = OrgUnit(name=root_name, code=_unit_code(root_name, number))
         session.add(root)
         session.flush()
         for child_name, grandchildren in children.items():
-            child = OrgUnit(name=child_name, parent_id=root.id)
+            number += 1
+            child = OrgUnit(name=child_name, parent_id=root.id, code=_unit_code(root_name, number))
             session.add(child)
             session.flush()
             for leaf_name in grandchildren:
-                leaf = OrgUnit(name=leaf_name, parent_id=child.id)
+                number += 1
+                leaf = OrgUnit(name=leaf_name, parent_id=child.id, code=_unit_code(root_name, number))
                 session.add(leaf)
                 leaves.append(leaf)
     session.flush()
@@ -209,9 +219,11 @@ def load_demo(*, session: Session, initiatives: int, seed: int = 1, today: date 
                 lessons_learned="Mät baslinjen innan piloten startar.",
             ))
     session.add_all(items + owners + decisions)
+    session.flush()
+    benefit_counts = _benefits(session, rng, rows, leaves, users, today)
     record(session=session, user_id=None, action="demo.load", entity="demo", entity_id=None,
            after={"initiatives": initiatives, "seed": seed, "reference_day": today})
-    return {"initiatives": len(rows), "checklist_items": len(items), "decisions": len(decisions)}
+    return {"initiatives": len(rows), "checklist_items": len(items), "decisions": len(decisions), **benefit_counts}
 
 
 STAGES_INDEX = {stage: i for i, stage in enumerate(STAGE_ORDER + ("realised", "stopped"))}
@@ -224,3 +236,117 @@ def _stages_reached(stage: str) -> list[str]:
     if stage == "stopped":
         return list(STAGE_ORDER[:3])
     return list(STAGE_ORDER[: STAGE_ORDER.index(stage) + 1])
+
+
+# Benefit templates: (benefit, category, recipient, indicator, unit, direction, frequency, aggregation,
+# baseline, target, valid range, money per unit)
+BENEFIT_TEMPLATES = (
+    ("Kortare väntetid till första kontakt", "access_waiting_times", "patients_citizens",
+     "Väntetid till första kontakt", "dagar", "lower", "week", "mean", 12.0, 5.0, (0, 365), None),
+    ("Frigjord personaltid", "freed_capacity", "staff",
+     "Frigjorda arbetstimmar", "timmar", "higher", "week", "sum", 0.0, 120.0, (0, 10000), 450.0),
+    ("Färre återinläggningar", "quality_patient_safety", "patients_citizens",
+     "Återinläggningar inom 30 dagar", "antal", "lower", "month", "sum", 40.0, 25.0, (0, 1000), 35000.0),
+    ("Färre fallskador", "quality_patient_safety", "patients_citizens",
+     "Fallskador", "antal", "lower", "month", "sum", 18.0, 9.0, (0, 500), 20000.0),
+    ("Nöjdare patienter", "patient_experience", "patients_citizens",
+     "Andel nöjda patienter", "%", "higher", "month", "mean", 72.0, 85.0, (0, 100), None),
+    ("Daglig lägesbild av bemanningen", "work_environment", "organisation",
+     "Enheter som rapporterat före kl. 9", "%", "higher", "day", "mean", 40.0, 95.0, (0, 100), None),
+    ("Lägre sjukfrånvaro", "work_environment", "staff",
+     "Sjukfrånvaro", "%", "lower", "month", "mean", 8.5, 6.5, (0, 100), None),
+)
+
+
+def _benefits(session: Session, rng: random.Random, initiatives: list[Initiative], leaves: list[OrgUnit],
+              users: dict[str, User], today: date) -> dict[str, int]:
+    """Benefits and indicators for initiatives past the idea stage, with a measurement history per unit
+    for those past the concept stage (some on track, some not) and a benefit calculation."""
+    from db.models import Benefit, BenefitCalculation, CalculationYear, Indicator, Measurement
+    from portfolio.benefits_math import Frequency, format_period, next_period_start, period_start, planned_value
+
+    measured_stages = ("pilot", "scale_up", "benefits_realisation", "realised")
+    measurements: list[dict] = []
+    years: list[CalculationYear] = []
+    counts = {"benefits": 0, "indicators": 0}
+    for index, initiative in enumerate(initiatives):
+        if initiative.stage == "idea":
+            continue
+        stopped_early = initiative.stage == "stopped"
+        for number in range(1 + (index % 2)):
+            template = BENEFIT_TEMPLATES[(index + 3 * number) % len(BENEFIT_TEMPLATES)]
+            (title, category, recipient, name, unit, direction, frequency, aggregation, baseline, target,
+             valid, money) = template
+            benefit = Benefit(
+                initiative_id=initiative.id, title=title, category=category, recipient=recipient,
+                owner_id=users["benefitowner"].id if initiative.stage != "concept" else None,
+                planned_realisation_date=today + timedelta(days=rng.randint(90, 540)),
+                money_per_unit=money, strategic_goal="God och nära vård",
+                description=f"{title} genom {initiative.title.lower()}.",
+            )
+            session.add(benefit)
+            session.flush()
+            measured = initiative.stage in measured_stages or (stopped_early and rng.random() < 0.5)
+            span = rng.randint(150, 300) if measured else 0
+            baseline_day = today - timedelta(days=span + 30)
+            indicator = Indicator(
+                benefit_id=benefit.id, code=f"I{initiative.id:04d}-{number + 1}", name=name, unit=unit,
+                direction=direction, frequency=frequency, aggregation=aggregation,
+                definition=f"{name} per enhet och period.", method="Uttag ur verksamhetssystemet.",
+                data_source="Journalsystemet" if number == 0 else "Personalsystemet",
+                baseline_value=baseline, baseline_date=baseline_day,
+                baseline_period=f"{(baseline_day - timedelta(days=90)).isoformat()} – {baseline_day.isoformat()}",
+                baseline_source="Manuell sammanställning", target_value=target,
+                target_date=baseline_day + timedelta(days=rng.randint(365, 540)),
+                valid_min=float(valid[0]), valid_max=float(valid[1]),
+            )
+            if initiative.stage in ("benefits_realisation", "realised"):
+                indicator.target_date = today - timedelta(days=rng.randint(0, 20))
+            session.add(indicator)
+            session.flush()
+            counts["benefits"] += 1
+            counts["indicators"] += 1
+            if not measured:
+                continue
+            # On track: the values follow the planned path; otherwise they reach only part of it.
+            reach = 1.0 if initiative.stage == "realised" or rng.random() < 0.6 else rng.uniform(0.2, 0.6)
+            if initiative.stage == "benefits_realisation" and reach < 1 and rng.random() < 0.5:
+                indicator.deviation_explanation = "Införandet försenades av bemanningsläget under sommaren."
+                session.add(indicator)
+            units = rng.sample(leaves, k=3)
+            freq = Frequency(frequency)
+            period = next_period_start(freq, period_start(freq, baseline_day))
+            while period <= today:
+                plan = planned_value(baseline, target, baseline_day, indicator.target_date, period)
+                expected = baseline + (plan - baseline) * reach
+                for unit_index, unit_row in enumerate(units):
+                    share = expected / len(units) if aggregation == "sum" else expected
+                    noise = rng.gauss(0, abs(target - baseline) * 0.04 / (len(units) if aggregation == "sum" else 1))
+                    value = min(max(share + noise, valid[0]), valid[1])
+                    measurements.append({
+                        "indicator_id": indicator.id, "period_start": period, "org_unit_id": unit_row.id,
+                        "value": round(value, 2), "source": "import", "reported_by_id": users["reporter"].id,
+                        "reported_at": reference_midnight(period), "version": 1,
+                    })
+                period = next_period_start(freq, period)
+        if initiative.stage in measured_stages or stopped_early:
+            calculation = BenefitCalculation(initiative_id=initiative.id)
+            session.add(calculation)
+            session.flush()
+            investment = float(initiative.estimated_cost or 500000)
+            for offset in range(5):
+                expected = 0.0 if offset == 0 else investment * rng.uniform(0.25, 0.5)
+                years.append(CalculationYear(
+                    calculation_id=calculation.id, year=today.year + offset,
+                    investment=investment if offset == 0 else 0.0,
+                    operation=round(investment * 0.08, 0) if offset else 0.0,
+                    benefit=round(expected, 0), benefit_low=round(expected * 0.7, 0),
+                    benefit_high=round(expected * 1.25, 0),
+                ))
+    session.add_all(years)
+    if measurements:
+        from sqlalchemy import insert
+
+        session.execute(insert(Measurement.__table__), measurements)
+    counts["measurements"] = len(measurements)
+    return counts

@@ -18,7 +18,8 @@ from portfolio.initiatives import get_initiative, lock_initiative
 from portfolio.permissions import Actor, Scope, allowed, refusal, require
 from workflows import lifecycle
 from workflows.process import load_process
-from workflows.rules import ChecklistFact, GateContext, RuleResult, evaluate
+from portfolio.measurements import benefit_facts
+from workflows.rules import BenefitFacts, ChecklistFact, GateContext, RuleResult, evaluate
 
 # Outcomes that move an initiative forward and so need every rule of the gate to hold.
 FORWARD_OUTCOMES = ("go", "conditional_go", "fast_track")
@@ -29,8 +30,8 @@ def gate_of(stage: str, outcome: str) -> str:
     return "fast_track" if outcome == "fast_track" else stage
 
 
-def build_context(initiative: Initiative, items: list[ChecklistItem]) -> GateContext:
-    """The rules' view of an initiative and its checklist items (already loaded)."""
+def build_context(initiative: Initiative, items: list[ChecklistItem], benefits: BenefitFacts) -> GateContext:
+    """The rules' view of an initiative, its checklist items and its benefit facts (already loaded)."""
     return GateContext(
         stage=initiative.stage,
         need_description=initiative.need_description,
@@ -40,12 +41,13 @@ def build_context(initiative: Initiative, items: list[ChecklistItem]) -> GateCon
         checklist=tuple(
             ChecklistFact(i.stage, i.key, i.label, i.required, i.status, i.not_applicable_reason) for i in items
         ),
+        benefits=benefits,
     )
 
 
 def gate_context(session: Session, initiative: Initiative) -> GateContext:
     items = session.exec(select(ChecklistItem).where(ChecklistItem.initiative_id == initiative.id)).all()
-    return build_context(initiative, list(items))
+    return build_context(initiative, list(items), benefit_facts(session, [initiative.id])[initiative.id])
 
 
 @dataclass(frozen=True)
@@ -292,10 +294,11 @@ def my_decisions(*, session: Session, actor: Actor) -> list[PendingGate]:
     by_initiative: dict[int, list[ChecklistItem]] = {i: [] for i in ids}
     for item in session.exec(select(ChecklistItem).where(col(ChecklistItem.initiative_id).in_(ids))).all():
         by_initiative[item.initiative_id].append(item)
+    facts = benefit_facts(session, ids)
     process = load_process()
     pending = []
     for initiative in initiatives:
-        ctx = build_context(initiative, by_initiative[initiative.id])
+        ctx = build_context(initiative, by_initiative[initiative.id], facts[initiative.id])
         unmet = [r.message for r in evaluate(process.rules_for(initiative.stage), ctx) if r.message is not None]
         pending.append(PendingGate(initiative, ready=not unmet, unmet=unmet))
     return pending

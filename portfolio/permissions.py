@@ -43,6 +43,7 @@ class Scope:
     decision_owner_id: Optional[int] = None
     owner_decides: bool = False
     org_unit_id: Optional[int] = None
+    benefit_owner_ids: frozenset[int] = frozenset()
 
 
 Check = Callable[[Actor, Scope], bool]
@@ -76,7 +77,11 @@ OWNER_WHEN_CONFIGURED = Grant(
     "portfolio owner (when the portfolio lets owners decide)",
     lambda actor, scope: scope.owner_decides and scope.portfolio_id in actor.owned_portfolios,
 )
-UNIT_REPORTER = Grant("unit reporter", lambda actor, scope: scope.org_unit_id in actor.reporting_units)
+UNIT_REPORTER = Grant(
+    "unit reporter",
+    lambda actor, scope: scope.org_unit_id is not None and scope.org_unit_id in actor.reporting_units,
+)
+BENEFIT_OWNER = Grant("benefit owner", lambda actor, scope: actor.user_id in scope.benefit_owner_ids)
 
 LEAD_NEVER_DECIDES = Denial(
     "separation of duties",
@@ -113,6 +118,26 @@ PERMISSIONS: dict[str, Permission] = {
     ),
     "decision_owner.assign": Permission(
         (ADMIN,), N_("Only an administrator may reassign decision owners.")
+    ),
+    "benefit.edit": Permission(
+        (INITIATIVE_LEAD, PORTFOLIO_OWNER),
+        N_("Only the implementation lead or the portfolio owner may change the benefits of this initiative."),
+    ),
+    "baseline.revise_locked": Permission(
+        (PORTFOLIO_OWNER,),
+        N_("The baseline is locked because the pilot gate is passed; only the portfolio owner may change it."),
+    ),
+    "deviation.explain": Permission(
+        (INITIATIVE_LEAD, PORTFOLIO_OWNER, BENEFIT_OWNER),
+        N_("Only the implementation lead, the benefit owner or the portfolio owner may explain a deviation."),
+    ),
+    "measurement.report": Permission(
+        (UNIT_REPORTER, INITIATIVE_LEAD, PORTFOLIO_OWNER, BENEFIT_OWNER),
+        N_("You may only report figures for your own units."),
+    ),
+    "calculation.edit": Permission(
+        (INITIATIVE_LEAD, PORTFOLIO_OWNER),
+        N_("Only the implementation lead or the portfolio owner may change the benefit calculation."),
     ),
     "audit.export": Permission(
         (ADMIN, STEERING), N_("Only an administrator or the steering group may export the audit trail.")

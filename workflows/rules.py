@@ -6,8 +6,8 @@ user reads when it does not. The gate panel shows these messages verbatim.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from dataclasses import dataclass
+from typing import Callable, Optional
 
 from portfolio.i18n import N_, STAGE_LABELS, Message
 
@@ -23,6 +23,32 @@ class ChecklistFact:
 
 
 @dataclass(frozen=True)
+class IndicatorFact:
+    code: str
+    name: str
+    has_baseline_and_target: bool
+    measured_after_baseline: bool
+    at_target: bool
+    deviation_explained: bool
+
+
+@dataclass(frozen=True)
+class BenefitFact:
+    title: str
+    has_owner: bool
+    indicator_count: int
+
+
+@dataclass(frozen=True)
+class BenefitFacts:
+    """What the benefit rules look at, loaded in a fixed number of queries."""
+
+    benefits: tuple[BenefitFact, ...] = ()
+    indicators: tuple[IndicatorFact, ...] = ()
+    has_calculation: bool = False
+
+
+@dataclass(frozen=True)
 class GateContext:
     """What the rules may look at: a snapshot, loaded once by the caller."""
 
@@ -32,7 +58,7 @@ class GateContext:
     expected_effects: str = ""
     org_unit_id: Optional[int] = None
     checklist: tuple[ChecklistFact, ...] = ()
-    extra: dict[str, Any] = field(default_factory=dict)
+    benefits: BenefitFacts = BenefitFacts()
 
 
 @dataclass(frozen=True)
@@ -135,6 +161,68 @@ def checklist_complete(ctx: GateContext) -> Optional[Message]:
 @rule("fast_track_checklist_complete")
 def fast_track_checklist_complete(ctx: GateContext) -> Optional[Message]:
     return _checklist_message(ctx, "fast_track")
+
+
+@dataclass(frozen=True)
+class _Names:
+    """A list of names (indicators, benefits) joined for a sentence; names are not translated."""
+
+    names: tuple[str, ...]
+
+    def render(self, language: str) -> str:
+        return "; ".join(self.names)
+
+
+@rule("indicator_with_baseline_and_target")
+def indicator_with_baseline_and_target(ctx: GateContext) -> Optional[Message]:
+    if not any(i.has_baseline_and_target for i in ctx.benefits.indicators):
+        return Message(N_("No indicator has both a baseline and a target."))
+    return None
+
+
+@rule("measured_after_baseline")
+def measured_after_baseline(ctx: GateContext) -> Optional[Message]:
+    if not ctx.benefits.indicators:
+        return Message(N_("The initiative has no indicators to measure."))
+    missing = [i.name for i in ctx.benefits.indicators if not i.measured_after_baseline]
+    if missing:
+        return Message(N_("These indicators have no measurement after their baseline: {names}."),
+                       {"names": _Names(tuple(missing))})
+    return None
+
+
+@rule("benefit_calculation_present")
+def benefit_calculation_present(ctx: GateContext) -> Optional[Message]:
+    if not ctx.benefits.has_calculation:
+        return Message(N_("There is no benefit calculation."))
+    return None
+
+
+@rule("benefit_owners_and_schedules")
+def benefit_owners_and_schedules(ctx: GateContext) -> Optional[Message]:
+    if not ctx.benefits.benefits:
+        return Message(N_("The initiative has no benefits."))
+    no_owner = [b.title for b in ctx.benefits.benefits if not b.has_owner]
+    no_schedule = [b.title for b in ctx.benefits.benefits if b.indicator_count == 0]
+    if no_owner and no_schedule:
+        return Message(N_("These benefits have no benefit owner: {owners}. These have no indicator with a "
+                          "measurement schedule: {schedules}."),
+                       {"owners": _Names(tuple(no_owner)), "schedules": _Names(tuple(no_schedule))})
+    if no_owner:
+        return Message(N_("These benefits have no benefit owner: {names}."), {"names": _Names(tuple(no_owner))})
+    if no_schedule:
+        return Message(N_("These benefits have no indicator with a measurement schedule: {names}."),
+                       {"names": _Names(tuple(no_schedule))})
+    return None
+
+
+@rule("indicators_at_target_or_explained")
+def indicators_at_target_or_explained(ctx: GateContext) -> Optional[Message]:
+    missing = [i.name for i in ctx.benefits.indicators if not (i.at_target or i.deviation_explained)]
+    if missing:
+        return Message(N_("These indicators are not at their target and the deviation is not explained: {names}."),
+                       {"names": _Names(tuple(missing))})
+    return None
 
 
 def evaluate(rule_names: tuple[str, ...], ctx: GateContext) -> list[RuleResult]:

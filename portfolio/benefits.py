@@ -1,0 +1,397 @@
+"""Benefits and indicators of an initiative, baseline locking, deviations, and the benefit calculation."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Optional
+
+from sqlmodel import Session, col, delete, select
+
+from db.models import (
+    AGGREGATIONS,
+    BENEFIT_CATEGORIES,
+    BENEFIT_KINDS,
+    BENEFIT_RECIPIENTS,
+    DIRECTIONS,
+    FREQUENCIES,
+    Benefit,
+    BenefitCalculation,
+    CalculationYear,
+    GateDecision,
+    Indicator,
+    Initiative,
+    User,
+)
+from portfolio import benefits_math
+from portfolio.audit import record
+from portfolio.errors import Conflict, FieldProblem, NotFound, ValidationError
+from portfolio.i18n import N_, Message
+from portfolio.permissions import Actor, Scope, require
+
+CATEGORY_LABELS = {
+    "quality_patient_safety": N_("Quality and patient safety"),
+    "access_waiting_times": N_("Access and waiting times"),
+    "cash_savings": N_("Cash savings"),
+    "freed_capacity": N_("Freed capacity"),
+    "work_environment": N_("Work environment"),
+    "patient_experience": N_("Patient experience"),
+    "sustainability": N_("Sustainability"),
+}
+RECIPIENT_LABELS = {
+    "patients_citizens": N_("Patients and citizens"),
+    "staff": N_("Staff"),
+    "organisation": N_("Organisation"),
+    "other_public_bodies": N_("Other public bodies"),
+    "society": N_("Society"),
+}
+KIND_LABELS = {"benefit": N_("Benefit"), "dis_benefit": N_("Dis-benefit")}
+DIRECTION_LABELS = {"higher": N_("Higher is better"), "lower": N_("Lower is better")}
+FREQUENCY_LABELS = {"day": N_("Daily"), "week": N_("Weekly"), "month": N_("Monthly"),
+                    "quarter": N_("Quarterly"), "year": N_("Yearly")}
+AGGREGATION_LABELS = {"sum": N_("Sum across units"), "mean": N_("Mean across units")}
+
+
+def _problem(field_name: str, msgid: str, **params) -> FieldProblem:
+    return FieldProblem(field_name, Message(msgid, params))
+
+
+def _blank(text: Optional[str]) -> bool:
+    return not (text or "").strip()
+
+
+def _finite(value: Optional[float]) -> bool:
+    return value is None or (isinstance(value, (int, float)) and math.isfinite(value))
+
+
+def initiative_scope(session: Session, initiative: Initiative) -> Scope:
+    owners = session.exec(
+        select(Benefit.owner_id).where(Benefit.initiative_id == initiative.id, col(Benefit.owner_id).is_not(None))
+    ).all()
+    return Scope(portfolio_id=initiative.portfolio_id, lead_id=initiative.lead_id,
+                 benefit_owner_ids=frozenset(owners))
+
+
+def _initiative(session: Session, initiative_id: int) -> Initiative:
+    initiative = session.get(Initiative, initiative_id)
+    if initiative is None:
+        raise NotFound(Message(N_("There is no initiative number {id}."), {"id": initiative_id}))
+    return initiative
+
+
+# ------------------------------------------------------------------ benefits
+
+
+# Input of the benefit form.
+@dataclass
+class BenefitInput:
+    title: str
+    category: str
+    recipient: str
+    kind: str = "benefit"
+    description: str = ""
+    owner_id: Optional[int] = None
+    planned_realisation_date: Optional[date] = None
+    money_per_unit: Optional[float] = None
+    strategic_goal: str = ""
+
+
+def _check_benefit(session: Session, data: BenefitInput) -> list[FieldProblem]:
+    problems = []
+    if _blank(data.title):
+        problems.append(_problem("title", N_("The title must not be empty.")))
+    if data.category not in BENEFIT_CATEGORIES:
+        problems.append(_problem("category", N_("Choose a category.")))
+    if data.recipient not in BENEFIT_RECIPIENTS:
+        problems.append(_problem("recipient", N_("Choose a recipient.")))
+    if data.kind not in BENEFIT_KINDS:
+        problems.append(_problem("kind", N_("Choose benefit or dis-benefit.")))
+    if data.owner_id is not None and session.get(User, data.owner_id) is None:
+        problems.append(_problem("owner_id", N_("The benefit owner does not exist.")))
+    if not _finite(data.money_per_unit) or (data.money_per_unit is not None and data.money_per_unit < 0):
+        problems.append(_problem("money_per_unit", N_("The money value per unit must be zero or more.")))
+    return problems
+
+
+def create_benefit(*, session: Session, actor: Actor, initiative_id: int, data: BenefitInput) -> Benefit:
+    initiative = _initiative(session, initiative_id)
+    require("benefit.edit", actor, initiative_scope(session, initiative))
+    problems = _check_benefit(session, data)
+    if problems:
+        raise ValidationError(problems)
+    benefit = Benefit(initiative_id=initiative_id, **{**asdict(data), "title": data.title.strip()})
+    session.add(benefit)
+    session.flush()
+    record(session=session, user_id=actor.user_id, action="benefit.create", entity="benefit", entity_id=benefit.id,
+           initiative_id=initiative_id, after=asdict(data))
+    return benefit
+
+
+# ------------------------------------------------------------------ indicators
+
+
+# Input of the indicator form.
+@dataclass
+class IndicatorInput:
+    code: str
+    name: str
+    unit: str = ""
+    direction: str = "higher"
+    frequency: str = "month"
+    aggregation: str = "sum"
+    definition: str = ""
+    method: str = ""
+    data_source: str = ""
+    baseline_value: Optional[float] = None
+    baseline_date: Optional[date] = None
+    baseline_period: str = ""
+    baseline_source: str = ""
+    target_value: Optional[float] = None
+    target_date: Optional[date] = None
+    amber_tolerance: float = 0.1
+    red_tolerance: float = 0.25
+    valid_min: Optional[float] = None
+    valid_max: Optional[float] = None
+
+
+def _check_indicator(session: Session, data: IndicatorInput) -> list[FieldProblem]:
+    problems = []
+    code = data.code.strip()
+    if not code:
+        problems.append(_problem("code", N_("The indicator code must not be empty.")))
+    elif session.exec(select(Indicator.id).where(Indicator.code == code)).first() is not None:
+        problems.append(_problem("code", N_("The indicator code {code} is already used."), code=code))
+    if _blank(data.name):
+        problems.append(_problem("name", N_("The indicator name must not be empty.")))
+    if data.direction not in DIRECTIONS:
+        problems.append(_problem("direction", N_("Choose whether higher or lower is better.")))
+    if data.frequency not in FREQUENCIES:
+        problems.append(_problem("frequency", N_("Choose how often the indicator is measured.")))
+    if data.aggregation not in AGGREGATIONS:
+        problems.append(_problem("aggregation", N_("Choose how values combine across units.")))
+    for name in ("baseline_value", "target_value", "valid_min", "valid_max", "amber_tolerance", "red_tolerance"):
+        if not _finite(getattr(data, name)):
+            problems.append(_problem(name, N_("{field} must be a number."), field=name))
+    if not (0 <= data.amber_tolerance <= data.red_tolerance):
+        problems.append(_problem("red_tolerance", N_(
+            "The tolerances must satisfy 0 ≤ amber ≤ red.")))
+    if data.valid_min is not None and data.valid_max is not None and data.valid_min > data.valid_max:
+        problems.append(_problem("valid_max", N_("The valid range is empty: its minimum is above its maximum.")))
+    for name in ("baseline_value", "target_value"):
+        value = getattr(data, name)
+        if value is not None and not _in_range(value, data.valid_min, data.valid_max):
+            problems.append(_problem(name, N_("{field} is outside the valid range."), field=name))
+    if data.baseline_value is not None and data.baseline_date is None:
+        problems.append(_problem("baseline_date", N_("Give the date the baseline was measured.")))
+    if data.target_value is not None and data.target_date is None:
+        problems.append(_problem("target_date", N_("Give the date the target should be reached.")))
+    if data.baseline_date and data.target_date and data.target_date <= data.baseline_date:
+        problems.append(_problem("target_date", N_("The target date must come after the baseline date.")))
+    return problems
+
+
+def _in_range(value: float, low: Optional[float], high: Optional[float]) -> bool:
+    return (low is None or value >= low) and (high is None or value <= high)
+
+
+def create_indicator(*, session: Session, actor: Actor, benefit_id: int, data: IndicatorInput) -> Indicator:
+    benefit = session.get(Benefit, benefit_id)
+    if benefit is None:
+        raise NotFound(Message(N_("There is no benefit number {id}."), {"id": benefit_id}))
+    require("benefit.edit", actor, initiative_scope(session, _initiative(session, benefit.initiative_id)))
+    problems = _check_indicator(session, data)
+    if problems:
+        raise ValidationError(problems)
+    indicator = Indicator(benefit_id=benefit_id, **{**asdict(data), "code": data.code.strip(),
+                                                    "name": data.name.strip()})
+    session.add(indicator)
+    session.flush()
+    record(session=session, user_id=actor.user_id, action="indicator.create", entity="indicator",
+           entity_id=indicator.id, initiative_id=benefit.initiative_id, after=asdict(data))
+    return indicator
+
+
+def baseline_locked(session: Session, initiative_id: int) -> bool:
+    """True once the pilot gate is passed (a forward decision into scale-up, fast track included)."""
+    return session.exec(
+        select(GateDecision.id).where(
+            GateDecision.initiative_id == initiative_id,
+            GateDecision.to_stage == "scale_up",
+            col(GateDecision.outcome).in_(("go", "conditional_go", "fast_track")),
+        )
+    ).first() is not None
+
+
+def _lock_indicator(session: Session, indicator_id: int, expected_version: int) -> tuple[Indicator, Benefit]:
+    indicator = session.exec(select(Indicator).where(Indicator.id == indicator_id).with_for_update()).first()
+    if indicator is None:
+        raise NotFound(Message(N_("There is no indicator number {id}."), {"id": indicator_id}))
+    if indicator.version != expected_version:
+        raise Conflict(Message(N_(
+            "Someone else changed this indicator while you were working on it. "
+            "Nothing of yours was saved. Reload the page to see the latest version and try again."
+        )))
+    return indicator, session.get(Benefit, indicator.benefit_id)
+
+
+def revise_baseline(
+    *, session: Session, actor: Actor, indicator_id: int, expected_version: int, baseline_value: float,
+    reason: str = "",
+) -> Indicator:
+    """Change a baseline. After the pilot gate only the portfolio owner may, with a written reason;
+    the original baseline is kept and shown beside the revised one."""
+    indicator, benefit = _lock_indicator(session, indicator_id, expected_version)
+    initiative = _initiative(session, benefit.initiative_id)
+    scope = initiative_scope(session, initiative)
+    locked = baseline_locked(session, initiative.id)
+    require("baseline.revise_locked" if locked else "benefit.edit", actor, scope)
+    problems = []
+    if not _finite(baseline_value) or baseline_value is None:
+        problems.append(_problem("baseline_value", N_("{field} must be a number."), field="baseline_value"))
+    elif not _in_range(baseline_value, indicator.valid_min, indicator.valid_max):
+        problems.append(_problem("baseline_value", N_("{field} is outside the valid range."), field="baseline_value"))
+    if locked and _blank(reason):
+        problems.append(_problem("reason", N_("Give a reason for changing a locked baseline.")))
+    if problems:
+        raise ValidationError(problems)
+    before = {"baseline_value": indicator.baseline_value, "original_baseline_value": indicator.original_baseline_value}
+    if locked and indicator.original_baseline_value is None:
+        indicator.original_baseline_value = indicator.baseline_value
+    indicator.baseline_value = baseline_value
+    indicator.version += 1
+    session.add(indicator)
+    record(session=session, user_id=actor.user_id, action="indicator.revise_baseline", entity="indicator",
+           entity_id=indicator.id, initiative_id=initiative.id, before=before,
+           after={"baseline_value": baseline_value, "original_baseline_value": indicator.original_baseline_value,
+                  "locked": locked, "reason": reason.strip()})
+    return indicator
+
+
+def explain_deviation(
+    *, session: Session, actor: Actor, indicator_id: int, expected_version: int, explanation: str
+) -> Indicator:
+    """Record why an indicator did not reach its target (the realisation gate accepts an explained deviation)."""
+    indicator, benefit = _lock_indicator(session, indicator_id, expected_version)
+    initiative = _initiative(session, benefit.initiative_id)
+    require("deviation.explain", actor, initiative_scope(session, initiative))
+    before = {"deviation_explanation": indicator.deviation_explanation}
+    indicator.deviation_explanation = explanation.strip()
+    indicator.version += 1
+    session.add(indicator)
+    record(session=session, user_id=actor.user_id, action="indicator.explain_deviation", entity="indicator",
+           entity_id=indicator.id, initiative_id=initiative.id, before=before,
+           after={"deviation_explanation": indicator.deviation_explanation})
+    return indicator
+
+
+# ------------------------------------------------------------------ reading
+
+
+@dataclass(frozen=True)
+class BenefitWithIndicators:
+    benefit: Benefit
+    owner: Optional[str]
+    indicators: list[Indicator] = field(default_factory=list)
+
+
+def benefits_of(session: Session, initiative_id: int) -> list[BenefitWithIndicators]:
+    """The benefits of an initiative with their indicators, in two queries."""
+    rows = session.exec(
+        select(Benefit, User.display_name)
+        .join(User, col(Benefit.owner_id) == User.id, isouter=True)
+        .where(Benefit.initiative_id == initiative_id)
+        .order_by(col(Benefit.id))
+    ).all()
+    indicators = session.exec(
+        select(Indicator).join(Benefit, Benefit.id == Indicator.benefit_id)
+        .where(Benefit.initiative_id == initiative_id).order_by(col(Indicator.id))
+    ).all()
+    by_benefit: dict[int, list[Indicator]] = {benefit.id: [] for benefit, _ in rows}
+    for indicator in indicators:
+        by_benefit[indicator.benefit_id].append(indicator)
+    return [BenefitWithIndicators(benefit, owner, by_benefit[benefit.id]) for benefit, owner in rows]
+
+
+# ------------------------------------------------------------------ benefit calculation
+
+
+@dataclass(frozen=True)
+class CalculationView:
+    discount_rate: float
+    version: int
+    years: list[benefits_math.CashflowYear]
+    result: benefits_math.BenefitCalculation
+
+
+def get_calculation(*, session: Session, initiative_id: int) -> Optional[CalculationView]:
+    calculation = session.exec(
+        select(BenefitCalculation).where(BenefitCalculation.initiative_id == initiative_id)
+    ).first()
+    if calculation is None:
+        return None
+    rows = session.exec(
+        select(CalculationYear).where(CalculationYear.calculation_id == calculation.id)
+        .order_by(col(CalculationYear.year))
+    ).all()
+    years = [benefits_math.CashflowYear(r.year, r.investment, r.operation, r.benefit, r.benefit_low, r.benefit_high)
+             for r in rows]
+    return CalculationView(calculation.discount_rate, calculation.version, years,
+                           benefits_math.calculate(years, calculation.discount_rate))
+
+
+def save_calculation(
+    *, session: Session, actor: Actor, initiative_id: int, expected_version: Optional[int], discount_rate: float,
+    years: list[benefits_math.CashflowYear],
+) -> CalculationView:
+    """Replace the calculation's years and rate (all or nothing; every problem names its year)."""
+    initiative = _initiative(session, initiative_id)
+    require("calculation.edit", actor, initiative_scope(session, initiative))
+    calculation = session.exec(
+        select(BenefitCalculation).where(BenefitCalculation.initiative_id == initiative_id).with_for_update()
+    ).first()
+    if calculation is not None and calculation.version != expected_version:
+        raise Conflict(Message(N_(
+            "Someone else changed this benefit calculation while you were working on it. "
+            "Nothing of yours was saved. Reload the page to see the latest version and try again."
+        )))
+    problems = []
+    if not _finite(discount_rate) or not (0 <= discount_rate < 1):
+        problems.append(_problem("discount_rate", N_("The discount rate must be between 0 % and 100 %.")))
+    seen: set[int] = set()
+    for year in years:
+        if year.year in seen:
+            problems.append(_problem(str(year.year), N_("Year {year} appears more than once."), year=year.year))
+        seen.add(year.year)
+        amounts = (year.investment, year.operation, year.benefit, year.benefit_low, year.benefit_high)
+        if not all(_finite(v) for v in amounts):
+            problems.append(_problem(str(year.year), N_("Year {year}: every amount must be a number."), year=year.year))
+        elif year.investment < 0 or year.operation < 0:
+            problems.append(_problem(str(year.year), N_("Year {year}: costs must not be negative."), year=year.year))
+        elif not (year.low <= year.benefit <= year.high):
+            problems.append(_problem(str(year.year), N_(
+                "Year {year}: the low benefit must not exceed the expected one, nor the expected the high one."),
+                year=year.year))
+    if problems:
+        raise ValidationError(problems)
+    before = None
+    if calculation is None:
+        calculation = BenefitCalculation(initiative_id=initiative_id, discount_rate=discount_rate)
+    else:
+        old = get_calculation(session=session, initiative_id=initiative_id)
+        before = {"discount_rate": old.discount_rate, "years": [asdict(y) for y in old.years]}
+        calculation.discount_rate = discount_rate
+        calculation.version += 1
+        session.exec(delete(CalculationYear).where(CalculationYear.calculation_id == calculation.id))
+    session.add(calculation)
+    session.flush()
+    session.add_all([
+        CalculationYear(calculation_id=calculation.id, year=y.year, investment=y.investment, operation=y.operation,
+                        benefit=y.benefit, benefit_low=y.benefit_low, benefit_high=y.benefit_high)
+        for y in years
+    ])
+    session.flush()
+    record(session=session, user_id=actor.user_id, action="calculation.save", entity="benefit_calculation",
+           entity_id=calculation.id, initiative_id=initiative_id, before=before,
+           after={"discount_rate": discount_rate, "years": [asdict(y) for y in years]})
+    return get_calculation(session=session, initiative_id=initiative_id)

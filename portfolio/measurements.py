@@ -1,0 +1,598 @@
+"""Measurements: the editable grid, CSV/Excel imports, and the figures read from them.
+
+Every way in (grid, file, command line) goes through ``import_measurements``: all rows are
+validated first, every problem is reported with its row number, and the rows are written all
+or nothing. A value that is already stored is left alone, so importing a file twice changes
+nothing; a changed value is a correction whose old value goes to the audit trail.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Callable, Iterable, Optional
+
+from sqlalchemy import bindparam, func, insert, update
+from sqlmodel import Session, col, select
+
+from db.models import Benefit, Indicator, Initiative, Measurement, OrgUnit, utcnow
+from portfolio import benefits_math
+from portfolio.audit import record
+from portfolio.benefits_math import Direction, Frequency
+from portfolio.errors import FieldProblem, ValidationError
+from portfolio.i18n import N_, Message
+from portfolio.permissions import Actor, Scope, allowed, descendants
+
+COLUMNS = ("indicator", "period", "org_unit", "value")
+COLUMN_HELP = {
+    "indicator": "The indicator's code, e.g. WAIT-DAYS.",
+    "period": "The period: YYYY-MM-DD (day), YYYY-Www (week), YYYY-MM (month), YYYY-Qn (quarter), YYYY (year).",
+    "org_unit": "The org unit's code or exact name; empty for the whole initiative.",
+    "value": "A number; a decimal comma or point both work.",
+}
+MAX_LISTED_PROBLEMS = 200
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class RawRow:
+    """One row as read from a file or the grid, before validation. ``row`` is the number the user sees."""
+
+    row: int
+    indicator: Any
+    period: Any
+    org_unit: Any
+    value: Any
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    inserted: int
+    corrected: int
+    unchanged: int
+
+    @property
+    def changed(self) -> int:
+        return self.inserted + self.corrected
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def parse_number(value: Any) -> Optional[float]:
+    """A finite number from a cell: numbers as they are; text with a decimal comma or point."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        number = float(value)
+    else:
+        text = _text(value).replace("\u00a0", "").replace(" ", "").replace(",", ".")
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+    return number if math.isfinite(number) else None
+
+
+# ------------------------------------------------------------------ reading files
+
+
+def read_rows(content: bytes, filename: str) -> list[RawRow]:
+    """Rows of a CSV (comma, semicolon or tab separated, UTF-8) or Excel (.xlsx) file.
+
+    Row numbers are the file's own: the header is row 1. A file without the required columns is
+    refused with the list of missing ones.
+    """
+    if filename.lower().endswith(".xlsx"):
+        table = _xlsx_table(content)
+    else:
+        table = _csv_table(content)
+    if not table:
+        raise ValidationError([FieldProblem("file", Message(N_("The file is empty.")))])
+    header = [_text(cell).lower() for cell in table[0]]
+    missing = [name for name in COLUMNS if name not in header]
+    if missing:
+        raise ValidationError([FieldProblem("file", Message(
+            N_("The file lacks the columns: {columns}. The first row must name the columns {expected}."),
+            {"columns": ", ".join(missing), "expected": ", ".join(COLUMNS)},
+        ))])
+    index = {name: header.index(name) for name in COLUMNS}
+    rows = []
+    for number, cells in enumerate(table[1:], start=2):
+        if all(_text(cell) == "" for cell in cells):
+            continue
+        cells = list(cells) + [None] * (len(header) - len(cells))
+        rows.append(RawRow(number, *(cells[index[name]] for name in COLUMNS)))
+    return rows
+
+
+def _csv_table(content: bytes) -> list[list[str]]:
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationError([FieldProblem("file", Message(N_("The file is not UTF-8 text or an Excel file.")))])
+    first_line = text.split("\n", 1)[0]
+    delimiter = max((";", ",", "\t"), key=first_line.count)
+    return [row for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+
+
+def _xlsx_table(content: bytes) -> list[list[Any]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises several unrelated types for a file that is not a workbook
+        raise ValidationError([FieldProblem("file", Message(N_("The file is not a readable Excel (.xlsx) file.")))])
+    try:
+        return [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+
+
+def write_template(path: Path, examples: Iterable[tuple[str, str, str, str]] = ()) -> None:
+    """Write an import template (.csv or .xlsx by the file's suffix) with the columns and examples."""
+    rows = [list(COLUMNS), *[list(example) for example in examples]]
+    if path.suffix.lower() == ".xlsx":
+        from openpyxl import Workbook
+
+        workbook = Workbook()
+        sheet = workbook.active
+        sheet.title = "measurements"
+        for row in rows:
+            sheet.append(row)
+        help_sheet = workbook.create_sheet("columns")
+        help_sheet.append(["column", "meaning"])
+        for name in COLUMNS:
+            help_sheet.append([name, COLUMN_HELP[name]])
+        workbook.save(path)
+    else:
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            csv.writer(handle).writerows(rows)
+
+
+def template_examples(session: Session, initiative_id: Optional[int] = None) -> list[tuple[str, str, str, str]]:
+    """One example row per indicator (of one initiative, or all), in the current period."""
+    query = select(Indicator).join(Benefit, Benefit.id == Indicator.benefit_id).order_by(col(Indicator.id))
+    if initiative_id is not None:
+        query = query.where(Benefit.initiative_id == initiative_id)
+    today = date.today()
+    examples = []
+    for indicator in session.exec(query.limit(20)).all():
+        frequency = Frequency(indicator.frequency)
+        period = benefits_math.format_period(frequency, benefits_math.period_start(frequency, today))
+        examples.append((indicator.code, period, "", ""))
+    return examples
+
+
+# ------------------------------------------------------------------ validation and writing
+
+
+@dataclass
+class _Lookups:
+    indicators: dict[str, Indicator]
+    initiative_of: dict[int, Initiative]
+    benefit_owner_of: dict[int, Optional[int]]
+    units_by_key: dict[str, OrgUnit]
+    permission: dict[tuple[int, Optional[int]], bool] = field(default_factory=dict)
+
+
+def _load_lookups(session: Session, rows: list[RawRow]) -> _Lookups:
+    codes = {_text(r.indicator) for r in rows}
+    found = session.exec(
+        select(Indicator, Benefit.owner_id, Initiative)
+        .join(Benefit, Benefit.id == Indicator.benefit_id)
+        .join(Initiative, Initiative.id == Benefit.initiative_id)
+        .where(col(Indicator.code).in_(codes))
+    ).all() if codes else []
+    units = session.exec(select(OrgUnit)).all()
+    units_by_key: dict[str, OrgUnit] = {}
+    for unit in units:
+        units_by_key.setdefault(unit.name.casefold(), unit)
+    for unit in units:  # a code wins over a name that happens to look the same
+        if unit.code:
+            units_by_key[unit.code.casefold()] = unit
+    return _Lookups(
+        indicators={indicator.code: indicator for indicator, _, _ in found},
+        initiative_of={indicator.id: initiative for indicator, _, initiative in found},
+        benefit_owner_of={indicator.id: owner for indicator, owner, _ in found},
+        units_by_key=units_by_key,
+    )
+
+
+def _may_report(lookups: _Lookups, actor: Actor, indicator: Indicator, unit_id: Optional[int]) -> bool:
+    key = (indicator.id, unit_id)
+    if key not in lookups.permission:
+        initiative = lookups.initiative_of[indicator.id]
+        owner = lookups.benefit_owner_of[indicator.id]
+        scope = Scope(portfolio_id=initiative.portfolio_id, lead_id=initiative.lead_id, org_unit_id=unit_id,
+                      benefit_owner_ids=frozenset({owner} if owner else ()))
+        lookups.permission[key] = allowed("measurement.report", actor, scope)
+    return lookups.permission[key]
+
+
+@dataclass(frozen=True)
+class _ValidRow:
+    indicator_id: int
+    period_start: date
+    org_unit_id: Optional[int]
+    value: float
+
+
+def _row_problem(row: int, msgid: str, **params) -> FieldProblem:
+    return FieldProblem(f"row {row}", Message(msgid, {"row": row, **params}))
+
+
+def validate_rows(
+    session: Session, actor: Actor, rows: list[RawRow], progress: Optional[Progress] = None
+) -> tuple[list[_ValidRow], list[FieldProblem]]:
+    """Check every row; return the valid rows and every problem found, each naming its row."""
+    lookups = _load_lookups(session, rows)
+    periods: dict[tuple[str, str], Optional[date]] = {}
+    first_row_of: dict[tuple[int, date, Optional[int]], int] = {}
+    valid: list[_ValidRow] = []
+    problems: list[FieldProblem] = []
+    total = len(rows)
+    for done, raw in enumerate(rows, start=1):
+        if progress and done % 5000 == 0:
+            progress(done, total)
+        row_ok = True
+        code = _text(raw.indicator)
+        indicator = lookups.indicators.get(code)
+        if indicator is None:
+            problems.append(_row_problem(raw.row, N_("Row {row}: unknown indicator {code}."), code=repr(code)))
+            row_ok = False
+        unit_text = _text(raw.org_unit)
+        unit = lookups.units_by_key.get(unit_text.casefold()) if unit_text else None
+        if unit_text and unit is None:
+            problems.append(_row_problem(raw.row, N_("Row {row}: unknown org unit {unit}."), unit=repr(unit_text)))
+            row_ok = False
+        period_text = _text(raw.period)
+        period = None
+        if indicator is not None:
+            key = (indicator.frequency, period_text)
+            if key not in periods:
+                try:
+                    periods[key] = benefits_math.parse_period(Frequency(indicator.frequency), period_text)
+                except ValueError:
+                    periods[key] = None
+            period = periods[key]
+            if period is None:
+                problems.append(_row_problem(
+                    raw.row, N_("Row {row}: {period} is not a period of the {frequency} indicator {code}; "
+                                "write it as {format}."),
+                    period=repr(period_text), frequency=Message(FREQUENCY_NAMES[indicator.frequency]), code=code,
+                    format=benefits_math.PERIOD_FORMATS[Frequency(indicator.frequency)]))
+                row_ok = False
+        value = parse_number(raw.value)
+        if value is None:
+            problems.append(_row_problem(raw.row, N_("Row {row}: the value {value} is not a number."),
+                                         value=repr(_text(raw.value))))
+            row_ok = False
+        elif indicator is not None and not _in_valid_range(indicator, value):
+            problems.append(_row_problem(
+                raw.row, N_("Row {row}: the value {value} is outside the valid range {low} to {high} "
+                            "of indicator {code}."),
+                value=_text(value), low=_bound(indicator.valid_min), high=_bound(indicator.valid_max), code=code))
+            row_ok = False
+        if indicator is not None and (unit is not None or not unit_text):
+            if not _may_report(lookups, actor, indicator, unit.id if unit else None):
+                if unit is None:
+                    problems.append(_row_problem(raw.row, N_(
+                        "Row {row}: you may not report figures for the whole initiative, only for your own units.")))
+                else:
+                    problems.append(_row_problem(raw.row, N_("Row {row}: you may not report figures for {unit}."),
+                                                 unit=unit.name))
+                row_ok = False
+        if indicator is not None and period is not None:
+            key = (indicator.id, period, unit.id if unit else None)
+            if key in first_row_of:
+                problems.append(_row_problem(raw.row, N_(
+                    "Row {row} repeats row {first}: the same indicator, period and org unit."),
+                    first=first_row_of[key]))
+                row_ok = False
+            else:
+                first_row_of[key] = raw.row
+        if row_ok:
+            valid.append(_ValidRow(indicator.id, period, unit.id if unit else None, value))
+    if progress:
+        progress(total, total)
+    return valid, problems
+
+
+FREQUENCY_NAMES = {"day": N_("daily"), "week": N_("weekly"), "month": N_("monthly"),
+                   "quarter": N_("quarterly"), "year": N_("yearly")}
+
+
+def _bound(value: Optional[float]) -> str:
+    if value is None:
+        return "–"
+    return _text(value)
+
+
+def _in_valid_range(indicator: Indicator, value: float) -> bool:
+    return (indicator.valid_min is None or value >= indicator.valid_min) and (
+        indicator.valid_max is None or value <= indicator.valid_max)
+
+
+def import_measurements(
+    *, session: Session, actor: Actor, rows: list[RawRow], source: str = "import", file_name: str = "",
+    progress: Optional[Progress] = None,
+) -> ImportResult:
+    """Validate every row, then write all of them or none. Raises ValidationError listing every problem."""
+    valid, problems = validate_rows(session, actor, rows, progress)
+    if problems:
+        if len(problems) > MAX_LISTED_PROBLEMS:
+            problems = problems[:MAX_LISTED_PROBLEMS] + [FieldProblem("file", Message(
+                N_("… and {count} more problems."), {"count": len(problems) - MAX_LISTED_PROBLEMS}))]
+        raise ValidationError(problems)
+    if not valid:
+        raise ValidationError([FieldProblem("file", Message(N_("There are no measurements to import.")))])
+
+    indicator_ids = {r.indicator_id for r in valid}
+    initiative_of = _initiative_of(session, indicator_ids)
+    existing = {
+        (indicator_id, period, unit_id): (measurement_id, value)
+        for measurement_id, indicator_id, period, unit_id, value in session.exec(
+            select(Measurement.id, Measurement.indicator_id, Measurement.period_start, Measurement.org_unit_id,
+                   Measurement.value).where(col(Measurement.indicator_id).in_(indicator_ids))
+        ).all()
+    }
+    now = utcnow()
+    inserts, corrections = [], []
+    unchanged = 0
+    for r in valid:
+        found = existing.get((r.indicator_id, r.period_start, r.org_unit_id))
+        if found is None:
+            inserts.append({"indicator_id": r.indicator_id, "period_start": r.period_start,
+                            "org_unit_id": r.org_unit_id, "value": r.value, "source": source,
+                            "reported_by_id": actor.user_id, "reported_at": now, "version": 1})
+        elif found[1] != r.value:
+            corrections.append((found[0], found[1], r))
+        else:
+            unchanged += 1
+    if not inserts and not corrections:
+        return ImportResult(0, 0, unchanged)
+
+    table = Measurement.__table__
+    if inserts:
+        session.execute(insert(table), inserts)
+    if corrections:
+        session.execute(
+            update(table).where(table.c.id == bindparam("b_id")).values(
+                value=bindparam("b_value"), source=source, reported_by_id=actor.user_id, reported_at=now,
+                version=table.c.version + 1),
+            [{"b_id": measurement_id, "b_value": r.value} for measurement_id, _, r in corrections],
+        )
+    # One audit entry per initiative touched, so each initiative's history shows its imports.
+    by_initiative: dict[int, dict[str, list]] = defaultdict(lambda: {"inserted": [], "corrections": []})
+    for row in inserts:
+        by_initiative[initiative_of[row["indicator_id"]]]["inserted"].append(row)
+    for measurement_id, old, r in corrections:
+        by_initiative[initiative_of[r.indicator_id]]["corrections"].append((measurement_id, old, r))
+    for initiative_id, changes in sorted(by_initiative.items()):
+        fixed = changes["corrections"]
+        record(
+            session=session, user_id=actor.user_id,
+            action="measurement.import" if source == "import" else "measurement.record",
+            entity="measurement", entity_id=None, initiative_id=initiative_id,
+            before={"corrections": [
+                {"measurement_id": mid, "indicator_id": r.indicator_id, "period": r.period_start.isoformat(),
+                 "org_unit_id": r.org_unit_id, "value": old} for mid, old, r in fixed]} if fixed else None,
+            after={"file": file_name, "source": source, "inserted": len(changes["inserted"]),
+                   "corrected": len(fixed),
+                   "corrections": [{"measurement_id": mid, "value": r.value} for mid, _, r in fixed]},
+        )
+    return ImportResult(len(inserts), len(corrections), unchanged)
+
+
+def _initiative_of(session: Session, indicator_ids: set[int]) -> dict[int, int]:
+    return dict(session.exec(
+        select(Indicator.id, Benefit.initiative_id).join(Benefit, Benefit.id == Indicator.benefit_id)
+        .where(col(Indicator.id).in_(indicator_ids))
+    ).all())
+
+
+# ------------------------------------------------------------------ figures
+
+
+def _latest_combined(session: Session, indicator_ids: Iterable[int]) -> dict[int, tuple[date, float, float]]:
+    """Per indicator: its latest period, and the sum and mean of that period's values (in SQL)."""
+    ids = list(indicator_ids)
+    if not ids:
+        return {}
+    latest = (
+        select(Measurement.indicator_id, func.max(Measurement.period_start).label("period"))
+        .where(col(Measurement.indicator_id).in_(ids)).group_by(Measurement.indicator_id).subquery()
+    )
+    rows = session.exec(
+        select(Measurement.indicator_id, latest.c.period, func.sum(Measurement.value), func.avg(Measurement.value))
+        .join(latest, (latest.c.indicator_id == Measurement.indicator_id)
+              & (latest.c.period == Measurement.period_start))
+        .group_by(Measurement.indicator_id, latest.c.period)
+    ).all()
+    return {indicator_id: (period, total, mean) for indicator_id, period, total, mean in rows}
+
+
+def _pick(aggregation: str, total: float, mean: float) -> float:
+    return float(total) if aggregation == "sum" else float(mean)
+
+
+def _progress(indicator: Indicator, value: Optional[float]) -> Optional[float]:
+    return benefits_math.progress_to_target(indicator.baseline_value, indicator.target_value, value,
+                                            direction=Direction(indicator.direction))
+
+
+def _status(indicator: Indicator, period: Optional[date], value: Optional[float]) -> benefits_math.Status:
+    if indicator.baseline_date is None or indicator.target_date is None:
+        return benefits_math.Status.UNKNOWN
+    return benefits_math.status(
+        baseline=indicator.baseline_value, target=indicator.target_value, baseline_date=indicator.baseline_date,
+        target_date=indicator.target_date, direction=Direction(indicator.direction), latest=value,
+        latest_date=period, amber_tolerance=indicator.amber_tolerance, red_tolerance=indicator.red_tolerance,
+    )
+
+
+@dataclass(frozen=True)
+class IndicatorSummary:
+    indicator: Indicator
+    benefit_id: int
+    series: list[tuple[date, float]]
+    latest_period: Optional[date]
+    latest_value: Optional[float]
+    progress: Optional[float]
+    status: benefits_math.Status
+    overdue: bool
+
+
+def indicator_summaries(*, session: Session, initiative_id: int, today: Optional[date] = None) -> list[IndicatorSummary]:
+    """Each indicator of the initiative with its combined series per period, progress, status and overdue flag."""
+    today = today or date.today()
+    indicators = session.exec(
+        select(Indicator).join(Benefit, Benefit.id == Indicator.benefit_id)
+        .where(Benefit.initiative_id == initiative_id).order_by(col(Indicator.id))
+    ).all()
+    if not indicators:
+        return []
+    rows = session.exec(
+        select(Measurement.indicator_id, Measurement.period_start, func.sum(Measurement.value),
+               func.avg(Measurement.value))
+        .where(col(Measurement.indicator_id).in_([i.id for i in indicators]))
+        .group_by(Measurement.indicator_id, Measurement.period_start)
+        .order_by(Measurement.indicator_id, Measurement.period_start)
+    ).all()
+    by_indicator = {i.id: i for i in indicators}
+    series: dict[int, list[tuple[date, float]]] = defaultdict(list)
+    for indicator_id, period, total, mean in rows:
+        series[indicator_id].append((period, _pick(by_indicator[indicator_id].aggregation, total, mean)))
+    summaries = []
+    for indicator in indicators:
+        points = series.get(indicator.id, [])
+        period, value = points[-1] if points else (None, None)
+        summaries.append(IndicatorSummary(
+            indicator=indicator, benefit_id=indicator.benefit_id, series=points, latest_period=period,
+            latest_value=value, progress=_progress(indicator, value), status=_status(indicator, period, value),
+            overdue=benefits_math.is_overdue(Frequency(indicator.frequency), period, today),
+        ))
+    return summaries
+
+
+@dataclass(frozen=True)
+class UnitFigure:
+    org_unit_id: int
+    name: str
+    depth: int
+    value: float
+    reporting_units: int
+
+
+def unit_breakdown(*, session: Session, indicator_id: int, period: Optional[date] = None) -> list[UnitFigure]:
+    """One period's values per org unit, rolled up the org-unit tree with the indicator's sum or mean.
+
+    Sums and counts come from SQL per unit; the tree (small) is walked in Python.
+    """
+    indicator = session.get(Indicator, indicator_id)
+    if indicator is None:
+        return []
+    if period is None:
+        period = session.exec(select(func.max(Measurement.period_start))
+                              .where(Measurement.indicator_id == indicator_id)).one()
+        if period is None:
+            return []
+    rows = session.exec(
+        select(Measurement.org_unit_id, func.sum(Measurement.value), func.count())
+        .where(Measurement.indicator_id == indicator_id, Measurement.period_start == period,
+               col(Measurement.org_unit_id).is_not(None))
+        .group_by(Measurement.org_unit_id)
+    ).all()
+    own = {unit_id: (float(total), count) for unit_id, total, count in rows}
+    units = session.exec(select(OrgUnit).order_by(col(OrgUnit.name))).all()
+    children: dict[Optional[int], list[OrgUnit]] = defaultdict(list)
+    for unit in units:
+        children[unit.parent_id].append(unit)
+    figures: list[UnitFigure] = []
+
+    def walk(unit: OrgUnit, depth: int) -> tuple[float, int]:
+        position = len(figures)
+        total, count = own.get(unit.id, (0.0, 0))
+        for child in children.get(unit.id, []):
+            child_total, child_count = walk(child, depth + 1)
+            total, count = total + child_total, count + child_count
+        if count:
+            value = total if indicator.aggregation == "sum" else total / count
+            figures.insert(position, UnitFigure(unit.id, unit.name, depth, value, count))
+        return total, count
+
+    for root in children.get(None, []):
+        walk(root, 0)
+    return figures
+
+
+def measurements_for_grid(*, session: Session, indicator_id: int) -> list[tuple[date, Optional[int], float]]:
+    """The stored values of one indicator (newest first), for the editable grid."""
+    return list(session.exec(
+        select(Measurement.period_start, Measurement.org_unit_id, Measurement.value)
+        .where(Measurement.indicator_id == indicator_id)
+        .order_by(col(Measurement.period_start).desc(), col(Measurement.org_unit_id))
+    ).all())
+
+
+def benefit_facts(session: Session, initiative_ids: list[int]) -> dict[int, "BenefitFacts"]:
+    """The facts the benefit gate rules need, for many initiatives in four queries."""
+    from db.models import BenefitCalculation, CalculationYear
+    from workflows.rules import BenefitFact, BenefitFacts, IndicatorFact
+
+    if not initiative_ids:
+        return {}
+    benefits = session.exec(select(Benefit).where(col(Benefit.initiative_id).in_(initiative_ids))
+                            .order_by(col(Benefit.id))).all()
+    indicators = session.exec(
+        select(Indicator, Benefit.initiative_id).join(Benefit, Benefit.id == Indicator.benefit_id)
+        .where(col(Benefit.initiative_id).in_(initiative_ids)).order_by(col(Indicator.id))
+    ).all()
+    latest = _latest_combined(session, [i.id for i, _ in indicators])
+    with_calculation = set(session.exec(
+        select(BenefitCalculation.initiative_id).join(CalculationYear,
+                                                      CalculationYear.calculation_id == BenefitCalculation.id)
+        .where(col(BenefitCalculation.initiative_id).in_(initiative_ids)).distinct()
+    ).all())
+    count_by_benefit: dict[int, int] = defaultdict(int)
+    facts_by_initiative: dict[int, list[IndicatorFact]] = defaultdict(list)
+    for indicator, initiative_id in indicators:
+        count_by_benefit[indicator.benefit_id] += 1
+        period, total, mean = latest.get(indicator.id, (None, None, None))
+        value = _pick(indicator.aggregation, total, mean) if period is not None else None
+        progress = _progress(indicator, value)
+        facts_by_initiative[initiative_id].append(IndicatorFact(
+            code=indicator.code, name=indicator.name,
+            has_baseline_and_target=indicator.baseline_value is not None and indicator.target_value is not None,
+            measured_after_baseline=period is not None and (indicator.baseline_date is None
+                                                            or period > indicator.baseline_date),
+            at_target=progress is not None and progress >= 1,
+            deviation_explained=bool(indicator.deviation_explanation.strip()),
+        ))
+    benefits_by_initiative: dict[int, list[BenefitFact]] = defaultdict(list)
+    for benefit in benefits:
+        benefits_by_initiative[benefit.initiative_id].append(
+            BenefitFact(benefit.title, benefit.owner_id is not None, count_by_benefit[benefit.id]))
+    return {
+        initiative_id: BenefitFacts(
+            benefits=tuple(benefits_by_initiative[initiative_id]),
+            indicators=tuple(facts_by_initiative[initiative_id]),
+            has_calculation=initiative_id in with_calculation,
+        )
+        for initiative_id in initiative_ids
+    }
