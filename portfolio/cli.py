@@ -18,6 +18,7 @@ from portfolio import audit, auth, demo
 from portfolio.errors import DomainError
 from portfolio.gates import DecisionInput, record_gate_decision
 from portfolio.i18n import LANGUAGES, STAGE_LABELS, translator
+from portfolio.measurements import import_measurements, read_rows, template_examples, write_template
 from portfolio.initiatives import InitiativeCreate, OverviewFilters, create_initiative, portfolio_overview
 from portfolio.permissions import Actor, load_actor
 from db.models import ROLES
@@ -170,6 +171,42 @@ def decide(obj, username, initiative_id, expected_version, outcome, rationale, c
     except DomainError as error:
         _fail(error, obj["lang"])
     click.echo(f"{_(STAGE_LABELS[decision.from_stage])} → {_(STAGE_LABELS[decision.to_stage])}")
+
+
+@main.command("import-measurements")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--as", "username", default=None, help="User reporting the figures (their permissions apply).")
+@click.option("--template", "template", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write an import template (.csv or .xlsx) to this file instead of importing.")
+@click.pass_obj
+def import_measurements_command(obj, file: Optional[Path], username: Optional[str], template: Optional[Path]) -> None:
+    """Import measurements from a CSV or Excel (.xlsx) file: every row is checked, then all or nothing is written.
+
+    Columns: indicator (code), period (YYYY-MM-DD, YYYY-Www, YYYY-MM, YYYY-Qn or YYYY, after the
+    indicator's frequency), org_unit (code or name; empty for the whole initiative), value (a number).
+    """
+    if template is not None:
+        with read_session() as session:
+            write_template(template, template_examples(session))
+        click.echo(f"wrote template {template}")
+        return
+    if file is None or username is None:
+        raise click.UsageError("give FILE and --as USER (or --template FILE)")
+    lang = obj["lang"]
+    _ = translator(lang)
+    try:
+        rows = read_rows(file.read_bytes(), file.name)
+        with click.progressbar(length=len(rows), label="checking", file=sys.stderr) as bar:
+            def progress(done: int, total: int) -> None:
+                bar.update(done - bar.pos)
+
+            with write_session() as session:
+                result = import_measurements(session=session, actor=_actor(session, username), rows=rows,
+                                             file_name=file.name, progress=progress)
+    except DomainError as error:
+        _fail(error, lang)
+    click.echo(f"{len(rows)} rows: {result.inserted} new, {result.corrected} corrected, "
+               f"{result.unchanged} unchanged")
 
 
 if __name__ == "__main__":

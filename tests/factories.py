@@ -109,3 +109,63 @@ class World:
                                           stage=stage, ready=ready, org_unit=self.unit, title="Digital triage")
         self.users = {"owner": self.owner, "lead": self.lead, "steering": self.steering, "reporter": self.reporter,
                       "admin": self.admin, "stranger": self.stranger}
+
+
+# ---------------------------------------------------------------- helpers for the domain suite
+
+
+def make_decision_owner(session: Session, initiative: Initiative, user: User, gate: str | None = None):
+    """Record ``user`` as the decision owner of ``gate`` (default: the initiative's current stage),
+    directly in the table (test set-up; production code reassigns through ``assign_decision_owner``)."""
+    from sqlmodel import select
+
+    from db.models import GateDecisionOwner
+
+    gate = gate or initiative.stage
+    row = session.exec(select(GateDecisionOwner).where(GateDecisionOwner.initiative_id == initiative.id,
+                                                       GateDecisionOwner.gate == gate)).first()
+    if row is None:
+        row = GateDecisionOwner(initiative_id=initiative.id, gate=gate, user_id=user.id)
+    else:
+        row.user_id = user.id
+    session.add(row)
+    session.flush()
+    return row
+
+
+def checklist_items(session: Session, initiative_id: int, stage: str) -> list[ChecklistItem]:
+    from sqlmodel import col, select
+
+    return list(session.exec(select(ChecklistItem).where(ChecklistItem.initiative_id == initiative_id,
+                                                         ChecklistItem.stage == stage)
+                             .order_by(col(ChecklistItem.position))).all())
+
+
+def snapshot(engine, initiative_id: int | None = None) -> dict[str, Any]:
+    """What a refused action must leave unchanged: the initiative's stage, version and hold, and the
+    rows of every table an action writes (counted over the whole database)."""
+    from sqlalchemy import func
+    from sqlmodel import col, select
+
+    from db.engine import read_session
+    from db.models import AuditEvent, GateDecision, GateDecisionOwner
+
+    with read_session(engine) as session:
+        state: dict[str, Any] = {
+            "initiatives": session.exec(select(func.count()).select_from(Initiative)).one(),
+            "decisions": session.exec(select(func.count()).select_from(GateDecision)).one(),
+            "audit_events": session.exec(select(func.count()).select_from(AuditEvent)).one(),
+            "checklist": [
+                (i.id, i.stage, i.key, i.status, i.not_applicable_reason, i.version)
+                for i in session.exec(select(ChecklistItem).order_by(col(ChecklistItem.id))).all()
+            ],
+            "decision_owners": [
+                (o.initiative_id, o.gate, o.user_id, o.version)
+                for o in session.exec(select(GateDecisionOwner).order_by(col(GateDecisionOwner.id))).all()
+            ],
+        }
+        if initiative_id is not None:
+            initiative = session.get(Initiative, initiative_id)
+            state.update(stage=initiative.stage, version=initiative.version, on_hold=initiative.on_hold,
+                         hold_review_date=initiative.hold_review_date, title=initiative.title)
+        return state

@@ -1,0 +1,236 @@
+"""The lifecycle machine, the gate-input check and the gate rules: pure, no database."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from types import SimpleNamespace
+
+import pytest
+from statemachine.exceptions import TransitionNotAllowed
+
+from portfolio.gates import DecisionInput, _check_decision_input
+from workflows.lifecycle import OUTCOMES, STAGES, advance, allowed_outcomes, next_stage, target_stage
+from workflows.process import load_process
+from workflows.rules import RULES, ChecklistFact, GateContext, evaluate, incomplete_items
+
+TODAY = date(2025, 3, 14)
+
+# stage -> outcome -> target stage (None: the lifecycle has no such move). Every pair is listed.
+TRANSITIONS: dict[str, dict[str, str | None]] = {
+    "idea": {"go": "concept", "conditional_go": "concept", "hold": "idea", "recycle": None,
+             "stop": "stopped", "fast_track": "scale_up"},
+    "concept": {"go": "pilot", "conditional_go": "pilot", "hold": "concept", "recycle": "idea",
+                "stop": "stopped", "fast_track": None},
+    "pilot": {"go": "scale_up", "conditional_go": "scale_up", "hold": "pilot", "recycle": "concept",
+              "stop": "stopped", "fast_track": None},
+    "scale_up": {"go": "benefits_realisation", "conditional_go": "benefits_realisation", "hold": "scale_up",
+                 "recycle": "pilot", "stop": "stopped", "fast_track": None},
+    "benefits_realisation": {"go": "realised", "conditional_go": "realised", "hold": "benefits_realisation",
+                             "recycle": "scale_up", "stop": "stopped", "fast_track": None},
+    "realised": dict.fromkeys(OUTCOMES),
+    "stopped": dict.fromkeys(OUTCOMES),
+}
+PAIRS = [(stage, outcome) for stage in STAGES for outcome in OUTCOMES]
+ALLOWED = [(s, o, TRANSITIONS[s][o]) for s, o in PAIRS if TRANSITIONS[s][o] is not None]
+REFUSED = [(s, o) for s, o in PAIRS if TRANSITIONS[s][o] is None]
+
+# How the state machine and the domain name stages and outcomes in their refusals.
+MACHINE_STAGE = {"idea": "Idea", "concept": "Concept", "pilot": "Pilot", "scale_up": "Scale up",
+                 "benefits_realisation": "Benefits realisation", "realised": "Realised", "stopped": "Stopped"}
+MACHINE_OUTCOME = {"go": "Go", "conditional_go": "Conditional go", "hold": "Hold", "recycle": "Recycle",
+                   "stop": "Stop", "fast_track": "Fast track"}
+DOMAIN_STAGE = {"idea": "Idea", "concept": "Concept", "pilot": "Pilot", "scale_up": "Scale-up",
+                "benefits_realisation": "Benefits realisation", "realised": "Realised", "stopped": "Stopped"}
+DOMAIN_OUTCOME = {"go": "Go", "conditional_go": "Conditional go", "hold": "Hold", "recycle": "Recycle",
+                  "stop": "Stop", "fast_track": "Fast track to scale-up"}
+
+
+def test_the_table_covers_every_stage_and_outcome():
+    assert len(PAIRS) == 7 * 6 == 42
+    assert len(ALLOWED) == 25 and len(REFUSED) == 17
+
+
+@pytest.mark.parametrize(("stage", "outcome", "target"), ALLOWED)
+def test_allowed_move(stage, outcome, target):
+    assert target_stage(stage, outcome) == target
+    model = SimpleNamespace(stage=stage)
+    assert advance(model, outcome) == target
+    assert model.stage == target
+
+
+@pytest.mark.parametrize(("stage", "outcome"), REFUSED)
+def test_refused_move_raises_and_leaves_the_stage(stage, outcome):
+    assert target_stage(stage, outcome) is None
+    model = SimpleNamespace(stage=stage)
+    with pytest.raises(TransitionNotAllowed) as error:
+        advance(model, outcome)
+    assert str(error.value) == f"Can't {MACHINE_OUTCOME[outcome]} when in {MACHINE_STAGE[stage]}."
+    assert model.stage == stage
+
+
+def test_refusal_message_example():
+    model = SimpleNamespace(stage="realised")
+    with pytest.raises(TransitionNotAllowed, match=r"^Can't Go when in Realised\.$"):
+        advance(model, "go")
+    assert model.stage == "realised"
+
+
+@pytest.mark.parametrize(("stage", "outcome"), REFUSED)
+def test_refused_move_through_the_domain_input_check(stage, outcome):
+    # Fill in what each outcome needs, so the only problem left is the move itself.
+    data = DecisionInput(outcome=outcome, conditions="Budget confirmed", stop_reason="No benefit",
+                         lessons_learned="Measure first", hold_review_date=TODAY + timedelta(days=30))
+    problems = _check_decision_input(data, stage, TODAY)
+    assert [(p.field, str(p.message)) for p in problems] == [
+        ("outcome", f"The decision {DOMAIN_OUTCOME[outcome]} is not possible in stage {DOMAIN_STAGE[stage]}.")
+    ]
+
+
+@pytest.mark.parametrize(("stage", "outcome", "target"), ALLOWED)
+def test_allowed_move_passes_the_domain_input_check(stage, outcome, target):
+    data = DecisionInput(outcome=outcome, conditions="Budget confirmed", stop_reason="No benefit",
+                         lessons_learned="Measure first", hold_review_date=TODAY + timedelta(days=30))
+    assert _check_decision_input(data, stage, TODAY) == []
+
+
+def test_recycle_at_idea_domain_message():
+    problems = _check_decision_input(DecisionInput(outcome="recycle"), "idea", TODAY)
+    assert [str(p.message) for p in problems] == ["The decision Recycle is not possible in stage Idea."]
+
+
+def test_unknown_outcome_is_reported_alone():
+    problems = _check_decision_input(DecisionInput(outcome="maybe"), "idea", TODAY)
+    assert [(p.field, str(p.message)) for p in problems] == [("outcome", "Unknown decision 'maybe'.")]
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    (DecisionInput(outcome="stop"), [("stop_reason", "A stop needs a reason."),
+                                     ("lessons_learned", "A stop needs the lessons learned.")]),
+    (DecisionInput(outcome="stop", stop_reason="  ", lessons_learned="Learned"),
+     [("stop_reason", "A stop needs a reason.")]),
+    (DecisionInput(outcome="conditional_go"), [("conditions", "A conditional go needs its conditions.")]),
+    (DecisionInput(outcome="hold"), [("hold_review_date", "A hold needs a review date.")]),
+    (DecisionInput(outcome="hold", hold_review_date=TODAY),
+     [("hold_review_date", "The review date must be in the future.")]),
+    (DecisionInput(outcome="hold", hold_review_date=TODAY - timedelta(days=1)),
+     [("hold_review_date", "The review date must be in the future.")]),
+    (DecisionInput(outcome="hold", hold_review_date=TODAY + timedelta(days=1)), []),
+    (DecisionInput(outcome="go"), []),
+], ids=["stop-empty", "stop-blank-reason", "conditional-go", "hold-no-date", "hold-today", "hold-past",
+        "hold-tomorrow", "go"])
+def test_outcome_specific_input(data, expected):
+    assert [(p.field, str(p.message)) for p in _check_decision_input(data, "concept", TODAY)] == expected
+
+
+def test_allowed_outcomes_and_next_stage():
+    assert allowed_outcomes("idea") == ["go", "conditional_go", "hold", "stop", "fast_track"]
+    assert allowed_outcomes("pilot") == ["go", "conditional_go", "hold", "recycle", "stop"]
+    assert allowed_outcomes("realised") == [] and allowed_outcomes("stopped") == []
+    assert [next_stage(s) for s in STAGES] == ["concept", "pilot", "scale_up", "benefits_realisation",
+                                               "realised", None, None]
+
+
+# ---------------------------------------------------------------- rules
+
+
+def fact(key: str, *, stage: str = "idea", required: bool = True, status: str = "open", reason: str = "",
+         label: str | None = None) -> ChecklistFact:
+    return ChecklistFact(stage=stage, key=key, label=label or f"Item {key}", required=required, status=status,
+                         not_applicable_reason=reason)
+
+
+def complete_context(**overrides) -> GateContext:
+    values = dict(stage="idea", need_description="Long queues", need_owner="Head of care",
+                  expected_effects="Shorter waits", org_unit_id=1,
+                  checklist=(fact("a", status="done"), fact("f", stage="fast_track", status="done")))
+    values.update(overrides)
+    return GateContext(**values)
+
+
+@pytest.mark.parametrize(("rule", "failing", "message"), [
+    ("need_described", {"need_description": ""}, "The need is not described."),
+    ("need_described", {"need_description": "  \n "}, "The need is not described."),
+    ("need_owner_named", {"need_owner": " "}, "No need owner is named."),
+    ("owning_unit_named", {"org_unit_id": None}, "No owning unit is chosen."),
+    ("expected_effects_described", {"expected_effects": ""}, "The expected effects are not described."),
+    ("checklist_complete", {"checklist": (fact("a", label="Need analysed"), fact("b", status="done"))},
+     "The checklist for Idea is not complete: 1 required items are open (Need analysed)."),
+    ("checklist_complete",
+     {"stage": "scale_up", "checklist": (fact("x", stage="scale_up", label="Rollout live"),
+                                         fact("y", stage="scale_up", label="Handover"))},
+     "The checklist for Scale-up is not complete: 2 required items are open (Rollout live; Handover)."),
+    ("fast_track_checklist_complete", {"checklist": (fact("f", stage="fast_track", label="Off the shelf"),)},
+     "The checklist for Fast track is not complete: 1 required items are open (Off the shelf)."),
+])
+def test_rule_fails_with_its_message(rule, failing, message):
+    assert RULES[rule](complete_context()) is None
+    result = RULES[rule](complete_context(**failing))
+    assert result is not None and result.render("en") == message
+
+
+def test_every_rule_is_covered():
+    assert set(RULES) == {"need_described", "need_owner_named", "owning_unit_named", "expected_effects_described",
+                          "checklist_complete", "fast_track_checklist_complete"}
+
+
+def test_checklist_rule_counts_only_required_items_of_the_stage():
+    ctx = complete_context(checklist=(
+        fact("done", status="done"),
+        fact("optional_open", required=False),
+        fact("na_with_reason", status="not_applicable", reason="No patients involved"),
+        fact("na_without_reason", status="not_applicable", reason="   ", label="Manager support"),
+        fact("other_stage_open", stage="concept"),
+        fact("fast_track_open", stage="fast_track"),
+    ))
+    assert [item.key for item in incomplete_items(ctx.checklist, "idea")] == ["na_without_reason"]
+    assert RULES["checklist_complete"](ctx).render("en") == (
+        "The checklist for Idea is not complete: 1 required items are open (Manager support).")
+
+
+def test_checklist_rule_holds_when_only_optional_items_are_open():
+    ctx = complete_context(checklist=(fact("a", status="done"), fact("b", required=False),
+                                      fact("c", status="not_applicable", reason="Not relevant")))
+    assert RULES["checklist_complete"](ctx) is None
+
+
+def test_evaluate_runs_every_rule_and_reports_each_unmet_one():
+    ctx = GateContext(stage="idea", checklist=(fact("a", label="Need analysed"),))
+    names = load_process().rules_for("idea")
+    results = evaluate(names, ctx)
+    assert [r.name for r in results] == list(names)
+    assert [r.message.render("en") for r in results if not r.ok] == [
+        "The need is not described.",
+        "No need owner is named.",
+        "No owning unit is chosen.",
+        "The expected effects are not described.",
+        "The checklist for Idea is not complete: 1 required items are open (Need analysed).",
+    ]
+    assert all(r.ok for r in evaluate(names, complete_context()))
+
+
+def test_default_process_rules():
+    process = load_process()
+    assert process.rules_for("idea") == ("need_described", "need_owner_named", "owning_unit_named",
+                                         "expected_effects_described", "checklist_complete")
+    assert process.rules_for("fast_track") == ("need_described", "need_owner_named",
+                                               "fast_track_checklist_complete")
+    assert process.rules_for("realised") == ()
+    assert [(i.key, i.required) for i in process.checklist_for("scale_up")] == [
+        ("rollout_live", True), ("handover", True), ("training", False)]
+
+
+def test_load_process_rejects_an_unknown_rule(tmp_path):
+    path = tmp_path / "process.toml"
+    path.write_text('[gates.idea]\nrules = ["need_described", "moon_is_full"]\n', encoding="utf-8")
+    with pytest.raises(ValueError) as error:
+        load_process(path)
+    assert str(error.value) == f"{path}: unknown gate rules: moon_is_full"
+
+
+def test_load_process_reads_a_custom_file(tmp_path):
+    path = tmp_path / "custom.toml"
+    path.write_text('[gates.idea]\nrules = ["need_described"]\n\n[[checklists.idea]]\nkey = "k"\nlabel = "L"\n'
+                    'required = false\n', encoding="utf-8")
+    process = load_process(path)
+    assert process.rules_for("idea") == ("need_described",)
+    assert [(i.key, i.label, i.required) for i in process.checklist_for("idea")] == [("k", "L", False)]
