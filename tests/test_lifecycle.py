@@ -11,7 +11,16 @@ from statemachine.exceptions import TransitionNotAllowed
 from portfolio.gates import DecisionInput, _check_decision_input
 from workflows.lifecycle import OUTCOMES, STAGES, advance, allowed_outcomes, next_stage, target_stage
 from workflows.process import load_process
-from workflows.rules import RULES, ChecklistFact, GateContext, evaluate, incomplete_items
+from workflows.rules import (
+    RULES,
+    BenefitFact,
+    BenefitFacts,
+    ChecklistFact,
+    GateContext,
+    IndicatorFact,
+    evaluate,
+    incomplete_items,
+)
 
 TODAY = date(2025, 3, 14)
 
@@ -139,15 +148,36 @@ def fact(key: str, *, stage: str = "idea", required: bool = True, status: str = 
                          not_applicable_reason=reason)
 
 
+def indicator(name: str = "Waiting time", **overrides) -> IndicatorFact:
+    values = dict(code=name.lower().replace(" ", "_"), name=name, has_baseline_and_target=True,
+                  measured_after_baseline=True, at_target=True, deviation_explained=False)
+    values.update(overrides)
+    return IndicatorFact(**values)
+
+
+def benefit(title: str = "Shorter waits", **overrides) -> BenefitFact:
+    values = dict(title=title, has_owner=True, indicator_count=1)
+    values.update(overrides)
+    return BenefitFact(**values)
+
+
+def benefits(**overrides) -> BenefitFacts:
+    values = dict(benefits=(benefit(),), indicators=(indicator(),), has_calculation=True)
+    values.update(overrides)
+    return BenefitFacts(**values)
+
+
 def complete_context(**overrides) -> GateContext:
+    """A context every rule accepts; each test breaks one thing."""
     values = dict(stage="idea", need_description="Long queues", need_owner="Head of care",
                   expected_effects="Shorter waits", org_unit_id=1,
-                  checklist=(fact("a", status="done"), fact("f", stage="fast_track", status="done")))
+                  checklist=(fact("a", status="done"), fact("f", stage="fast_track", status="done")),
+                  benefits=benefits())
     values.update(overrides)
     return GateContext(**values)
 
 
-@pytest.mark.parametrize(("rule", "failing", "message"), [
+RULE_CASES = [
     ("need_described", {"need_description": ""}, "The need is not described."),
     ("need_described", {"need_description": "  \n "}, "The need is not described."),
     ("need_owner_named", {"need_owner": " "}, "No need owner is named."),
@@ -161,7 +191,33 @@ def complete_context(**overrides) -> GateContext:
      "The checklist for Scale-up is not complete: 2 required items are open (Rollout live; Handover)."),
     ("fast_track_checklist_complete", {"checklist": (fact("f", stage="fast_track", label="Off the shelf"),)},
      "The checklist for Fast track is not complete: 1 required items are open (Off the shelf)."),
-])
+    ("indicator_with_baseline_and_target",
+     {"benefits": benefits(indicators=(indicator("A", has_baseline_and_target=False),))},
+     "No indicator has both a baseline and a target."),
+    ("indicator_with_baseline_and_target", {"benefits": benefits(indicators=())},
+     "No indicator has both a baseline and a target."),
+    ("measured_after_baseline", {"benefits": benefits(indicators=())}, "The initiative has no indicators to measure."),
+    ("measured_after_baseline",
+     {"benefits": benefits(indicators=(indicator("A", measured_after_baseline=False), indicator("B"),
+                                       indicator("C", measured_after_baseline=False)))},
+     "These indicators have no measurement after their baseline: A; C."),
+    ("benefit_calculation_present", {"benefits": benefits(has_calculation=False)}, "There is no benefit calculation."),
+    ("benefit_owners_and_schedules", {"benefits": benefits(benefits=())}, "The initiative has no benefits."),
+    ("benefit_owners_and_schedules", {"benefits": benefits(benefits=(benefit("X", has_owner=False), benefit("Y")))},
+     "These benefits have no benefit owner: X."),
+    ("benefit_owners_and_schedules", {"benefits": benefits(benefits=(benefit("X", indicator_count=0),))},
+     "These benefits have no indicator with a measurement schedule: X."),
+    ("benefit_owners_and_schedules",
+     {"benefits": benefits(benefits=(benefit("X", has_owner=False), benefit("Y", indicator_count=0)))},
+     "These benefits have no benefit owner: X. These have no indicator with a measurement schedule: Y."),
+    ("indicators_at_target_or_explained",
+     {"benefits": benefits(indicators=(indicator("A", at_target=False),
+                                       indicator("B", at_target=False, deviation_explained=True)))},
+     "These indicators are not at their target and the deviation is not explained: A."),
+]
+
+
+@pytest.mark.parametrize(("rule", "failing", "message"), RULE_CASES)
 def test_rule_fails_with_its_message(rule, failing, message):
     assert RULES[rule](complete_context()) is None
     result = RULES[rule](complete_context(**failing))
@@ -169,8 +225,7 @@ def test_rule_fails_with_its_message(rule, failing, message):
 
 
 def test_every_rule_is_covered():
-    assert set(RULES) == {"need_described", "need_owner_named", "owning_unit_named", "expected_effects_described",
-                          "checklist_complete", "fast_track_checklist_complete"}
+    assert set(RULES) == {rule for rule, _, _ in RULE_CASES}
 
 
 def test_checklist_rule_counts_only_required_items_of_the_stage():
@@ -215,8 +270,9 @@ def test_default_process_rules():
     assert process.rules_for("fast_track") == ("need_described", "need_owner_named",
                                                "fast_track_checklist_complete")
     assert process.rules_for("realised") == ()
-    assert [(i.key, i.required) for i in process.checklist_for("scale_up")] == [
-        ("rollout_live", True), ("handover", True), ("training", False)]
+    assert all(process.rules_for(gate)[-1] == "checklist_complete" for gate in STAGES[:5])
+    assert [(i.key, i.required) for i in process.checklist_for("idea")] == [
+        ("need_analysis", True), ("existing_solutions", True), ("manager_support", True)]
 
 
 def test_load_process_rejects_an_unknown_rule(tmp_path):

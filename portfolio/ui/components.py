@@ -27,10 +27,7 @@ def tr() -> Callable[..., str]:
 
 def language_picker() -> None:
     _ = tr()
-    codes = list(LANGUAGES)
-    st.sidebar.selectbox(
-        _("Language"), codes, index=codes.index(language()), format_func=LANGUAGES.__getitem__, key="lang"
-    )
+    st.sidebar.selectbox(_("Language"), list(LANGUAGES), format_func=LANGUAGES.__getitem__, key="lang")
 
 
 def current_actor() -> Optional[Actor]:

@@ -28,6 +28,7 @@ from portfolio.initiatives import (
     update_initiative,
 )
 from portfolio.permissions import Actor, allowed
+from portfolio.ui import benefits_tab
 from portfolio.ui.components import current_actor, language, run_action, show_flash, tr
 from workflows.lifecycle import FINAL_STAGES, STAGE_ORDER
 
@@ -318,16 +319,18 @@ def render() -> None:
     show_flash()
     st.graphviz_chart(lifecycle_dot(initiative.stage, _))
 
-    tabs = st.tabs([_("Gate"), _("Checklist"), _("Details"), _("Decision owners"), _("History")])
+    tabs = st.tabs([_("Gate"), _("Checklist"), _("Benefits"), _("Details"), _("Decision owners"), _("History")])
+    with tabs[2]:
+        benefits_tab.render(view, actor)
     with tabs[0]:
         _gate_panel(view, actor)
     with tabs[1]:
         _checklist(view, allowed("checklist.update", actor, scope))
-    with tabs[2]:
-        _details(view, actor, allowed("initiative.edit", actor, scope))
     with tabs[3]:
-        _decision_owners(view, actor)
+        _details(view, actor, allowed("initiative.edit", actor, scope))
     with tabs[4]:
+        _decision_owners(view, actor)
+    with tabs[5]:
         _history(view, actor)
 
 

@@ -35,7 +35,7 @@ def render() -> None:
             columns = st.columns([5, 2, 1])
             columns[0].markdown(f"**{initiative.title}**  \n{_('Gate')}: {_(STAGE_LABELS[initiative.stage])}")
             columns[1].markdown(("✅ " + _("Ready")) if gate.ready else ("⏳ " + _("Not ready")))
-            columns[2].button(_("Open"), key=f"open_{initiative.id}", on_click=_open, args=(initiative.id,))
+            columns[2].button(_("Open initiative"), key=f"open_{initiative.id}", on_click=_open, args=(initiative.id,))
             if not gate.ready:
                 for message in gate.unmet:
                     st.caption("– " + message.render(lang))

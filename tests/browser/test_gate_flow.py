@@ -24,7 +24,7 @@ def test_owner_approves_a_ready_gate(page: Page, served_app, sqlite_url):
     card = page.locator(".st-key-gate_1")
     expect(card).to_contain_text("Digitalt vårdmöte i primärvården")
     expect(card).to_contain_text("Ready")
-    card.get_by_role("button", name="Open").click()
+    card.get_by_role("button", name="Open initiative").click()
 
     expect(page.get_by_role("heading", name="Digitalt vårdmöte i primärvården")).to_be_visible()
     expect(page.get_by_text(re.compile(r"Stage:\s*Idea"))).to_be_visible()

@@ -228,7 +228,7 @@ def test_my_decisions_lists_the_gates_waiting_for_the_owner(app, demo_db):
                                   .where(Initiative.stage.not_in(("realised", "stopped")))).one()
     caption = app.caption[0].value
     assert caption.startswith(f"{open_gates} gates are waiting for you; ")
-    assert app.button(key="open_1").label == "Open"
+    assert app.button(key="open_1").label == "Open initiative"
     assert any("Digitalt vårdmöte i primärvården" in m for m in texts(app.markdown))
 
 

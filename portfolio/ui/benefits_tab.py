@@ -1,0 +1,399 @@
+"""The Benefits tab of the initiative page: benefits, indicators, measurements, imports and the calculation."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from db.engine import read_session, write_session
+from portfolio import benefits_math
+from portfolio.benefits import (
+    AGGREGATION_LABELS,
+    CATEGORY_LABELS,
+    DIRECTION_LABELS,
+    FREQUENCY_LABELS,
+    KIND_LABELS,
+    RECIPIENT_LABELS,
+    BenefitInput,
+    IndicatorInput,
+    baseline_locked,
+    benefits_of,
+    create_benefit,
+    create_indicator,
+    explain_deviation,
+    get_calculation,
+    initiative_scope,
+    revise_baseline,
+    save_calculation,
+)
+from portfolio.errors import DomainError
+from portfolio.i18n import N_, format_number
+from portfolio.initiatives import InitiativeView, list_org_units, list_users
+from portfolio.measurements import (
+    RawRow,
+    import_measurements,
+    indicator_summaries,
+    measurements_for_grid,
+    read_rows,
+    template_examples,
+    unit_breakdown,
+    write_template,
+)
+from portfolio.permissions import Actor, allowed
+from portfolio.ui.charts import calculation_chart, indicator_chart
+from portfolio.ui.components import current_actor, flash, language, run_action, tr
+
+STATUS_BADGES = {"green": "🟢", "amber": "🟡", "red": "🔴", "unknown": "⚪"}
+STATUS_LABELS = {"green": N_("On track"), "amber": N_("Slightly behind"), "red": N_("Behind plan"),
+                 "unknown": N_("Not measured yet")}
+
+
+# ------------------------------------------------------------------ callbacks
+
+
+def _import_file(initiative_id: int) -> None:
+    upload = st.session_state.get("measurement_file")
+    if upload is None:
+        return
+    lang = language()
+    _ = tr()
+    bar = st.progress(0.0, text=_("Checking rows…"))
+    try:
+        rows = read_rows(upload.getvalue(), upload.name)
+        with write_session() as session:
+            result = import_measurements(
+                session=session, actor=current_actor(), rows=rows, file_name=upload.name,
+                progress=lambda done, total: bar.progress(done / max(total, 1), text=_("Checking rows…")),
+            )
+    except DomainError as error:
+        flash("error", [_("Nothing was imported from {file}.", file=upload.name), *error.render(lang)])
+        return
+    flash("success", [_("Imported {file}: {new} new values, {corrected} corrected, {unchanged} unchanged.",
+                        file=upload.name, new=result.inserted, corrected=result.corrected,
+                        unchanged=result.unchanged)])
+
+
+def _save_grid(indicator_id: int, code: str, key: str, rows: list[tuple[str, str, float]]) -> None:
+    state = st.session_state.get(key, {})
+    raw: list[RawRow] = []
+    for index, change in state.get("edited_rows", {}).items():
+        period, unit, value = rows[int(index)]
+        raw.append(RawRow(int(index) + 1, code, change.get("period", period), change.get("org_unit", unit),
+                          change.get("value", value)))
+    for offset, added in enumerate(state.get("added_rows", [])):
+        raw.append(RawRow(len(rows) + offset + 1, code, added.get("period"), added.get("org_unit"),
+                          added.get("value")))
+    if raw:
+        run_action(import_measurements, N_("The measurements are saved."), actor=current_actor(), rows=raw,
+                   source="form")
+
+
+def _add_benefit(initiative_id: int) -> None:
+    s = st.session_state
+    data = BenefitInput(
+        title=s["benefit_title"], category=s["benefit_category"], recipient=s["benefit_recipient"],
+        kind=s["benefit_kind"], description=s["benefit_description"], owner_id=s["benefit_owner"],
+        planned_realisation_date=s["benefit_date"], money_per_unit=s["benefit_money"],
+        strategic_goal=s["benefit_goal"],
+    )
+    run_action(create_benefit, N_("The benefit is added."), actor=current_actor(), initiative_id=initiative_id,
+               data=data)
+
+
+def _add_indicator(benefit_id: int) -> None:
+    s = st.session_state
+    prefix = f"ind_{benefit_id}_"
+    data = IndicatorInput(
+        code=s[prefix + "code"], name=s[prefix + "name"], unit=s[prefix + "unit"],
+        direction=s[prefix + "direction"], frequency=s[prefix + "frequency"],
+        aggregation=s[prefix + "aggregation"], definition=s[prefix + "definition"],
+        method=s[prefix + "method"], data_source=s[prefix + "source"],
+        baseline_value=s[prefix + "baseline"], baseline_date=s[prefix + "baseline_date"],
+        baseline_period=s[prefix + "baseline_period"], baseline_source=s[prefix + "baseline_source"],
+        target_value=s[prefix + "target"], target_date=s[prefix + "target_date"],
+        amber_tolerance=s[prefix + "amber"] / 100, red_tolerance=s[prefix + "red"] / 100,
+        valid_min=s[prefix + "min"], valid_max=s[prefix + "max"],
+    )
+    run_action(create_indicator, N_("The indicator is added."), actor=current_actor(), benefit_id=benefit_id,
+               data=data)
+
+
+def _revise(indicator_id: int, seen_version: int) -> None:
+    s = st.session_state
+    run_action(revise_baseline, N_("The baseline is changed."), actor=current_actor(), indicator_id=indicator_id,
+               expected_version=seen_version, baseline_value=s[f"revise_{indicator_id}_value"],
+               reason=s[f"revise_{indicator_id}_reason"])
+
+
+def _explain(indicator_id: int, seen_version: int) -> None:
+    run_action(explain_deviation, N_("The explanation is saved."), actor=current_actor(),
+               indicator_id=indicator_id, expected_version=seen_version,
+               explanation=st.session_state[f"explain_{indicator_id}"])
+
+
+def _save_calculation(initiative_id: int, seen_version: int | None) -> None:
+    s = st.session_state
+    table = s.get("calculation_table")
+    years = [
+        benefits_math.CashflowYear(int(r["year"]), float(r["investment"] or 0), float(r["operation"] or 0),
+                                   float(r["benefit"] or 0),
+                                   None if pd.isna(r["benefit_low"]) else float(r["benefit_low"]),
+                                   None if pd.isna(r["benefit_high"]) else float(r["benefit_high"]))
+        for r in table.to_dict("records") if not pd.isna(r["year"])
+    ]
+    run_action(save_calculation, N_("The benefit calculation is saved."), actor=current_actor(),
+               initiative_id=initiative_id, expected_version=seen_version,
+               discount_rate=s["calculation_rate"] / 100, years=years)
+
+
+# ------------------------------------------------------------------ sections
+
+
+def _indicator(summary, actor: Actor, can_edit: bool, can_revise: bool, locked: bool, units: dict[int, str]) -> None:
+    _ = tr()
+    lang = language()
+    indicator = summary.indicator
+    st.markdown(f"#### {indicator.name} · `{indicator.code}`")
+    columns = st.columns(5)
+    baseline_text = format_number(indicator.baseline_value, lang)
+    if indicator.original_baseline_value is not None:
+        baseline_text += " " + _("(original {value})", value=format_number(indicator.original_baseline_value, lang))
+    columns[0].metric(_("Baseline"), baseline_text)
+    columns[1].metric(_("Target"), format_number(indicator.target_value, lang))
+    columns[2].metric(_("Latest"), format_number(summary.latest_value, lang))
+    columns[3].metric(_("Progress to target"),
+                      "–" if summary.progress is None else f"{format_number(summary.progress * 100, lang, 0)} %")
+    columns[4].metric(_("Status"), f"{STATUS_BADGES[summary.status.value]} {_(STATUS_LABELS[summary.status.value])}")
+    st.caption(" · ".join(filter(None, [
+        _(DIRECTION_LABELS[indicator.direction]), _(FREQUENCY_LABELS[indicator.frequency]),
+        _(AGGREGATION_LABELS[indicator.aggregation]), indicator.unit,
+        _("Baseline {period} ({source})", period=indicator.baseline_period or "–",
+          source=indicator.baseline_source or "–"),
+        _("Target date {date}", date=indicator.target_date.isoformat()) if indicator.target_date else "",
+        ("⚠️ " + _("Measurement overdue")) if summary.overdue else "",
+        ("🔒 " + _("Baseline locked")) if locked else "",
+    ])))
+    if indicator.deviation_explanation:
+        st.caption(_("Deviation explained: {text}", text=indicator.deviation_explanation))
+    if summary.series:
+        st.altair_chart(indicator_chart(indicator, summary.series, _), width="stretch")
+        last_period, last_value = summary.series[-1]
+        st.caption(_("Latest combined value: {value} for the period starting {period}.",
+                     value=format_number(last_value, lang, 2), period=last_period.isoformat()))
+    else:
+        st.info(_("No measurements yet."))
+
+    with st.expander(_("Breakdown by org unit")):
+        with read_session() as session:
+            figures = unit_breakdown(session=session, indicator_id=indicator.id)
+        if figures:
+            st.dataframe(pd.DataFrame({
+                _("Org unit"): ["\u2003" * f.depth + f.name for f in figures],
+                _("Value"): [round(f.value, 2) for f in figures],
+                _("Values"): [f.reporting_units for f in figures],
+            }), hide_index=True)
+        else:
+            st.caption(_("No values per org unit yet."))
+
+    with st.expander(_("Enter measurements")):
+        with read_session() as session:
+            stored = measurements_for_grid(session=session, indicator_id=indicator.id)
+        frequency = benefits_math.Frequency(indicator.frequency)
+        rows = [(benefits_math.format_period(frequency, p), units.get(u, "") if u else "", v) for p, u, v in stored]
+        key = f"grid_{indicator.id}"
+        st.data_editor(
+            pd.DataFrame(rows, columns=["period", "org_unit", "value"]), key=key, num_rows="dynamic",
+            hide_index=True, disabled=False,
+            column_config={
+                "period": st.column_config.TextColumn(
+                    _("Period"), help=_("Write the period as {format}.",
+                                        format=benefits_math.PERIOD_FORMATS[frequency])),
+                "org_unit": st.column_config.SelectboxColumn(_("Org unit"), options=["", *units.values()]),
+                "value": st.column_config.NumberColumn(_("Value")),
+            },
+        )
+        st.button(_("Save measurements"), key=f"save_{key}", on_click=_save_grid,
+                  args=(indicator.id, indicator.code, key, rows))
+
+    if can_revise or (can_edit and not locked):
+        with st.expander(_("Change the baseline")):
+            if locked:
+                st.caption(_("The baseline is locked because the pilot gate is passed. "
+                             "Only the portfolio owner may change it, with a reason."))
+            st.number_input(_("New baseline"), value=indicator.baseline_value, key=f"revise_{indicator.id}_value")
+            st.text_area(_("Reason"), key=f"revise_{indicator.id}_reason")
+            st.button(_("Change the baseline"), key=f"revise_{indicator.id}", on_click=_revise,
+                      args=(indicator.id, indicator.version))
+    if can_edit:
+        with st.expander(_("Explain a deviation from the target")):
+            st.text_area(_("Explanation"), indicator.deviation_explanation, key=f"explain_{indicator.id}")
+            st.button(_("Save explanation"), key=f"explain_button_{indicator.id}", on_click=_explain,
+                      args=(indicator.id, indicator.version))
+
+
+def _indicator_form(benefit_id: int) -> None:
+    _ = tr()
+    prefix = f"ind_{benefit_id}_"
+    with st.expander(_("Add an indicator")):
+        with st.form(f"indicator_form_{benefit_id}"):
+            a, b = st.columns(2)
+            a.text_input(_("Code"), key=prefix + "code", help=_("A short unique code that import files use."))
+            b.text_input(_("Name"), key=prefix + "name")
+            st.text_area(_("Definition"), key=prefix + "definition")
+            st.text_area(_("Method"), key=prefix + "method")
+            a, b, c = st.columns(3)
+            a.text_input(_("Data source"), key=prefix + "source")
+            b.text_input(_("Unit"), key=prefix + "unit")
+            c.selectbox(_("Direction"), list(DIRECTION_LABELS), format_func=lambda v: _(DIRECTION_LABELS[v]),
+                        key=prefix + "direction")
+            a, b = st.columns(2)
+            a.selectbox(_("Frequency"), list(FREQUENCY_LABELS), index=2,
+                        format_func=lambda v: _(FREQUENCY_LABELS[v]), key=prefix + "frequency")
+            b.selectbox(_("Across org units"), list(AGGREGATION_LABELS),
+                        format_func=lambda v: _(AGGREGATION_LABELS[v]), key=prefix + "aggregation")
+            a, b, c, d = st.columns(4)
+            a.number_input(_("Baseline"), value=None, key=prefix + "baseline")
+            b.date_input(_("Baseline date"), value=None, key=prefix + "baseline_date")
+            c.text_input(_("Baseline period"), key=prefix + "baseline_period")
+            d.text_input(_("Baseline source"), key=prefix + "baseline_source")
+            a, b = st.columns(2)
+            a.number_input(_("Target"), value=None, key=prefix + "target")
+            b.date_input(_("Target date"), value=None, key=prefix + "target_date")
+            a, b, c, d = st.columns(4)
+            a.number_input(_("Amber tolerance (%)"), value=10.0, min_value=0.0, key=prefix + "amber")
+            b.number_input(_("Red tolerance (%)"), value=25.0, min_value=0.0, key=prefix + "red")
+            c.number_input(_("Lowest valid value"), value=None, key=prefix + "min")
+            d.number_input(_("Highest valid value"), value=None, key=prefix + "max")
+            st.form_submit_button(_("Add indicator"), on_click=_add_indicator, args=(benefit_id,))
+
+
+def _benefit_form(initiative_id: int, users: dict[int, str]) -> None:
+    _ = tr()
+    with st.expander(_("Add a benefit")):
+        with st.form("benefit_form"):
+            st.text_input(_("Title"), key="benefit_title")
+            st.text_area(_("Description"), key="benefit_description")
+            a, b, c = st.columns(3)
+            a.selectbox(_("Category"), list(CATEGORY_LABELS), format_func=lambda v: _(CATEGORY_LABELS[v]),
+                        key="benefit_category")
+            b.selectbox(_("Recipient"), list(RECIPIENT_LABELS), format_func=lambda v: _(RECIPIENT_LABELS[v]),
+                        key="benefit_recipient")
+            c.selectbox(_("Kind"), list(KIND_LABELS), format_func=lambda v: _(KIND_LABELS[v]), key="benefit_kind")
+            a, b = st.columns(2)
+            a.selectbox(_("Benefit owner"), [None, *users], format_func=lambda v: "–" if v is None else users[v],
+                        key="benefit_owner")
+            b.date_input(_("Planned realisation date"), value=None, key="benefit_date")
+            a, b = st.columns(2)
+            a.number_input(_("Money value per indicator unit (SEK/NOK)"), value=None, min_value=0.0,
+                           key="benefit_money")
+            b.text_input(_("Strategic goal"), key="benefit_goal")
+            st.form_submit_button(_("Add benefit"), on_click=_add_benefit, args=(initiative_id,))
+
+
+def _import_section(initiative_id: int) -> None:
+    _ = tr()
+    st.subheader(_("Import measurements"))
+    st.caption(_("A CSV or Excel file with the columns indicator (code), period, org_unit (code or name, empty "
+                 "for the whole initiative) and value. Every row is checked first; a file with any error imports "
+                 "nothing."))
+    with read_session() as session:
+        examples = template_examples(session, initiative_id)
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "measurements-template.csv"
+        write_template(path, examples)
+        template = path.read_bytes()
+    st.download_button(_("Download a template"), template, file_name="measurements-template.csv", mime="text/csv")
+    st.file_uploader(_("File"), type=["csv", "xlsx"], key="measurement_file")
+    st.button(_("Import"), key="import_measurements", on_click=_import_file, args=(initiative_id,))
+
+
+def _calculation_section(initiative_id: int, can_edit: bool) -> None:
+    _ = tr()
+    lang = language()
+    st.subheader(_("Benefit calculation"))
+    with read_session() as session:
+        calculation = get_calculation(session=session, initiative_id=initiative_id)
+    years = calculation.years if calculation else []
+    table = pd.DataFrame({
+        "year": [y.year for y in years] or [date.today().year],
+        "investment": [y.investment for y in years] or [0.0],
+        "operation": [y.operation for y in years] or [0.0],
+        "benefit_low": [y.benefit_low for y in years] or [None],
+        "benefit": [y.benefit for y in years] or [0.0],
+        "benefit_high": [y.benefit_high for y in years] or [None],
+    })
+    edited = st.data_editor(table, num_rows="dynamic", hide_index=True, disabled=not can_edit, column_config={
+        "year": st.column_config.NumberColumn(_("Year"), format="%d", step=1),
+        "investment": st.column_config.NumberColumn(_("Investment")),
+        "operation": st.column_config.NumberColumn(_("Operation")),
+        "benefit_low": st.column_config.NumberColumn(_("Benefit, low")),
+        "benefit": st.column_config.NumberColumn(_("Benefit, expected")),
+        "benefit_high": st.column_config.NumberColumn(_("Benefit, high")),
+    }, key="calculation_editor")
+    st.session_state["calculation_table"] = edited
+    st.number_input(_("Discount rate (%)"), value=(calculation.discount_rate if calculation else 0.03) * 100,
+                    min_value=0.0, max_value=99.0, step=0.5, key="calculation_rate", disabled=not can_edit)
+    st.button(_("Save calculation"), key="save_calculation", disabled=not can_edit, on_click=_save_calculation,
+              args=(initiative_id, calculation.version if calculation else None))
+    if calculation is None or not calculation.years:
+        st.info(_("There is no benefit calculation yet."))
+        return
+    result = calculation.result
+    a, b, c = st.columns(3)
+    a.metric(_("Net present value"), format_number(result.npv, lang, 0))
+    b.metric(_("Range (low – high)"),
+             f"{format_number(result.npv_low, lang, 0)} – {format_number(result.npv_high, lang, 0)}")
+    c.metric(_("Payback year"), str(result.payback_year) if result.payback_year else _("Not within the period"))
+    st.dataframe(pd.DataFrame({
+        _("Year"): [str(r.year) for r in result.rows],
+        _("Investment"): [r.investment for r in result.rows],
+        _("Operation"): [r.operation for r in result.rows],
+        _("Benefit, expected"): [r.benefit for r in result.rows],
+        _("Net"): [r.net for r in result.rows],
+        _("Discounted net"): [round(r.discounted_net) for r in result.rows],
+        _("Cumulative"): [round(r.cumulative_discounted_net) for r in result.rows],
+    }), hide_index=True)
+    st.altair_chart(calculation_chart(result, _), width="stretch")
+
+
+def render(view: InitiativeView, actor: Actor) -> None:
+    _ = tr()
+    initiative = view.initiative
+    with read_session() as session:
+        scope = initiative_scope(session, initiative)
+        items = benefits_of(session, initiative.id)
+        summaries = {s.indicator.id: s for s in indicator_summaries(session=session, initiative_id=initiative.id)}
+        locked = baseline_locked(session, initiative.id)
+        units = {u.id: u.name for u in list_org_units(session)}
+        users = {u.id: u.display_name for u in list_users(session)}
+    can_edit = allowed("benefit.edit", actor, scope)
+    can_revise = allowed("baseline.revise_locked", actor, scope)
+    if not items:
+        st.info(_("No benefits are recorded for this initiative yet."))
+    for item in items:
+        benefit = item.benefit
+        with st.container(border=True):
+            st.markdown(f"### {benefit.title}")
+            st.caption(" · ".join(filter(None, [
+                _(KIND_LABELS[benefit.kind]), _(CATEGORY_LABELS[benefit.category]),
+                _(RECIPIENT_LABELS[benefit.recipient]),
+                _("Benefit owner: {name}", name=item.owner or "–"),
+                _("Planned realisation {date}", date=benefit.planned_realisation_date.isoformat())
+                if benefit.planned_realisation_date else "",
+                _("Strategic goal: {goal}", goal=benefit.strategic_goal) if benefit.strategic_goal else "",
+            ])))
+            if benefit.description:
+                st.write(benefit.description)
+            for indicator in item.indicators:
+                _indicator(summaries[indicator.id], actor, can_edit, can_revise, locked, units)
+            if can_edit:
+                _indicator_form(benefit.id)
+    if can_edit:
+        _benefit_form(initiative.id, users)
+    _import_section(initiative.id)
+    _calculation_section(initiative.id, allowed("calculation.edit", actor, scope))
