@@ -169,3 +169,94 @@ def snapshot(engine, initiative_id: int | None = None) -> dict[str, Any]:
             state.update(stage=initiative.stage, version=initiative.version, on_hold=initiative.on_hold,
                          hold_review_date=initiative.hold_review_date, title=initiative.title)
         return state
+
+
+def assert_refused(engine, initiative_id: int | None, error_type: type, messages: list[str], action) -> None:
+    """Run ``action(session)`` in its own transaction; it must raise ``error_type`` with exactly
+    ``messages`` (English) and leave the database as it was."""
+    import pytest
+
+    from db.engine import write_session
+
+    before = snapshot(engine, initiative_id)
+    with pytest.raises(error_type) as error:
+        with write_session(engine) as session:
+            action(session)
+    assert error.value.render("en") == messages
+    assert snapshot(engine, initiative_id) == before
+
+
+# ---------------------------------------------------------------- helpers for the benefits suite
+
+
+def make_benefit(session: Session, initiative: Initiative, *, by: User | None = None, owner: User | None = None,
+                 **fields: Any):
+    """A benefit created through ``create_benefit`` by ``by`` (default: the initiative's lead)."""
+    from portfolio.benefits import BenefitInput, create_benefit
+
+    by_id = by.id if by else initiative.lead_id
+    data = BenefitInput(title=fields.pop("title", f"Benefit {next(_seq)}"),
+                        category=fields.pop("category", "access_waiting_times"),
+                        recipient=fields.pop("recipient", "patients_citizens"),
+                        owner_id=owner.id if owner else None, **fields)
+    return create_benefit(session=session, actor=load_actor(session=session, user_id=by_id),
+                          initiative_id=initiative.id, data=data)
+
+
+def make_indicator(session: Session, benefit, *, by: User | None = None, **fields: Any):
+    """An indicator created through ``create_indicator`` by ``by`` (default: the initiative's lead).
+    A baseline or target value without a date gets 2025-01-01 / 2026-01-01."""
+    from datetime import date
+
+    from portfolio.benefits import IndicatorInput, create_indicator
+
+    n = next(_seq)
+    fields.setdefault("code", f"IND-{n}")
+    fields.setdefault("name", f"Indicator {n}")
+    if fields.get("baseline_value") is not None:
+        fields.setdefault("baseline_date", date(2025, 1, 1))
+    if fields.get("target_value") is not None:
+        fields.setdefault("target_date", date(2026, 1, 1))
+    by_id = by.id if by else session.get(Initiative, benefit.initiative_id).lead_id
+    return create_indicator(session=session, actor=load_actor(session=session, user_id=by_id),
+                            benefit_id=benefit.id, data=IndicatorInput(**fields))
+
+
+def make_measurement(session: Session, indicator, *, period, value: float, org_unit: OrgUnit | None = None,
+                     by: User | None = None):
+    """One stored measurement, inserted directly (test set-up; imports go through ``import_measurements``)."""
+    from db.models import Measurement
+
+    row = Measurement(indicator_id=indicator.id, period_start=period, value=value,
+                      org_unit_id=org_unit.id if org_unit else None, reported_by_id=by.id if by else None)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def benefits_snapshot(engine) -> dict[str, Any]:
+    """What a refused benefits action must leave unchanged: measurements with their values, indicators
+    (baseline, original baseline, explanation, version), benefits, calculations, audit count, data version."""
+    from sqlalchemy import func
+    from sqlmodel import col, select
+
+    from db.engine import read_session
+    from db.models import AuditEvent, Benefit, BenefitCalculation, CalculationYear, Indicator, Measurement
+    from portfolio.audit import data_version
+
+    with read_session(engine) as session:
+        return {
+            "measurements": [(m.indicator_id, m.period_start, m.org_unit_id, m.value, m.version)
+                             for m in session.exec(select(Measurement).order_by(col(Measurement.id))).all()],
+            "indicators": [(i.id, i.code, i.baseline_value, i.original_baseline_value, i.deviation_explanation,
+                            i.version) for i in session.exec(select(Indicator).order_by(col(Indicator.id))).all()],
+            "benefits": [(b.id, b.title, b.owner_id, b.version)
+                         for b in session.exec(select(Benefit).order_by(col(Benefit.id))).all()],
+            "calculations": [(c.id, c.discount_rate, c.version) for c in session.exec(
+                select(BenefitCalculation).order_by(col(BenefitCalculation.id))).all()],
+            "calculation_years": [(y.calculation_id, y.year, y.investment, y.operation, y.benefit, y.benefit_low,
+                                   y.benefit_high) for y in session.exec(
+                select(CalculationYear).order_by(col(CalculationYear.id))).all()],
+            "audit_events": session.exec(select(func.count()).select_from(AuditEvent)).one(),
+            "data_version": data_version(session),
+        }

@@ -43,7 +43,7 @@ from portfolio.measurements import (
 )
 from portfolio.permissions import Actor, allowed
 from portfolio.ui.charts import calculation_chart, indicator_chart
-from portfolio.ui.components import current_actor, flash, language, run_action, tr
+from portfolio.ui.components import current_actor, flash, language, run_action, show_flash, tr
 
 STATUS_BADGES = {"green": "🟢", "amber": "🟡", "red": "🔴", "unknown": "⚪"}
 STATUS_LABELS = {"green": N_("On track"), "amber": N_("Slightly behind"), "red": N_("Behind plan"),
@@ -68,11 +68,11 @@ def _import_file(initiative_id: int) -> None:
                 progress=lambda done, total: bar.progress(done / max(total, 1), text=_("Checking rows…")),
             )
     except DomainError as error:
-        flash("error", [_("Nothing was imported from {file}.", file=upload.name), *error.render(lang)])
+        flash("error", [_("Nothing was imported from {file}.", file=upload.name), *error.render(lang)], "import")
         return
     flash("success", [_("Imported {file}: {new} new values, {corrected} corrected, {unchanged} unchanged.",
                         file=upload.name, new=result.inserted, corrected=result.corrected,
-                        unchanged=result.unchanged)])
+                        unchanged=result.unchanged)], "import")
 
 
 def _save_grid(indicator_id: int, code: str, key: str, rows: list[tuple[str, str, float]]) -> None:
@@ -86,8 +86,8 @@ def _save_grid(indicator_id: int, code: str, key: str, rows: list[tuple[str, str
         raw.append(RawRow(len(rows) + offset + 1, code, added.get("period"), added.get("org_unit"),
                           added.get("value")))
     if raw:
-        run_action(import_measurements, N_("The measurements are saved."), actor=current_actor(), rows=raw,
-                   source="form")
+        run_action(import_measurements, N_("The measurements are saved."), where=key, actor=current_actor(),
+                   rows=raw, source="form")
 
 
 def _add_benefit(initiative_id: int) -> None:
@@ -216,6 +216,7 @@ def _indicator(summary, actor: Actor, can_edit: bool, can_revise: bool, locked: 
         )
         st.button(_("Save measurements"), key=f"save_{key}", on_click=_save_grid,
                   args=(indicator.id, indicator.code, key, rows))
+        show_flash(key)
 
     if can_revise or (can_edit and not locked):
         with st.expander(_("Change the baseline")):
@@ -310,6 +311,7 @@ def _import_section(initiative_id: int) -> None:
     st.download_button(_("Download a template"), template, file_name="measurements-template.csv", mime="text/csv")
     st.file_uploader(_("File"), type=["csv", "xlsx"], key="measurement_file")
     st.button(_("Import"), key="import_measurements", on_click=_import_file, args=(initiative_id,))
+    show_flash("import")
 
 
 def _calculation_section(initiative_id: int, can_edit: bool) -> None:

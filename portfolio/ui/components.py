@@ -43,13 +43,13 @@ def current_data_version() -> int:
         return data_version(session)
 
 
-def flash(kind: str, lines: list[str]) -> None:
-    """Keep a message to show after the rerun that a button causes."""
-    st.session_state["flash"] = (kind, lines)
+def flash(kind: str, lines: list[str], where: str = "page") -> None:
+    """Keep a message to show after the rerun that a button causes, at the place named ``where``."""
+    st.session_state[f"flash_{where}"] = (kind, lines)
 
 
-def show_flash() -> None:
-    kind, lines = st.session_state.pop("flash", (None, []))
+def show_flash(where: str = "page") -> None:
+    kind, lines = st.session_state.pop(f"flash_{where}", (None, []))
     if kind == "success":
         for line in lines:
             st.success(line)
@@ -57,16 +57,16 @@ def show_flash() -> None:
         st.error("\n\n".join(lines))
 
 
-def run_action(action: Callable[..., object], success: Message | str, **kwargs) -> bool:
+def run_action(action: Callable[..., object], success: Message | str, where: str = "page", **kwargs) -> bool:
     """Run one domain action in one transaction; show its refusal (every problem) or its success."""
     lang = language()
     try:
         with write_session() as session:
             action(session=session, **kwargs)
     except DomainError as error:
-        flash("error", error.render(lang))
+        flash("error", error.render(lang), where)
         return False
-    flash("success", [render(success, lang)])
+    flash("success", [render(success, lang)], where)
     return True
 
 

@@ -319,7 +319,8 @@ def render() -> None:
     show_flash()
     st.graphviz_chart(lifecycle_dot(initiative.stage, _))
 
-    tabs = st.tabs([_("Gate"), _("Checklist"), _("Benefits"), _("Details"), _("Decision owners"), _("History")])
+    tabs = st.tabs([_("Gate"), _("Checklist"), _("Benefits"), _("Details"), _("Decision owners"), _("History")],
+                   key="initiative_tabs")
     with tabs[2]:
         benefits_tab.render(view, actor)
     with tabs[0]:

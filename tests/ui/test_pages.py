@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -48,10 +49,15 @@ def test_wrong_password_is_refused(app):
     assert texts(app.error) == ["Wrong user name or password."]
 
 
-def test_language_picker_translates_the_page(app):
-    app.sidebar.selectbox(key="lang").select("sv").run()
-    assert app.title[0].value == "Initiativportfölj" or app.title[0].value != "Initiative portfolio"
-    assert app.button[0].label == "Logga in"
+@pytest.mark.parametrize("language, title, button", [
+    ("sv", "Initiativportfölj", "Logga in"),
+    ("nb", "Tiltaksportefølje", "Logg inn"),
+    ("en", "Initiative portfolio", "Sign in"),
+])
+def test_language_picker_translates_the_page(app, language, title, button):
+    app.sidebar.selectbox(key="lang").select(language).run()
+    assert app.title[0].value == title
+    assert app.button[0].label == button
 
 
 # ------------------------------------------------------------------ overview

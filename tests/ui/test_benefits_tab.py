@@ -1,0 +1,144 @@
+"""AppTest for the Benefits tab: what it shows, and what its forms write or refuse."""
+
+from __future__ import annotations
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from db.engine import read_session
+from db.models import AuditEvent, Benefit, Indicator, Measurement, OrgUnit
+from portfolio.benefits import get_calculation
+from portfolio.i18n import format_number
+from portfolio.measurements import indicator_summaries
+from tests.ui.conftest import open_initiative, sign_in, texts
+
+PILOT = 3  # the demo initiative at the pilot gate, with one monthly indicator measured per unit
+
+
+def _count(engine, model) -> int:
+    with read_session(engine) as session:
+        return session.exec(select(func.count()).select_from(model)).one()
+
+
+def _metrics(at) -> list[tuple[str, str]]:
+    return [(m.label, m.value) for m in at.metric]
+
+
+def test_benefits_tab_shows_indicators_against_baseline_and_target(app, demo_db):
+    sign_in(app, "owner")
+    open_initiative(app, PILOT)
+    with read_session(demo_db) as session:
+        summary = indicator_summaries(session=session, initiative_id=PILOT)[0]
+        calculation = get_calculation(session=session, initiative_id=PILOT)
+    indicator = summary.indicator
+    metrics = _metrics(app)
+    assert metrics[:4] == [
+        ("Baseline", format_number(indicator.baseline_value, "en")),
+        ("Target", format_number(indicator.target_value, "en")),
+        ("Latest", format_number(summary.latest_value, "en")),
+        ("Progress to target", f"{format_number(summary.progress * 100, 'en', 0)} %"),
+    ]
+    assert metrics[4][0] == "Status"
+    assert ("Net present value", format_number(calculation.result.npv, "en", 0)) in metrics
+    assert ("Payback year", str(calculation.result.payback_year) if calculation.result.payback_year
+            else "Not within the period") in metrics
+    # One chart per measured indicator and one for the benefit calculation.
+    assert len(app.get("vega_lite_chart")) == 2
+    assert (f"Latest combined value: {format_number(summary.latest_value, 'en', 2)} for the period starting "
+            f"{summary.latest_period.isoformat()}.") in texts(app.caption)
+
+
+def test_breakdown_rolls_values_up_the_org_tree(app, demo_db):
+    sign_in(app, "owner")
+    open_initiative(app, PILOT)
+    breakdown = next(d.value for d in app.dataframe if list(d.value.columns) == ["Org unit", "Value", "Values"])
+    with read_session(demo_db) as session:
+        indicator = session.exec(select(Indicator).join(Benefit).where(Benefit.initiative_id == PILOT)).first()
+        latest = session.exec(select(func.max(Measurement.period_start))
+                              .where(Measurement.indicator_id == indicator.id)).one()
+        total = session.exec(select(func.sum(Measurement.value)).where(
+            Measurement.indicator_id == indicator.id, Measurement.period_start == latest)).one()
+    roots = breakdown[~breakdown["Org unit"].str.startswith("\u2003")]
+    assert round(roots["Value"].sum(), 2) == round(total, 2)  # a sum indicator: the roots add up to the whole
+
+
+def test_reporter_cannot_enter_figures_for_another_unit(app, demo_db):
+    sign_in(app, "reporter")
+    open_initiative(app, PILOT)
+    with read_session(demo_db) as session:
+        indicator = session.exec(select(Indicator).join(Benefit).where(Benefit.initiative_id == PILOT)).first()
+    key = f"grid_{indicator.id}"
+    before = _count(demo_db, Measurement)
+    audit_before = _count(demo_db, AuditEvent)
+    app.session_state[key] = {"edited_rows": {}, "deleted_rows": [],
+                              "added_rows": [{"period": "2026-12", "org_unit": "Kirurgkliniken", "value": 4}]}
+    app.button(key=f"save_{key}").click().run()
+    error = texts(app.error)[0]
+    assert error.endswith(": you may not report figures for Kirurgkliniken.")
+    assert error.startswith("Row ")
+    assert _count(demo_db, Measurement) == before
+    assert _count(demo_db, AuditEvent) == audit_before
+
+
+def test_reporter_enters_figures_for_their_own_unit(app, demo_db):
+    sign_in(app, "reporter")
+    open_initiative(app, PILOT)
+    with read_session(demo_db) as session:
+        indicator = session.exec(select(Indicator).join(Benefit).where(Benefit.initiative_id == PILOT)).first()
+        own = session.exec(select(OrgUnit).where(OrgUnit.name == "Akutmottagningen")).one()
+    key = f"grid_{indicator.id}"
+    app.session_state[key] = {"edited_rows": {}, "deleted_rows": [],
+                              "added_rows": [{"period": "2026-12", "org_unit": "Akutmottagningen", "value": 7.5}]}
+    app.button(key=f"save_{key}").click().run()
+    assert "The measurements are saved." in texts(app.success)
+    with read_session(demo_db) as session:
+        stored = session.exec(select(Measurement).where(Measurement.indicator_id == indicator.id,
+                                                        Measurement.org_unit_id == own.id)
+                              .order_by(Measurement.period_start.desc())).first()
+    assert (stored.period_start.isoformat(), stored.value, stored.source) == ("2026-12-01", 7.5, "form")
+
+
+def test_locked_baseline_needs_the_owner_and_a_reason(app, demo_db):
+    sign_in(app, "owner")
+    open_initiative(app, 5)  # in benefits realisation: the pilot gate is passed
+    with read_session(demo_db) as session:
+        indicator = session.exec(select(Indicator).join(Benefit).where(Benefit.initiative_id == 5)).first()
+    app.number_input(key=f"revise_{indicator.id}_value").set_value(99.0)
+    app.button(key=f"revise_{indicator.id}").click().run()
+    assert texts(app.error) == ["Give a reason for changing a locked baseline."]
+    with read_session(demo_db) as session:
+        assert session.get(Indicator, indicator.id).baseline_value == indicator.baseline_value
+
+    app.number_input(key=f"revise_{indicator.id}_value").set_value(99.0)
+    app.text_area(key=f"revise_{indicator.id}_reason").input("The first baseline missed one ward.")
+    app.button(key=f"revise_{indicator.id}").click().run()
+    assert "The baseline is changed." in texts(app.success)
+    baseline = dict(_metrics(app))["Baseline"]
+    assert baseline == f"99 (original {format_number(indicator.baseline_value, 'en')})"
+
+
+def test_lead_is_not_offered_to_change_a_locked_baseline(app, demo_db):
+    sign_in(app, "lead")
+    open_initiative(app, 5)
+    with read_session(demo_db) as session:
+        indicator = session.exec(select(Indicator).join(Benefit).where(Benefit.initiative_id == 5)).first()
+    assert not [b for b in app.button if b.key == f"revise_{indicator.id}"]
+
+
+def test_benefit_form_reports_every_problem(app, demo_db):
+    sign_in(app, "owner")
+    open_initiative(app, PILOT)
+    before = _count(demo_db, Benefit)
+    app.text_input(key="benefit_title").input("  ")
+    app.number_input(key="benefit_money").set_value(None)
+    app.button(key="FormSubmitter:benefit_form-Add benefit").click().run()
+    assert texts(app.error) == ["The title must not be empty."]
+    assert _count(demo_db, Benefit) == before
+
+
+def test_steering_member_reads_but_cannot_change(app):
+    sign_in(app, "steering")
+    open_initiative(app, PILOT)
+    assert app.button(key="save_calculation").disabled
+    assert not [f for f in app.text_input if f.key == "benefit_title"]
+    assert len(app.get("vega_lite_chart")) == 2
