@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any
 
 from sqlalchemy import update
@@ -54,6 +54,11 @@ def data_version(session: Session) -> int:
     return session.exec(select(DataVersion.value).where(DataVersion.id == 1)).one()
 
 
+def _utc(moment: datetime) -> datetime:
+    # SQLite hands timestamps back without their zone; they were written in UTC.
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
 AUDIT_CSV_COLUMNS = ["id", "at", "user", "action", "entity", "entity_id", "initiative_id", "before", "after"]
 
 
@@ -73,7 +78,7 @@ def export_audit_csv(*, session: Session, initiative_id: int | None = None) -> s
     writer.writerow(AUDIT_CSV_COLUMNS)
     for event, username in session.exec(query):
         writer.writerow([
-            event.id, event.at.isoformat(), username or "system", event.action, event.entity, event.entity_id,
+            event.id, _utc(event.at).isoformat(), username or "system", event.action, event.entity, event.entity_id,
             event.initiative_id if event.initiative_id is not None else "",
             json.dumps(event.before, ensure_ascii=False, sort_keys=True) if event.before is not None else "",
             json.dumps(event.after, ensure_ascii=False, sort_keys=True) if event.after is not None else "",

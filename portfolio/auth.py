@@ -7,7 +7,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
 
 from db.models import RoleAssignment, User
-from portfolio.errors import FieldProblem, ValidationError
+from portfolio.errors import FieldProblem, ValidationError, too_long
 from portfolio.i18n import LANGUAGES, N_, Message
 
 _hasher = PasswordHasher()
@@ -64,6 +64,7 @@ def create_user(
                 Message(N_("The password must have at least {count} characters."), {"count": MIN_PASSWORD_LENGTH}),
             )
         )
+    problems += too_long(User, {"username": username, "display_name": display_name})
     if language not in LANGUAGES:
         problems.append(FieldProblem("language", Message(N_("Unknown language {language}."), {"language": language})))
     if problems:
@@ -85,8 +86,20 @@ def create_user(
 def grant_role(
     *, session: Session, user_id: int, role: str, portfolio_id: int | None = None, org_unit_id: int | None = None
 ) -> RoleAssignment:
+    from db.models import ROLES, OrgUnit, Portfolio
     from portfolio.audit import record
 
+    problems = []
+    if role not in ROLES:
+        problems.append(FieldProblem("role", Message(N_("Unknown role {role}."), {"role": repr(role)})))
+    if portfolio_id is not None and session.get(Portfolio, portfolio_id) is None:
+        problems.append(FieldProblem("portfolio_id", Message(
+            N_("There is no portfolio number {id}."), {"id": portfolio_id})))
+    if org_unit_id is not None and session.get(OrgUnit, org_unit_id) is None:
+        problems.append(FieldProblem("org_unit_id", Message(
+            N_("There is no org unit number {id}."), {"id": org_unit_id})))
+    if problems:
+        raise ValidationError(problems)
     assignment = RoleAssignment(user_id=user_id, role=role, portfolio_id=portfolio_id, org_unit_id=org_unit_id)
     session.add(assignment)
     session.flush()

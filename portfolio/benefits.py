@@ -26,7 +26,7 @@ from db.models import (
 )
 from portfolio import benefits_math
 from portfolio.audit import record
-from portfolio.errors import Conflict, FieldProblem, NotFound, ValidationError
+from portfolio.errors import Conflict, FieldProblem, NotFound, ValidationError, too_long
 from portfolio.i18n import N_, Message
 from portfolio.permissions import Actor, Scope, require
 
@@ -111,7 +111,7 @@ def _check_benefit(session: Session, data: BenefitInput) -> list[FieldProblem]:
         problems.append(_problem("owner_id", N_("The benefit owner does not exist.")))
     if not _finite(data.money_per_unit) or (data.money_per_unit is not None and data.money_per_unit < 0):
         problems.append(_problem("money_per_unit", N_("The money value per unit must be zero or more.")))
-    return problems
+    return problems + too_long(Benefit, asdict(data))
 
 
 def create_benefit(*, session: Session, actor: Actor, initiative_id: int, data: BenefitInput) -> Benefit:
@@ -188,7 +188,7 @@ def _check_indicator(session: Session, data: IndicatorInput) -> list[FieldProble
         problems.append(_problem("target_date", N_("Give the date the target should be reached.")))
     if data.baseline_date and data.target_date and data.target_date <= data.baseline_date:
         problems.append(_problem("target_date", N_("The target date must come after the baseline date.")))
-    return problems
+    return problems + too_long(Indicator, asdict(data))
 
 
 def _in_range(value: float, low: Optional[float], high: Optional[float]) -> bool:
@@ -237,7 +237,7 @@ def _lock_indicator(session: Session, indicator_id: int, expected_version: int) 
 
 def revise_baseline(
     *, session: Session, actor: Actor, indicator_id: int, expected_version: int, baseline_value: float,
-    reason: str = "",
+    reason: str = "", baseline_date: Optional[date] = None,
 ) -> Indicator:
     """Change a baseline. After the pilot gate only the portfolio owner may, with a written reason;
     the original baseline is kept and shown beside the revised one."""
@@ -251,19 +251,27 @@ def revise_baseline(
         problems.append(_problem("baseline_value", N_("{field} must be a number."), field="baseline_value"))
     elif not _in_range(baseline_value, indicator.valid_min, indicator.valid_max):
         problems.append(_problem("baseline_value", N_("{field} is outside the valid range."), field="baseline_value"))
+    new_date = baseline_date or indicator.baseline_date
+    if new_date is None:
+        problems.append(_problem("baseline_date", N_("Give the date the baseline was measured.")))
+    elif indicator.target_date is not None and indicator.target_date <= new_date:
+        problems.append(_problem("baseline_date", N_("The target date must come after the baseline date.")))
     if locked and _blank(reason):
         problems.append(_problem("reason", N_("Give a reason for changing a locked baseline.")))
     if problems:
         raise ValidationError(problems)
-    before = {"baseline_value": indicator.baseline_value, "original_baseline_value": indicator.original_baseline_value}
+    before = {"baseline_value": indicator.baseline_value, "baseline_date": indicator.baseline_date,
+              "original_baseline_value": indicator.original_baseline_value}
     if locked and indicator.original_baseline_value is None:
         indicator.original_baseline_value = indicator.baseline_value
     indicator.baseline_value = baseline_value
+    indicator.baseline_date = new_date
     indicator.version += 1
     session.add(indicator)
     record(session=session, user_id=actor.user_id, action="indicator.revise_baseline", entity="indicator",
            entity_id=indicator.id, initiative_id=initiative.id, before=before,
-           after={"baseline_value": baseline_value, "original_baseline_value": indicator.original_baseline_value,
+           after={"baseline_value": baseline_value, "baseline_date": new_date,
+                  "original_baseline_value": indicator.original_baseline_value,
                   "locked": locked, "reason": reason.strip()})
     return indicator
 

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from db.models import ChecklistItem, Initiative, utcnow
 from portfolio.audit import record
-from portfolio.errors import Conflict, FieldProblem, NotFound, ValidationError
+from portfolio.errors import Conflict, FieldProblem, NotFound, ValidationError, too_long
 from portfolio.i18n import CHECKLIST_STATUS_LABELS, N_, Message
 from portfolio.permissions import Actor, Scope, require
 from workflows.process import load_process
@@ -84,6 +84,7 @@ def update_checklist(
         if change.status == "not_applicable" and not change.not_applicable_reason.strip():
             problems.append(FieldProblem(item.key, Message(
                 N_("{item}: give a reason when an item is not applicable."), {"item": label})))
+        problems += too_long(ChecklistItem, {"not_applicable_reason": change.not_applicable_reason})
     if stale:
         raise Conflict(Message(N_(
             "Someone else changed this checklist while you were working on it. "

@@ -81,15 +81,19 @@ def create_user(obj, username, display_name, password, language, role, portfolio
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Reference day (default today).")
 @click.option("--if-empty", is_flag=True, help="Only load when the database has no initiatives.")
-def demo_command(initiatives: int, seed: int, today, if_empty: bool) -> None:
+@click.pass_obj
+def demo_command(obj, initiatives: int, seed: int, today, if_empty: bool) -> None:
     """Load a realistic demo portfolio (the same for the same seed)."""
-    with write_session() as session:
-        if if_empty and not demo.is_empty(session):
-            demo.ensure_demo_users(session)
-            click.echo("database already has initiatives; demo data not loaded")
-            return
-        counts = demo.load_demo(session=session, initiatives=initiatives, seed=seed,
-                                today=today.date() if today else None)
+    try:
+        with write_session() as session:
+            if if_empty and not demo.is_empty(session):
+                demo.ensure_demo_users(session)
+                click.echo("database already has initiatives; demo data not loaded")
+                return
+            counts = demo.load_demo(session=session, initiatives=initiatives, seed=seed,
+                                    today=today.date() if today else None)
+    except DomainError as error:
+        _fail(error, obj["lang"])
     click.echo("loaded demo data: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items()))
 
 

@@ -23,6 +23,8 @@ from db.models import (
 )
 from portfolio.audit import record
 from portfolio.auth import hash_password
+from portfolio.errors import FieldProblem, ValidationError
+from portfolio.i18n import N_, Message
 from workflows.lifecycle import STAGE_ORDER
 from workflows.process import load_process
 
@@ -81,10 +83,13 @@ def is_empty(session: Session) -> bool:
 
 def ensure_demo_users(session: Session) -> dict[str, User]:
     """The demo users (password ``demo``), created when missing. They only sign in in demo mode."""
-    users = {u.username: u for u in session.exec(select(User).where(User.is_demo)).all()}
+    names = [username for username, _name, _language in DEMO_USERS + EXTRA_LEADS]
+    existing = {u.username: u for u in session.exec(select(User).where(User.username.in_(names))).all()}
+    # A real account that happens to have a demo name is left alone and gets no demo role.
+    users = {name: user for name, user in existing.items() if user.is_demo}
     password_hash = None
     for username, name, language in DEMO_USERS + EXTRA_LEADS:
-        if username not in users:
+        if username not in existing:
             password_hash = password_hash or hash_password(DEMO_PASSWORD)
             users[username] = User(username=username, display_name=name, password_hash=password_hash,
                                    language=language, is_demo=True)
@@ -140,16 +145,25 @@ def load_demo(*, session: Session, initiatives: int, seed: int = 1, today: date 
     today = today or date.today()
     now = reference_midnight(today)
     users = ensure_demo_users(session)
+    taken = [name for name in ("owner", "lead", "lead2", "lead3", "reporter", "benefitowner") if name not in users]
+    if taken:
+        raise ValidationError([FieldProblem("username", Message(
+            N_("The demo data needs the user names {names}, but real accounts already use them."),
+            {"names": ", ".join(taken)}))])
     leaves = _org_units(session)
     portfolios = _portfolios(session, users["owner"])
     root_portfolio_id = portfolios[0].parent_id
+    roles = [
+        ("admin", "admin", None, None),
+        ("owner", "portfolio_owner", root_portfolio_id, None),
+        ("lead", "implementation_lead", root_portfolio_id, None),
+        ("steering", "steering", root_portfolio_id, None),
+        ("reporter", "reporter", None, leaves[0].id),
+        ("reporter", "reporter", None, leaves[1].id),
+    ]
     session.add_all([
-        RoleAssignment(user_id=users["admin"].id, role="admin"),
-        RoleAssignment(user_id=users["owner"].id, role="portfolio_owner", portfolio_id=root_portfolio_id),
-        RoleAssignment(user_id=users["lead"].id, role="implementation_lead", portfolio_id=root_portfolio_id),
-        RoleAssignment(user_id=users["steering"].id, role="steering", portfolio_id=root_portfolio_id),
-        RoleAssignment(user_id=users["reporter"].id, role="reporter", org_unit_id=leaves[0].id),
-        RoleAssignment(user_id=users["reporter"].id, role="reporter", org_unit_id=leaves[1].id),
+        RoleAssignment(user_id=users[name].id, role=role, portfolio_id=portfolio_id, org_unit_id=unit_id)
+        for name, role, portfolio_id, unit_id in roles if name in users
     ])
     leads = [users["lead"], users["lead2"], users["lead3"]]
     process = load_process()

@@ -59,3 +59,15 @@ class Conflict(DomainError):
 
 class RuleViolation(DomainError):
     """The gate rules do not hold; each unmet rule is listed in words."""
+
+
+def too_long(model: type, values: dict) -> list[FieldProblem]:
+    """A problem for every text value longer than its column allows (read from the table itself)."""
+    problems = []
+    for name, value in values.items():
+        column = model.__table__.columns.get(name)
+        limit = getattr(getattr(column, "type", None), "length", None)
+        if isinstance(value, str) and limit is not None and len(value.strip()) > limit:
+            problems.append(FieldProblem(name, Message(
+                N_("{field} may have at most {count} characters."), {"field": name, "count": limit})))
+    return problems

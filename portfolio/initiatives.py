@@ -22,7 +22,7 @@ from db.models import (
 )
 from portfolio.audit import record
 from portfolio.checklists import create_checklist
-from portfolio.errors import Conflict, FieldProblem, NotFound, ValidationError
+from portfolio.errors import Conflict, FieldProblem, NotFound, ValidationError, too_long
 from portfolio.i18n import N_, Message
 from portfolio.permissions import Actor, Scope, descendants, require
 from workflows.lifecycle import FINAL_STAGES, STAGE_ORDER, STAGES
@@ -76,6 +76,7 @@ def _check_fields(session: Session, values: dict[str, Any]) -> list[FieldProblem
         elif len(title) > TITLE_MAX:
             problems.append(FieldProblem("title", Message(
                 N_("The title may have at most {count} characters."), {"count": TITLE_MAX})))
+    problems += too_long(Initiative, {k: v for k, v in values.items() if k != "title"})
     if "portfolio_id" in values:
         if values["portfolio_id"] is None or session.get(Portfolio, values["portfolio_id"]) is None:
             problems.append(FieldProblem("portfolio_id", Message(N_("Choose a portfolio."))))
@@ -118,7 +119,8 @@ def create_initiative(*, session: Session, actor: Actor, data: InitiativeCreate)
         for gate in STAGE_ORDER:
             session.add(GateDecisionOwner(initiative_id=initiative.id, gate=gate, user_id=owner_id))
     record(session=session, user_id=actor.user_id, action="initiative.create", entity="initiative",
-           entity_id=initiative.id, initiative_id=initiative.id, after={**values, "stage": "idea"})
+           entity_id=initiative.id, initiative_id=initiative.id,
+           after={**values, "title": initiative.title, "stage": "idea"})
     return initiative
 
 

@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
 from sqlalchemy import bindparam, func, insert, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from db.models import Benefit, Indicator, Initiative, Measurement, OrgUnit, utcnow
 from portfolio import benefits_math
 from portfolio.audit import record
 from portfolio.benefits_math import Direction, Frequency
-from portfolio.errors import FieldProblem, ValidationError
+from portfolio.errors import Conflict, FieldProblem, ValidationError
 from portfolio.i18n import N_, Message
 from portfolio.permissions import Actor, Scope, allowed, descendants
 
@@ -186,7 +187,7 @@ class _Lookups:
     indicators: dict[str, Indicator]
     initiative_of: dict[int, Initiative]
     benefit_owner_of: dict[int, Optional[int]]
-    units_by_key: dict[str, OrgUnit]
+    units_by_key: dict[str, Optional[OrgUnit]]  # None marks a name that several units share
     permission: dict[tuple[int, Optional[int]], bool] = field(default_factory=dict)
 
 
@@ -199,9 +200,11 @@ def _load_lookups(session: Session, rows: list[RawRow]) -> _Lookups:
         .where(col(Indicator.code).in_(codes))
     ).all() if codes else []
     units = session.exec(select(OrgUnit)).all()
-    units_by_key: dict[str, OrgUnit] = {}
+    units_by_key: dict[str, Optional[OrgUnit]] = {}
     for unit in units:
-        units_by_key.setdefault(unit.name.casefold(), unit)
+        # A name shared by two units names neither: the row must give the unit's code.
+        key = unit.name.casefold()
+        units_by_key[key] = None if key in units_by_key else unit
     for unit in units:  # a code wins over a name that happens to look the same
         if unit.code:
             units_by_key[unit.code.casefold()] = unit
@@ -258,7 +261,13 @@ def validate_rows(
         unit_text = _text(raw.org_unit)
         unit = lookups.units_by_key.get(unit_text.casefold()) if unit_text else None
         if unit_text and unit is None:
-            problems.append(_row_problem(raw.row, N_("Row {row}: unknown org unit {unit}."), unit=repr(unit_text)))
+            if unit_text.casefold() in lookups.units_by_key:
+                problems.append(_row_problem(raw.row, N_(
+                    "Row {row}: several org units are named {unit}; give the unit's code instead."),
+                    unit=repr(unit_text)))
+            else:
+                problems.append(_row_problem(raw.row, N_("Row {row}: unknown org unit {unit}."),
+                                             unit=repr(unit_text)))
             row_ok = False
         period_text = _text(raw.period)
         period = None
@@ -368,15 +377,21 @@ def import_measurements(
         return ImportResult(0, 0, unchanged)
 
     table = Measurement.__table__
-    if inserts:
-        session.execute(insert(table), inserts)
-    if corrections:
-        session.execute(
-            update(table).where(table.c.id == bindparam("b_id")).values(
-                value=bindparam("b_value"), source=source, reported_by_id=actor.user_id, reported_at=now,
-                version=table.c.version + 1),
-            [{"b_id": measurement_id, "b_value": r.value} for measurement_id, _, r in corrections],
-        )
+    try:
+        if inserts:
+            _insert_measurements(session, inserts)
+        if corrections:
+            session.execute(
+                update(table).where(table.c.id == bindparam("b_id")).values(
+                    value=bindparam("b_value"), source=source, reported_by_id=actor.user_id, reported_at=now,
+                    version=table.c.version + 1),
+                [{"b_id": measurement_id, "b_value": r.value} for measurement_id, _, r in corrections],
+            )
+    except IntegrityError:
+        # Another import stored the same indicator, period and unit after we read what was there.
+        raise Conflict(Message(N_(
+            "Someone else saved figures for the same indicators and periods at the same time. "
+            "Nothing of yours was saved. Try again to see what changed.")))
     # One audit entry per initiative touched, so each initiative's history shows its imports.
     by_initiative: dict[int, dict[str, list]] = defaultdict(lambda: {"inserted": [], "corrections": []})
     for row in inserts:
@@ -399,6 +414,22 @@ def import_measurements(
     return ImportResult(len(inserts), len(corrections), unchanged)
 
 
+_INSERT_COLUMNS = ("indicator_id", "period_start", "org_unit_id", "value", "source", "reported_by_id",
+                   "reported_at", "version")
+
+
+def _insert_measurements(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Bulk insert: PostgreSQL's COPY (several times faster than executemany there), else executemany."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        session.execute(insert(Measurement.__table__), rows)
+        return
+    cursor = connection.connection.dbapi_connection.cursor()
+    with cursor.copy(f"COPY measurement ({', '.join(_INSERT_COLUMNS)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(tuple(row[name] for name in _INSERT_COLUMNS))
+
+
 def _initiative_of(session: Session, indicator_ids: set[int]) -> dict[int, int]:
     return dict(session.exec(
         select(Indicator.id, Benefit.initiative_id).join(Benefit, Benefit.id == Indicator.benefit_id)
@@ -409,22 +440,38 @@ def _initiative_of(session: Session, indicator_ids: set[int]) -> dict[int, int]:
 # ------------------------------------------------------------------ figures
 
 
-def _latest_combined(session: Session, indicator_ids: Iterable[int]) -> dict[int, tuple[date, float, float]]:
-    """Per indicator: its latest period, and the sum and mean of that period's values (in SQL)."""
-    ids = list(indicator_ids)
-    if not ids:
+def _per_period(session: Session, indicator_ids: list[int], latest_only: bool = False) -> dict[int, list[tuple]]:
+    """Per indicator and period (oldest first): the sum and mean of the values, computed in SQL.
+
+    A value reported for the whole initiative (no org unit) is the period's figure; otherwise the
+    org units' values are combined. Mixing the two would count the same work twice.
+    """
+    if not indicator_ids:
         return {}
-    latest = (
-        select(Measurement.indicator_id, func.max(Measurement.period_start).label("period"))
-        .where(col(Measurement.indicator_id).in_(ids)).group_by(Measurement.indicator_id).subquery()
+    whole = col(Measurement.org_unit_id).is_(None)
+    query = (
+        select(Measurement.indicator_id, Measurement.period_start, whole.label("whole"),
+               func.sum(Measurement.value), func.avg(Measurement.value))
+        .where(col(Measurement.indicator_id).in_(indicator_ids))
+        .group_by(Measurement.indicator_id, Measurement.period_start, whole)
+        .order_by(Measurement.indicator_id, Measurement.period_start, whole)
     )
-    rows = session.exec(
-        select(Measurement.indicator_id, latest.c.period, func.sum(Measurement.value), func.avg(Measurement.value))
-        .join(latest, (latest.c.indicator_id == Measurement.indicator_id)
-              & (latest.c.period == Measurement.period_start))
-        .group_by(Measurement.indicator_id, latest.c.period)
-    ).all()
-    return {indicator_id: (period, total, mean) for indicator_id, period, total, mean in rows}
+    if latest_only:
+        latest = (
+            select(Measurement.indicator_id, func.max(Measurement.period_start).label("period"))
+            .where(col(Measurement.indicator_id).in_(indicator_ids)).group_by(Measurement.indicator_id).subquery()
+        )
+        query = query.join(latest, (latest.c.indicator_id == Measurement.indicator_id)
+                           & (latest.c.period == Measurement.period_start))
+    result: dict[int, list[tuple]] = defaultdict(list)
+    for indicator_id, period, is_whole, total, mean in session.exec(query).all():
+        points = result[indicator_id]
+        if points and points[-1][0] == period:
+            if is_whole:  # ordered after the units' row of the same period: it replaces it
+                points[-1] = (period, total, mean)
+            continue
+        points.append((period, total, mean))
+    return result
 
 
 def _pick(aggregation: str, total: float, mean: float) -> float:
@@ -467,17 +514,12 @@ def indicator_summaries(*, session: Session, initiative_id: int, today: Optional
     ).all()
     if not indicators:
         return []
-    rows = session.exec(
-        select(Measurement.indicator_id, Measurement.period_start, func.sum(Measurement.value),
-               func.avg(Measurement.value))
-        .where(col(Measurement.indicator_id).in_([i.id for i in indicators]))
-        .group_by(Measurement.indicator_id, Measurement.period_start)
-        .order_by(Measurement.indicator_id, Measurement.period_start)
-    ).all()
     by_indicator = {i.id: i for i in indicators}
-    series: dict[int, list[tuple[date, float]]] = defaultdict(list)
-    for indicator_id, period, total, mean in rows:
-        series[indicator_id].append((period, _pick(by_indicator[indicator_id].aggregation, total, mean)))
+    series = {
+        indicator_id: [(period, _pick(by_indicator[indicator_id].aggregation, total, mean))
+                       for period, total, mean in points]
+        for indicator_id, points in _per_period(session, list(by_indicator)).items()
+    }
     summaries = []
     for indicator in indicators:
         points = series.get(indicator.id, [])
@@ -563,7 +605,8 @@ def benefit_facts(session: Session, initiative_ids: list[int]) -> dict[int, "Ben
         select(Indicator, Benefit.initiative_id).join(Benefit, Benefit.id == Indicator.benefit_id)
         .where(col(Benefit.initiative_id).in_(initiative_ids)).order_by(col(Indicator.id))
     ).all()
-    latest = _latest_combined(session, [i.id for i, _ in indicators])
+    latest = {indicator_id: points[-1]
+              for indicator_id, points in _per_period(session, [i.id for i, _ in indicators], True).items()}
     with_calculation = set(session.exec(
         select(BenefitCalculation.initiative_id).join(CalculationYear,
                                                       CalculationYear.calculation_id == BenefitCalculation.id)

@@ -148,10 +148,12 @@ def snapshot(engine, initiative_id: int | None = None) -> dict[str, Any]:
     from sqlmodel import col, select
 
     from db.engine import read_session
-    from db.models import AuditEvent, GateDecision, GateDecisionOwner
+    from db.models import AuditEvent, DataVersion, GateDecision, GateDecisionOwner
 
     with read_session(engine) as session:
         state: dict[str, Any] = {
+            "data_version": session.exec(select(DataVersion.value)).one(),
+            "users": session.exec(select(func.count()).select_from(User)).one(),
             "initiatives": session.exec(select(func.count()).select_from(Initiative)).one(),
             "decisions": session.exec(select(func.count()).select_from(GateDecision)).one(),
             "audit_events": session.exec(select(func.count()).select_from(AuditEvent)).one(),

@@ -16,7 +16,7 @@ from db.engine import get_engine, read_session, write_session
 from db.models import AuditEvent, Initiative, RoleAssignment, User
 from portfolio.auth import verify_password
 from portfolio.cli import main
-from tests.factories import World, snapshot
+from tests.factories import World, make_initiative, make_portfolio, make_user, snapshot
 
 STALE = ("Someone else changed this initiative while you were working on it. Nothing of yours was saved. "
          "Reload the page to see the latest version and try again.")
@@ -146,9 +146,7 @@ def test_new_idea(cli, engine, world):
     assert result.stdout == f"created initiative {created.id}\n"
     assert (created.stage, created.need_description, created.created_by_id) == ("idea", "Heavy lifting",
                                                                                 world.steering.id)
-
-
-def test_unknown_user_is_a_usage_error(cli, engine, world):
+    # An unknown user is a usage error (exit 2) and writes nothing.
     before = snapshot(engine)
     result = cli("new-idea", "--as", "nobody", "--title", "X", "--portfolio-id", str(world.portfolio.id))
     assert result.exit_code == 2 and "no such user: nobody" in result.stderr
@@ -160,27 +158,20 @@ def _decide(cli, world, user: str, version: int, *extra: str):
                *extra)
 
 
-def test_decide_as_lead_is_refused(cli, engine, world):
+def test_decide_refusals(cli, engine, world):
     before = snapshot(engine, world.initiative.id)
-    result = _decide(cli, world, "lead", world.initiative.version, "--outcome", "go")
-    assert (result.exit_code, result.stderr) == (
-        1, "error: The implementation lead of an initiative may not decide its gates.\n")
-    assert snapshot(engine, world.initiative.id) == before
-
-
-def test_decide_on_a_stale_version_is_a_conflict(cli, engine, world):
-    before = snapshot(engine, world.initiative.id)
-    result = _decide(cli, world, "owner", world.initiative.version + 1, "--outcome", "go")
-    assert (result.exit_code, result.stderr) == (1, f"error: {STALE}\n")
-    assert snapshot(engine, world.initiative.id) == before
-
-
-def test_decide_stop_without_reason_and_lessons(cli, engine, world):
-    before = snapshot(engine, world.initiative.id)
-    result = _decide(cli, world, "owner", world.initiative.version, "--outcome", "stop")
-    assert (result.exit_code, result.stderr) == (
-        1, "error: A stop needs a reason.\nerror: A stop needs the lessons learned.\n")
-    assert snapshot(engine, world.initiative.id) == before
+    version = world.initiative.version
+    for user, version_used, extra, stderr in [
+        ("lead", version, ("--outcome", "go"),
+         "error: The implementation lead of an initiative may not decide its gates.\n"),
+        ("owner", version + 1, ("--outcome", "go"), f"error: {STALE}\n"),
+        ("owner", version, ("--outcome", "stop"),
+         "error: A stop needs a reason.\nerror: A stop needs the lessons learned.\n"),
+        ("steering", version, ("--outcome", "go"), "error: Only the decision owner of this gate may decide it.\n"),
+    ]:
+        result = _decide(cli, world, user, version_used, *extra)
+        assert (user, result.exit_code, result.stderr, result.stdout) == (user, 1, stderr, "")
+        assert snapshot(engine, world.initiative.id) == before
 
 
 def test_decide_go_and_hold(cli, engine, world):
@@ -206,3 +197,36 @@ def test_export_audit_to_a_file(cli, engine, world, tmp_path):
     printed = cli("export-audit", "--initiative-id", str(world.initiative.id))
     assert printed.exit_code == 0
     assert list(csv.reader(io.StringIO(printed.stdout))) == rows
+
+
+# ---------------------------------------------------------------- known bugs
+
+
+@pytest.mark.parametrize("has_initiatives", [False, True], ids=["empty", "with-initiatives"])
+def test_demo_leaves_a_real_account_with_a_demo_username_alone(db_url, engine, monkeypatch, has_initiatives):
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    runner = CliRunner()
+    created = runner.invoke(main, ["create-user", "--username", "admin", "--name", "Real Admin",
+                                   "--password", "long-enough", "--role", "admin"])
+    assert created.exit_code == 0
+    if has_initiatives:
+        with write_session(engine) as session:
+            lead = make_user(session, username="real_lead")
+            make_initiative(session, portfolio=make_portfolio(session), creator=lead, lead=lead)
+    with read_session(engine) as session:
+        before = session.exec(select(User).where(User.username == "admin")).one()
+    result = runner.invoke(main, ["demo", "--if-empty", "--initiatives", "3"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 0
+    with read_session(engine) as session:
+        after = session.exec(select(User).where(User.username == "admin")).one()
+    assert (after.id, after.is_demo, after.password_hash) == (before.id, False, before.password_hash)
+
+
+def test_create_user_with_an_unknown_portfolio_is_reported(cli, engine):
+    before = snapshot(engine)
+    result = CliRunner().invoke(main, ["create-user", "--username", "bob", "--name", "Bob", "--password",
+                                       "long-enough", "--role", "portfolio_owner", "--portfolio-id", "987654"])
+    assert isinstance(result.exception, SystemExit) and result.exit_code == 1, repr(result.exception)
+    assert result.stderr.startswith("error: ")
+    assert snapshot(engine) == before

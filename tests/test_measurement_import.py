@@ -115,7 +115,7 @@ def test_unknown_org_unit(engine, org):
         "Row 2: unknown org unit 'Nowhere'."]
 
 
-@pytest.mark.parametrize(("code", "period", "frequency", "form"), [
+PERIOD_CASES = [
     ("WAIT", "2026-13", "monthly", "YYYY-MM"),
     ("WAIT", "2026-W05", "monthly", "YYYY-MM"),
     ("WAIT", "2026-03-05", "monthly", "YYYY-MM"),
@@ -126,17 +126,20 @@ def test_unknown_org_unit(engine, org):
     ("QUEUE", "2026-Q5", "quarterly", "YYYY-Qn"),
     ("QUEUE", "2026-02-01", "quarterly", "YYYY-Qn"),
     ("SAT", "2026-03", "yearly", "YYYY"),
-])
-def test_period_that_does_not_fit_the_frequency(engine, org, code, period, frequency, form):
-    assert refused(engine, org.world.lead, rows_of(HEADER + f"{code},{period},VC1,5\n")) == [
-        f"Row 2: '{period}' is not a period of the {frequency} indicator {code}; write it as {form}."]
+]
 
 
-@pytest.mark.parametrize(("cell", "shown"), [("abc", "abc"), ("", ""), ("1.234,5", "1.234,5"), ("nan", "nan"),
-                                             ("inf", "inf")])
-def test_value_that_is_not_a_number(engine, org, cell, shown):
-    assert refused(engine, org.world.lead, rows_of(HEADER + f'WAIT,2026-01,VC1,"{cell}"\n')) == [
-        f"Row 2: the value '{shown}' is not a number."]
+def test_period_that_does_not_fit_the_frequency(engine, org):
+    # One database for all cases: each refusal leaves it unchanged, which ``refused`` checks.
+    for code, period, frequency, form in PERIOD_CASES:
+        assert refused(engine, org.world.lead, rows_of(HEADER + f"WAIT,2026-01,VC1,5\n{code},{period},VC1,5\n")) \
+            == [f"Row 3: '{period}' is not a period of the {frequency} indicator {code}; write it as {form}."], period
+
+
+def test_value_that_is_not_a_number(engine, org):
+    for cell in ("abc", "", "1.234,5", "12 kr", "nan", "inf", "-"):
+        assert refused(engine, org.world.lead, rows_of(HEADER + f'WAIT,2026-01,VC1,"{cell}"\n')) == [
+            f"Row 2: the value '{cell}' is not a number."], cell
 
 
 def test_row_repeated_in_the_file(engine, org):
@@ -146,16 +149,15 @@ def test_row_repeated_in_the_file(engine, org):
         "Row 4 repeats row 2: the same indicator, period and org unit."]
 
 
-@pytest.mark.parametrize(("line", "message"), [
-    ("WAIT,2026-01,VC1,150", "Row 2: the value 150 is outside the valid range 0 to 100 of indicator WAIT."),
-    ("WAIT,2026-01,VC1,-0.5", "Row 2: the value -0.5 is outside the valid range 0 to 100 of indicator WAIT."),
-    ("CALLS,2026-W05,VC1,-3", "Row 2: the value -3 is outside the valid range 0 to – of indicator CALLS."),
-])
-def test_value_outside_the_valid_range(engine, org, line, message):
-    assert refused(engine, org.world.lead, rows_of(HEADER + line + "\n")) == [message]
-
-
-def test_valid_range_bounds_are_inclusive(engine, org):
+def test_value_outside_the_valid_range(engine, org):
+    for line, message in [
+        ("WAIT,2026-01,VC1,150", "Row 2: the value 150 is outside the valid range 0 to 100 of indicator WAIT."),
+        ("WAIT,2026-01,VC1,100.5", "Row 2: the value 100.5 is outside the valid range 0 to 100 of indicator WAIT."),
+        ("WAIT,2026-01,VC1,-0.5", "Row 2: the value -0.5 is outside the valid range 0 to 100 of indicator WAIT."),
+        ("CALLS,2026-W05,VC1,-3", "Row 2: the value -3 is outside the valid range 0 to – of indicator CALLS."),
+    ]:
+        assert refused(engine, org.world.lead, rows_of(HEADER + line + "\n")) == [message], line
+    # The bounds themselves are valid.
     assert run_import(engine, org.world.lead, rows_of(HEADER + "WAIT,2026-01,VC1,0\nWAIT,2026-02,VC1,100\n")) \
         == ImportResult(2, 0, 0)
 
@@ -171,12 +173,12 @@ def test_reporter_may_not_report_for_the_whole_initiative(engine, org):
         "Row 2: you may not report figures for the whole initiative, only for your own units."]
 
 
-@pytest.mark.parametrize("role", ["stranger", "steering", "admin"])
-def test_users_without_a_reporting_role_may_not_report(engine, org, role):
+def test_users_without_a_reporting_role_may_not_report(engine, org):
     text = HEADER + "WAIT,2026-01,VC1,5\nWAIT,2026-02,,5\n"
-    assert refused(engine, org.world.users[role], rows_of(text)) == [
-        "Row 2: you may not report figures for Vårdcentralen Centrum.",
-        "Row 3: you may not report figures for the whole initiative, only for your own units."]
+    for role in ("stranger", "steering", "admin"):
+        assert refused(engine, org.world.users[role], rows_of(text)) == [
+            "Row 2: you may not report figures for Vårdcentralen Centrum.",
+            "Row 3: you may not report figures for the whole initiative, only for your own units."], role
 
 
 def test_a_file_with_many_errors_lists_all_of_them_and_imports_nothing(engine, org):
@@ -244,7 +246,7 @@ def test_a_file_with_only_the_header_imports_nothing(engine, org):
 
 def test_decimal_comma_is_accepted(engine, org):
     run_import(engine, org.world.lead, rows_of("indicator;period;org_unit;value\nWAIT;2026-01;VC1;12,5\n"))
-    run_import(engine, org.world.lead, rows_of(HEADER + 'WAIT,2026-02,VC1,"7,25"\nCALLS,2026-W05,VC1, 1 000,5 \n'))
+    run_import(engine, org.world.lead, rows_of(HEADER + 'WAIT,2026-02,VC1,"7,25"\nCALLS,2026-W05,VC1," 1 000,5 "\n'))
     assert [v for *_, v in stored(engine)] == [12.5, 7.25, 1000.5]
 
 
@@ -411,20 +413,20 @@ def test_xlsx_errors_name_the_sheet_row(tmp_path, engine, org):
         "Row 3: the value 'twelve' is not a number.", "Row 3 repeats row 2: the same indicator, period and org unit."]
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
-def test_write_template_then_read_it(tmp_path, engine, org, suffix):
+def test_write_template_then_read_it(tmp_path, engine, org):
     with read_session(engine) as session:
         examples = template_examples(session)
     assert [code for code, _, _, _ in examples] == ["WAIT", "CALLS", "VISITS", "QUEUE", "SAT"]
-    path = tmp_path / f"template{suffix}"
-    write_template(path, examples)
-    rows = read_rows(path.read_bytes(), path.name)
-    assert [(r.row, r.indicator, r.period) for r in rows] == [
-        (n, code, period) for n, (code, period, _, _) in enumerate(examples, start=2)]
-    assert all(r.value in ("", None) and r.org_unit in ("", None) for r in rows)
-    # Each example period parses for its indicator: filling in values makes an importable file.
-    filled = [RawRow(r.row, r.indicator, r.period, "VC1", "1") for r in rows]
-    assert run_import(engine, org.world.lead, filled) == ImportResult(5, 0, 0)
+    for suffix, unit in ((".csv", "VC1"), (".xlsx", "VC1-BM")):
+        path = tmp_path / f"template{suffix}"
+        write_template(path, examples)
+        rows = read_rows(path.read_bytes(), path.name)
+        assert [(r.row, r.indicator, r.period) for r in rows] == [
+            (n, code, period) for n, (code, period, _, _) in enumerate(examples, start=2)], suffix
+        assert all(r.value in ("", None) and r.org_unit in ("", None) for r in rows), suffix
+        # Each example period parses for its indicator: filling in values makes an importable file.
+        filled = [RawRow(r.row, r.indicator, r.period, unit, "1") for r in rows]
+        assert run_import(engine, org.world.lead, filled) == ImportResult(5, 0, 0), suffix
 
 
 def test_write_template_without_examples(tmp_path):
@@ -500,3 +502,20 @@ def test_cli_writes_a_template(engine, org, db_url, monkeypatch, tmp_path):
     lines = path.read_text(encoding="utf-8").splitlines()
     assert lines[0] == "indicator,period,org_unit,value"
     assert [line.split(",")[0] for line in lines[1:]] == ["WAIT", "CALLS", "VISITS", "QUEUE", "SAT"]
+
+
+# ------------------------------------------------------------------ ambiguous names
+
+
+def test_an_ambiguous_org_unit_name_is_refused(engine, org):
+    with write_session(engine) as session:
+        first = make_org_unit(session, name="Akutmottagningen Norr")
+        second = make_org_unit(session, name="akutmottagningen norr")
+        first.code, second.code = "AKN-1", "AKN-2"
+        session.add_all([first, second])
+    before = benefits_snapshot(engine)
+    with pytest.raises(ValidationError) as error:
+        run_import(engine, org.world.lead, rows_of(HEADER + "WAIT,2026-01,Akutmottagningen Norr,5\n"))
+    assert [str(m) for m in error.value.messages] == [
+        "Row 2: several org units are named 'Akutmottagningen Norr'; give the unit's code instead."]
+    assert benefits_snapshot(engine) == before

@@ -124,7 +124,7 @@ def _revise(indicator_id: int, seen_version: int) -> None:
     s = st.session_state
     run_action(revise_baseline, N_("The baseline is changed."), actor=current_actor(), indicator_id=indicator_id,
                expected_version=seen_version, baseline_value=s[f"revise_{indicator_id}_value"],
-               reason=s[f"revise_{indicator_id}_reason"])
+               baseline_date=s[f"revise_{indicator_id}_date"], reason=s[f"revise_{indicator_id}_reason"])
 
 
 def _explain(indicator_id: int, seen_version: int) -> None:
@@ -224,6 +224,7 @@ def _indicator(summary, actor: Actor, can_edit: bool, can_revise: bool, locked: 
                 st.caption(_("The baseline is locked because the pilot gate is passed. "
                              "Only the portfolio owner may change it, with a reason."))
             st.number_input(_("New baseline"), value=indicator.baseline_value, key=f"revise_{indicator.id}_value")
+            st.date_input(_("Baseline date"), value=indicator.baseline_date, key=f"revise_{indicator.id}_date")
             st.text_area(_("Reason"), key=f"revise_{indicator.id}_reason")
             st.button(_("Change the baseline"), key=f"revise_{indicator.id}", on_click=_revise,
                       args=(indicator.id, indicator.version))
