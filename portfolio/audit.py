@@ -84,3 +84,14 @@ def export_audit_csv(*, session: Session, initiative_id: int | None = None) -> s
             json.dumps(event.after, ensure_ascii=False, sort_keys=True) if event.after is not None else "",
         ])
     return buffer.getvalue()
+
+
+def export_audit_for(*, session: Session, actor, initiative_id: int | None = None) -> str:
+    """The audit CSV for a signed-in user: administrators and steering-group members only.
+
+    (The ``portfolio export-audit`` command is the operator's tool on the server and needs no sign-in.)
+    """
+    from portfolio.permissions import require
+
+    require("audit.export", actor)
+    return export_audit_csv(session=session, initiative_id=initiative_id)

@@ -809,3 +809,22 @@ def test_create_audit_records_what_was_stored(engine):
             title="  Padded title  ", portfolio_id=world.portfolio.id))
     event = audit_events(engine, initiative.id)[0]
     assert event.after["title"] == snapshot(engine, initiative.id)["title"] == "Padded title"
+
+
+@pytest.mark.parametrize("role, allowed_to", [("admin", True), ("steering", True), ("owner", False),
+                                              ("lead", False), ("reporter", False), ("stranger", False)])
+def test_audit_export_for_a_signed_in_user(engine, role, allowed_to):
+    from portfolio.audit import export_audit_for
+    from portfolio.errors import PermissionDenied
+
+    world = new_world(engine)
+    with read_session(engine) as session:
+        who = actor(session, world.users[role])
+        if allowed_to:
+            text = export_audit_for(session=session, actor=who, initiative_id=world.initiative.id)
+            assert text.splitlines()[0] == "id,at,user,action,entity,entity_id,initiative_id,before,after"
+        else:
+            with pytest.raises(PermissionDenied) as error:
+                export_audit_for(session=session, actor=who, initiative_id=world.initiative.id)
+            assert error.value.render("en") == [
+                "Only an administrator or the steering group may export the audit trail."]

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from db.engine import read_session
+from portfolio.audit import export_audit_for
 from portfolio.checklists import ChecklistChange, editable_stages, update_checklist
 from portfolio.errors import DomainError
 from portfolio.gates import (
@@ -271,6 +272,11 @@ def _history(view: InitiativeView, actor: Actor) -> None:
                 st.button(_("Mark conditions as met"), key=f"conditions_{d.id}", on_click=_conditions_met,
                           args=(d.id,))
     st.subheader(_("Audit trail"))
+    if allowed("audit.export", actor):
+        with read_session() as session:
+            csv_text = export_audit_for(session=session, actor=actor, initiative_id=view.initiative.id)
+        st.download_button(_("Download the audit trail (CSV)"), csv_text, key="audit_download",
+                           file_name=f"audit-initiative-{view.initiative.id}.csv", mime="text/csv")
     st.dataframe(pd.DataFrame({
         _("When"): [a.event.at.strftime("%Y-%m-%d %H:%M") for a in view.audit],
         _("Who"): [a.user for a in view.audit],

@@ -242,3 +242,12 @@ def test_my_decisions_is_empty_for_the_lead(app):
     sign_in(app, "lead")
     app.switch_page("portfolio/ui/my_decisions.py").run()
     assert texts(app.info) == ["No gates are waiting for you."]
+
+
+@pytest.mark.parametrize("username, offered", [("admin", True), ("steering", True), ("owner", False),
+                                               ("lead", False), ("reporter", False)])
+def test_audit_download_is_offered_to_admins_and_the_steering_group(app, username, offered):
+    sign_in(app, username)
+    open_initiative(app, 1)
+    assert bool([b for b in app.get("download_button") if b.proto.label == "Download the audit trail (CSV)"]) \
+        is offered
