@@ -241,6 +241,9 @@ def assign_decision_owner(
     elif user_id == initiative.lead_id:
         problems.append(FieldProblem("user_id", Message(
             N_("The implementation lead of an initiative may not decide its gates."))))
+    elif user_id == actor.user_id:
+        # Separation of duties: whoever assigns decision owners does not appoint themselves.
+        problems.append(FieldProblem("user_id", Message(N_("You may not make yourself a decision owner."))))
     if problems:
         raise ValidationError(problems)
     owner = session.exec(

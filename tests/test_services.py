@@ -578,6 +578,15 @@ def test_assign_decision_owner_is_audited_with_before_and_after(engine):
     assert (world.initiative.id, "idea", world.owner.id, 1) in after["decision_owners"]
 
 
+def test_an_admin_may_not_make_themselves_a_decision_owner(engine):
+    world = new_world(engine)
+    assert_refused(engine, world.initiative.id, ValidationError, ["You may not make yourself a decision owner."],
+                   lambda s: assign_decision_owner(session=s, actor=actor(s, world.admin),
+                                                   initiative_id=world.initiative.id,
+                                                   expected_version=world.initiative.version, gate="idea",
+                                                   user_id=world.admin.id))
+
+
 # ---------------------------------------------------------------- overview
 
 
