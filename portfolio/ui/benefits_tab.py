@@ -55,10 +55,11 @@ STATUS_LABELS = {"green": N_("On track"), "amber": N_("Slightly behind"), "red":
 
 def _import_file(initiative_id: int) -> None:
     upload = st.session_state.get("measurement_file")
-    if upload is None:
-        return
     lang = language()
     _ = tr()
+    if upload is None:
+        flash("error", [_("Choose a file to import first.")], "import")
+        return
     bar = st.progress(0.0, text=_("Checking rows…"))
     try:
         rows = read_rows(upload.getvalue(), upload.name)

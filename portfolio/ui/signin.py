@@ -9,7 +9,7 @@ from db.settings import get_settings
 from portfolio.auth import authenticate
 from portfolio.demo import DEMO_PASSWORD, DEMO_USERS
 from portfolio.i18n import N_
-from portfolio.ui.components import show_flash, tr
+from portfolio.ui.components import flash, show_flash, tr
 
 DEMO_ROLE_LABELS = {
     "admin": N_("Administrator"),
@@ -26,7 +26,7 @@ def _sign_in(username: str, password: str) -> None:
         user = authenticate(session=session, username=username, password=password,
                             demo_mode=get_settings().demo_mode)
     if user is None:
-        st.session_state["flash"] = ("error", [_("Wrong user name or password.")])
+        flash("error", [_("Wrong user name or password.")])
         return
     st.session_state["user_id"] = user.id
 

@@ -14,11 +14,14 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from db.engine import get_engine, write_session
 from portfolio.demo import load_demo
 
 ROOT = Path(__file__).resolve().parents[2]
+# Two cores shared with a Streamlit server: give each expectation room before it fails.
+expect.set_options(timeout=20_000)
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
