@@ -144,10 +144,11 @@ def _xlsx_table(content: bytes) -> list[list[Any]]:
         workbook.close()
 
 
-def write_template(path: Path, examples: Iterable[tuple[str, str, str, str]] = ()) -> None:
-    """Write an import template (.csv or .xlsx by the file's suffix) with the columns and examples."""
+def template_bytes(examples: Iterable[tuple[str, str, str, str]] = (), excel: bool = False) -> bytes:
+    """An import template (CSV, or .xlsx with a sheet explaining the columns) with example rows."""
     rows = [list(COLUMNS), *[list(example) for example in examples]]
-    if path.suffix.lower() == ".xlsx":
+    buffer = io.BytesIO()
+    if excel:
         from openpyxl import Workbook
 
         workbook = Workbook()
@@ -159,10 +160,16 @@ def write_template(path: Path, examples: Iterable[tuple[str, str, str, str]] = (
         help_sheet.append(["column", "meaning"])
         for name in COLUMNS:
             help_sheet.append([name, COLUMN_HELP[name]])
-        workbook.save(path)
-    else:
-        with path.open("w", newline="", encoding="utf-8") as handle:
-            csv.writer(handle).writerows(rows)
+        workbook.save(buffer)
+        return buffer.getvalue()
+    text = io.StringIO()
+    csv.writer(text).writerows(rows)
+    return text.getvalue().encode("utf-8")
+
+
+def write_template(path: Path, examples: Iterable[tuple[str, str, str, str]] = ()) -> None:
+    """Write an import template to ``path`` (.csv or .xlsx by the file's suffix)."""
+    path.write_bytes(template_bytes(examples, excel=path.suffix.lower() == ".xlsx"))
 
 
 def template_examples(session: Session, initiative_id: Optional[int] = None) -> list[tuple[str, str, str, str]]:

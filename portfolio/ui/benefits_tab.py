@@ -38,8 +38,8 @@ from portfolio.measurements import (
     measurements_for_grid,
     read_rows,
     template_examples,
+    template_bytes,
     unit_breakdown,
-    write_template,
 )
 from portfolio.permissions import Actor, allowed
 from portfolio.ui.charts import calculation_chart, indicator_chart
@@ -303,14 +303,8 @@ def _import_section(initiative_id: int) -> None:
                  "nothing."))
     with read_session() as session:
         examples = template_examples(session, initiative_id)
-    import tempfile
-    from pathlib import Path
-
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "measurements-template.csv"
-        write_template(path, examples)
-        template = path.read_bytes()
-    st.download_button(_("Download a template"), template, file_name="measurements-template.csv", mime="text/csv")
+    st.download_button(_("Download a template"), template_bytes(examples), file_name="measurements-template.csv",
+                       mime="text/csv")
     st.file_uploader(_("File"), type=["csv", "xlsx"], key="measurement_file")
     st.button(_("Import"), key="import_measurements", on_click=_import_file, args=(initiative_id,))
     show_flash("import")
