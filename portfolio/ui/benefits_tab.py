@@ -305,8 +305,10 @@ def _import_section(initiative_id: int) -> None:
         examples = template_examples(session, initiative_id)
     st.download_button(_("Download a template"), template_bytes(examples), file_name="measurements-template.csv",
                        mime="text/csv")
-    st.file_uploader(_("File"), type=["csv", "xlsx"], key="measurement_file")
-    st.button(_("Import"), key="import_measurements", on_click=_import_file, args=(initiative_id,))
+    # In a form, the Import button waits until the chosen file has finished uploading.
+    with st.form("import_form"):
+        st.file_uploader(_("File"), type=["csv", "xlsx"], key="measurement_file")
+        st.form_submit_button(_("Import"), on_click=_import_file, args=(initiative_id,))
     show_flash("import")
 
 
