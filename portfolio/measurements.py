@@ -431,10 +431,15 @@ def _insert_measurements(session: Session, rows: list[dict[str, Any]]) -> None:
     if connection.dialect.name != "postgresql":
         session.execute(insert(Measurement.__table__), rows)
         return
+    import psycopg
+
     cursor = connection.connection.dbapi_connection.cursor()
-    with cursor.copy(f"COPY measurement ({', '.join(_INSERT_COLUMNS)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(tuple(row[name] for name in _INSERT_COLUMNS))
+    try:
+        with cursor.copy(f"COPY measurement ({', '.join(_INSERT_COLUMNS)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(tuple(row[name] for name in _INSERT_COLUMNS))
+    except psycopg.IntegrityError as error:  # the driver's own error: COPY bypasses SQLAlchemy
+        raise IntegrityError("COPY measurement", None, error) from error
 
 
 def _initiative_of(session: Session, indicator_ids: set[int]) -> dict[int, int]:

@@ -519,3 +519,45 @@ def test_an_ambiguous_org_unit_name_is_refused(engine, org):
     assert [str(m) for m in error.value.messages] == [
         "Row 2: several org units are named 'Akutmottagningen Norr'; give the unit's code instead."]
     assert benefits_snapshot(engine) == before
+
+
+# ------------------------------------------------------------------ two imports at once
+
+
+def test_two_simultaneous_imports_of_the_same_rows_store_them_once(engine, org):
+    """The second import waits for the first. On PostgreSQL it then meets the stored rows in the unique
+    index and is refused as a conflict; on SQLite it starts after the first commits and finds them
+    unchanged. Either way each row is stored once and nothing half-written remains."""
+    import threading
+
+    from portfolio.errors import Conflict
+
+    rows = rows_of(HEADER + "WAIT,2026-01,VC1,5\nWAIT,2026-02,VC1,6\n")
+    outcome: dict[str, object] = {}
+    first_written = threading.Event()
+
+    def second() -> None:
+        first_written.wait()
+        try:
+            outcome["second"] = run_import(engine, org.world.lead, rows)
+        except Conflict as error:
+            outcome["second"] = error.render("en")
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    with write_session(engine) as session:
+        outcome["first"] = import_measurements(session=session, actor=actor(session, org.world.lead), rows=rows)
+        first_written.set()
+        thread.join(timeout=2)  # the second import is blocked behind this open transaction
+        assert thread.is_alive()
+    thread.join(timeout=30)
+    assert outcome["first"] == ImportResult(2, 0, 0)
+    assert outcome["second"] in (
+        ImportResult(0, 0, 2),
+        ["Someone else saved figures for the same indicators and periods at the same time. "
+         "Nothing of yours was saved. Try again to see what changed."],
+    )
+    if engine.dialect.name == "postgresql":
+        assert isinstance(outcome["second"], list)
+    assert [(period, value) for _, period, _, value in stored(engine)] == [(date(2026, 1, 1), 5.0),
+                                                                            (date(2026, 2, 1), 6.0)]
