@@ -163,6 +163,10 @@ def record_gate_decision(
     conflict, so of two people deciding at once exactly one succeeds.
     """
     initiative = lock_initiative(session, initiative_id, expected_version)
+    if initiative.stage in lifecycle.FINAL_STAGES:
+        raise ValidationError([FieldProblem("outcome", Message(
+            N_("The initiative is closed ({stage}); it has no more gates to decide."),
+            {"stage": Message(STAGE_LABELS[initiative.stage])}))])
     require("gate.decide", actor, decide_scope(session, initiative))
     problems = _check_decision_input(data, initiative.stage, utcnow().date())
     if problems:

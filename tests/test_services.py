@@ -439,15 +439,13 @@ def test_backward_and_holding_outcomes_do_not_need_the_rules(engine):
 @pytest.mark.parametrize("final", ["realised", "stopped"])
 def test_no_decision_on_a_final_stage(engine, final):
     world = new_world(engine, stage=final, ready=False, owner_decides=True)
-    refuse_decision(engine, world, ValidationError, [f"The decision Go is not possible in stage {final.title()}."],
-                    outcome="go")
-    refuse_decision(engine, world, ValidationError, [f"The decision Stop is not possible in stage {final.title()}."],
-                    outcome="stop", stop_reason="r", lessons_learned="l")
-    # Without owner_decides nobody owns a "gate" of a final stage, so the refusal is a permission one.
+    closed = [f"The initiative is closed ({final.title()}); it has no more gates to decide."]
+    refuse_decision(engine, world, ValidationError, closed, outcome="go")
+    refuse_decision(engine, world, ValidationError, closed, outcome="stop", stop_reason="r", lessons_learned="l")
+    # Whoever asks, the answer is that the initiative is closed, not a question of who may decide.
     with write_session(engine) as session:
         session.get(Portfolio, world.portfolio.id).owner_decides = False
-    refuse_decision(engine, world, PermissionDenied, ["Only the decision owner of this gate may decide it."],
-                    outcome="go")
+    refuse_decision(engine, world, ValidationError, closed, outcome="go")
 
 
 # ---------------------------------------------------------------- decision options, my decisions
