@@ -222,6 +222,10 @@ def portfolio_overview(*, session: Session, filters: OverviewFilters) -> Overvie
     if filters.stage is not None:
         conditions.append(Initiative.stage == parse_stage(filters.stage))
     if filters.status is not None:
+        if filters.status not in STATUSES:
+            raise ValidationError([FieldProblem("status", Message(
+                N_("Unknown status {status}. The statuses are: {statuses}."),
+                {"status": repr(filters.status), "statuses": ", ".join(STATUSES)}))])
         conditions.append(_status_clause(filters.status))
 
     lead = User.__table__.alias("lead")

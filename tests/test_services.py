@@ -643,6 +643,13 @@ def test_parse_stage_names_the_valid_stages(engine):
     assert [str(m) for m in error.value.messages] == [message]
 
 
+def test_an_unknown_status_filter_is_refused(engine):
+    with read_session(engine) as session:
+        with pytest.raises(ValidationError) as error:
+            portfolio_overview(session=session, filters=OverviewFilters(status="finished"))
+    assert error.value.render("en") == ["Unknown status 'finished'. The statuses are: active, on_hold, closed."]
+
+
 # ---------------------------------------------------------------- database guards
 
 
