@@ -30,24 +30,38 @@ def gate_of(stage: str, outcome: str) -> str:
     return "fast_track" if outcome == "fast_track" else stage
 
 
-def build_context(initiative: Initiative, items: list[ChecklistItem], benefits: BenefitFacts) -> GateContext:
-    """The rules' view of an initiative, its checklist items and its benefit facts (already loaded)."""
+def checklist_facts(session: Session, initiative_ids: list[int]) -> dict[int, list[ChecklistFact]]:
+    """The checklist items the rules read (each initiative's current stage and fast track), as plain facts."""
+    rows = session.exec(
+        select(ChecklistItem.initiative_id, ChecklistItem.stage, ChecklistItem.key, ChecklistItem.label,
+               ChecklistItem.required, ChecklistItem.status, ChecklistItem.not_applicable_reason)
+        .join(Initiative, Initiative.id == ChecklistItem.initiative_id)
+        .where(col(ChecklistItem.initiative_id).in_(initiative_ids),
+               or_(ChecklistItem.stage == Initiative.stage, ChecklistItem.stage == "fast_track"))
+        .order_by(col(ChecklistItem.id))
+    ).all()
+    facts: dict[int, list[ChecklistFact]] = {initiative_id: [] for initiative_id in initiative_ids}
+    for initiative_id, *fields in rows:
+        facts[initiative_id].append(ChecklistFact(*fields))
+    return facts
+
+
+def build_context(initiative: Initiative, checklist: list[ChecklistFact], benefits: BenefitFacts) -> GateContext:
+    """The rules' view of an initiative, its checklist and its benefit facts (already loaded)."""
     return GateContext(
         stage=initiative.stage,
         need_description=initiative.need_description,
         need_owner=initiative.need_owner,
         expected_effects=initiative.expected_effects,
         org_unit_id=initiative.org_unit_id,
-        checklist=tuple(
-            ChecklistFact(i.stage, i.key, i.label, i.required, i.status, i.not_applicable_reason) for i in items
-        ),
+        checklist=tuple(checklist),
         benefits=benefits,
     )
 
 
 def gate_context(session: Session, initiative: Initiative) -> GateContext:
-    items = session.exec(select(ChecklistItem).where(ChecklistItem.initiative_id == initiative.id)).all()
-    return build_context(initiative, list(items), benefit_facts(session, [initiative.id])[initiative.id])
+    return build_context(initiative, checklist_facts(session, [initiative.id])[initiative.id],
+                         benefit_facts(session, [initiative.id])[initiative.id])
 
 
 @dataclass(frozen=True)
@@ -298,14 +312,12 @@ def my_decisions(*, session: Session, actor: Actor) -> list[PendingGate]:
     if not initiatives:
         return []
     ids = [i.id for i in initiatives]
-    by_initiative: dict[int, list[ChecklistItem]] = {i: [] for i in ids}
-    for item in session.exec(select(ChecklistItem).where(col(ChecklistItem.initiative_id).in_(ids))).all():
-        by_initiative[item.initiative_id].append(item)
+    checklists = checklist_facts(session, ids)
     facts = benefit_facts(session, ids)
     process = load_process()
     pending = []
     for initiative in initiatives:
-        ctx = build_context(initiative, by_initiative[initiative.id], facts[initiative.id])
+        ctx = build_context(initiative, checklists[initiative.id], facts[initiative.id])
         unmet = [r.message for r in evaluate(process.rules_for(initiative.stage), ctx) if r.message is not None]
         pending.append(PendingGate(initiative, ready=not unmet, unmet=unmet))
     return pending
