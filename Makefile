@@ -49,6 +49,7 @@ translations: install
 bench: install-test
 	./scripts/ensure-test-system
 	$(BIN)/python bench/import_measurements.py
+	$(BIN)/python bench/portfolio_reads.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

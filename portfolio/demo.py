@@ -276,7 +276,7 @@ def _benefits(session: Session, rng: random.Random, initiatives: list[Initiative
               users: dict[str, User], today: date) -> dict[str, int]:
     """Benefits and indicators for initiatives past the idea stage, with a measurement history per unit
     for those past the concept stage (some on track, some not) and a benefit calculation."""
-    from db.models import Benefit, BenefitCalculation, CalculationYear, Indicator, Measurement
+    from db.models import Benefit, BenefitCalculation, CalculationYear, Indicator
     from portfolio.benefits_math import Frequency, format_period, next_period_start, period_start, planned_value
 
     measured_stages = ("pilot", "scale_up", "benefits_realisation", "realised")
@@ -359,8 +359,8 @@ def _benefits(session: Session, rng: random.Random, initiatives: list[Initiative
                 ))
     session.add_all(years)
     if measurements:
-        from sqlalchemy import insert
+        from portfolio.measurements import insert_measurements
 
-        session.execute(insert(Measurement.__table__), measurements)
+        insert_measurements(session, measurements)
     counts["measurements"] = len(measurements)
     return counts

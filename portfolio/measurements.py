@@ -386,7 +386,7 @@ def import_measurements(
     table = Measurement.__table__
     try:
         if inserts:
-            _insert_measurements(session, inserts)
+            insert_measurements(session, inserts)
         if corrections:
             session.execute(
                 update(table).where(table.c.id == bindparam("b_id")).values(
@@ -425,7 +425,7 @@ _INSERT_COLUMNS = ("indicator_id", "period_start", "org_unit_id", "value", "sour
                    "reported_at", "version")
 
 
-def _insert_measurements(session: Session, rows: list[dict[str, Any]]) -> None:
+def insert_measurements(session: Session, rows: list[dict[str, Any]]) -> None:
     """Bulk insert: PostgreSQL's COPY (several times faster than executemany there), else executemany."""
     connection = session.connection()
     if connection.dialect.name != "postgresql":
