@@ -128,6 +128,35 @@ def create_benefit(*, session: Session, actor: Actor, initiative_id: int, data: 
     return benefit
 
 
+def update_benefit(
+    *, session: Session, actor: Actor, benefit_id: int, expected_version: int, data: BenefitInput
+) -> Benefit:
+    """Change a benefit (its owner, date, value, ...): every field checked, stale edits refused, audited."""
+    benefit = session.exec(select(Benefit).where(Benefit.id == benefit_id).with_for_update()).first()
+    if benefit is None:
+        raise NotFound(Message(N_("There is no benefit number {id}."), {"id": benefit_id}))
+    require("benefit.edit", actor, initiative_scope(session, _initiative(session, benefit.initiative_id)))
+    if benefit.version != expected_version:
+        raise Conflict(Message(N_(
+            "Someone else changed this benefit while you were working on it. "
+            "Nothing of yours was saved. Reload the page to see the latest version and try again."
+        )))
+    problems = _check_benefit(session, data)
+    if problems:
+        raise ValidationError(problems)
+    values = {**asdict(data), "title": data.title.strip()}
+    before = {name: getattr(benefit, name) for name, value in values.items() if getattr(benefit, name) != value}
+    if not before:
+        return benefit
+    for name in before:
+        setattr(benefit, name, values[name])
+    benefit.version += 1
+    session.add(benefit)
+    record(session=session, user_id=actor.user_id, action="benefit.update", entity="benefit", entity_id=benefit.id,
+           initiative_id=benefit.initiative_id, before=before, after={name: values[name] for name in before})
+    return benefit
+
+
 # ------------------------------------------------------------------ indicators
 
 

@@ -634,3 +634,46 @@ def test_a_whole_initiative_value_is_the_period_figure_not_added_to_the_units(en
     assert summary.series == [(date(2025, 3, 1), 30.0), (date(2025, 4, 1), 35.0)]
     assert summary.latest_value == 35.0
     assert facts.indicators[0].measured_after_baseline
+
+
+def _benefit_data(**fields) -> BenefitInput:
+    return BenefitInput(**{"title": "Shorter waits", "category": "access_waiting_times",
+                           "recipient": "patients_citizens", **fields})
+
+
+@pytest.mark.parametrize("role, allowed_to", [("owner", True), ("lead", True), ("steering", False),
+                                              ("reporter", False), ("admin", False), ("stranger", False)])
+def test_update_benefit_by_role(engine, role, allowed_to):
+    from portfolio.benefits import update_benefit
+
+    s = build(engine)
+
+    def change(session):
+        return update_benefit(session=session, actor=actor(session, s.world.users[role]), benefit_id=s.benefit_id,
+                              expected_version=1, data=_benefit_data(owner_id=s.world.steering.id))
+
+    if not allowed_to:
+        assert refuse(engine, PermissionDenied, change) == [BENEFIT_EDIT]
+        return
+    with write_session(engine) as session:
+        change(session)
+    with read_session(engine) as session:
+        stored = session.get(Benefit, s.benefit_id)
+    assert (stored.owner_id, stored.version) == (s.world.steering.id, 2)
+    event = last_audit(engine)
+    assert (event.action, event.before, event.after) == (
+        "benefit.update", {"owner_id": s.benefit_owner.id}, {"owner_id": s.world.steering.id})
+
+
+def test_update_benefit_refuses_stale_and_bad_input(engine):
+    from portfolio.benefits import update_benefit
+
+    s = build(engine)
+    assert refuse(engine, Conflict, lambda session: update_benefit(
+        session=session, actor=actor(session, s.world.lead), benefit_id=s.benefit_id, expected_version=7,
+        data=_benefit_data())) == [
+        "Someone else changed this benefit while you were working on it. Nothing of yours was saved. "
+        "Reload the page to see the latest version and try again."]
+    assert refuse(engine, ValidationError, lambda session: update_benefit(
+        session=session, actor=actor(session, s.world.lead), benefit_id=s.benefit_id, expected_version=1,
+        data=_benefit_data(title=" ", category="fame"))) == ["The title must not be empty.", "Choose a category."]

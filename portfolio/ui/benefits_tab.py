@@ -20,6 +20,7 @@ from portfolio.benefits import (
     IndicatorInput,
     baseline_locked,
     benefits_of,
+    update_benefit,
     create_benefit,
     create_indicator,
     explain_deviation,
@@ -28,6 +29,7 @@ from portfolio.benefits import (
     revise_baseline,
     save_calculation,
 )
+from db.models import Benefit
 from portfolio.errors import DomainError
 from portfolio.i18n import N_, format_number
 from portfolio.initiatives import InitiativeView, list_org_units, list_users
@@ -91,16 +93,24 @@ def _save_grid(indicator_id: int, code: str, key: str, rows: list[tuple[str, str
                    rows=raw, source="form")
 
 
-def _add_benefit(initiative_id: int) -> None:
+def _benefit_input(prefix: str) -> BenefitInput:
     s = st.session_state
-    data = BenefitInput(
-        title=s["benefit_title"], category=s["benefit_category"], recipient=s["benefit_recipient"],
-        kind=s["benefit_kind"], description=s["benefit_description"], owner_id=s["benefit_owner"],
-        planned_realisation_date=s["benefit_date"], money_per_unit=s["benefit_money"],
-        strategic_goal=s["benefit_goal"],
+    return BenefitInput(
+        title=s[f"{prefix}_title"], category=s[f"{prefix}_category"], recipient=s[f"{prefix}_recipient"],
+        kind=s[f"{prefix}_kind"], description=s[f"{prefix}_description"], owner_id=s[f"{prefix}_owner"],
+        planned_realisation_date=s[f"{prefix}_date"], money_per_unit=s[f"{prefix}_money"],
+        strategic_goal=s[f"{prefix}_goal"],
     )
+
+
+def _add_benefit(initiative_id: int) -> None:
     run_action(create_benefit, N_("The benefit is added."), actor=current_actor(), initiative_id=initiative_id,
-               data=data)
+               data=_benefit_input("benefit"))
+
+
+def _edit_benefit(benefit_id: int, seen_version: int) -> None:
+    run_action(update_benefit, N_("The benefit is saved."), actor=current_actor(), benefit_id=benefit_id,
+               expected_version=seen_version, data=_benefit_input(f"benefit_{benefit_id}"))
 
 
 def _add_indicator(benefit_id: int) -> None:
@@ -272,27 +282,40 @@ def _indicator_form(benefit_id: int) -> None:
             st.form_submit_button(_("Add indicator"), on_click=_add_indicator, args=(benefit_id,))
 
 
-def _benefit_form(initiative_id: int, users: dict[int, str]) -> None:
+def _benefit_form(prefix: str, users: dict[int, str], *, initiative_id: int | None = None,
+                  benefit: Benefit | None = None) -> None:
+    """The benefit form: empty to add one to the initiative, filled in to change ``benefit``."""
     _ = tr()
-    with st.expander(_("Add a benefit")):
-        with st.form("benefit_form"):
-            st.text_input(_("Title"), key="benefit_title")
-            st.text_area(_("Description"), key="benefit_description")
-            a, b, c = st.columns(3)
-            a.selectbox(_("Category"), list(CATEGORY_LABELS), format_func=lambda v: _(CATEGORY_LABELS[v]),
-                        key="benefit_category")
-            b.selectbox(_("Recipient"), list(RECIPIENT_LABELS), format_func=lambda v: _(RECIPIENT_LABELS[v]),
-                        key="benefit_recipient")
-            c.selectbox(_("Kind"), list(KIND_LABELS), format_func=lambda v: _(KIND_LABELS[v]), key="benefit_kind")
-            a, b = st.columns(2)
-            a.selectbox(_("Benefit owner"), [None, *users], format_func=lambda v: "–" if v is None else users[v],
-                        key="benefit_owner")
-            b.date_input(_("Planned realisation date"), value=None, key="benefit_date")
-            a, b = st.columns(2)
-            a.number_input(_("Money value per indicator unit (SEK/NOK)"), value=None, min_value=0.0,
-                           key="benefit_money")
-            b.text_input(_("Strategic goal"), key="benefit_goal")
+    with st.form(f"{prefix}_form"):
+        st.text_input(_("Title"), benefit.title if benefit else "", key=f"{prefix}_title")
+        st.text_area(_("Description"), benefit.description if benefit else "", key=f"{prefix}_description")
+        a, b, c = st.columns(3)
+        choice = _choice_index
+        a.selectbox(_("Category"), list(CATEGORY_LABELS), index=choice(CATEGORY_LABELS, benefit, "category"),
+                    format_func=lambda v: _(CATEGORY_LABELS[v]), key=f"{prefix}_category")
+        b.selectbox(_("Recipient"), list(RECIPIENT_LABELS), index=choice(RECIPIENT_LABELS, benefit, "recipient"),
+                    format_func=lambda v: _(RECIPIENT_LABELS[v]), key=f"{prefix}_recipient")
+        c.selectbox(_("Kind"), list(KIND_LABELS), index=choice(KIND_LABELS, benefit, "kind"),
+                    format_func=lambda v: _(KIND_LABELS[v]), key=f"{prefix}_kind")
+        a, b = st.columns(2)
+        owners = [None, *users]
+        a.selectbox(_("Benefit owner"), owners,
+                    index=owners.index(benefit.owner_id) if benefit and benefit.owner_id in owners else 0,
+                    format_func=lambda v: "–" if v is None else users[v], key=f"{prefix}_owner")
+        b.date_input(_("Planned realisation date"), value=benefit.planned_realisation_date if benefit else None,
+                     key=f"{prefix}_date")
+        a, b = st.columns(2)
+        a.number_input(_("Money value per indicator unit (SEK/NOK)"),
+                       value=benefit.money_per_unit if benefit else None, min_value=0.0, key=f"{prefix}_money")
+        b.text_input(_("Strategic goal"), benefit.strategic_goal if benefit else "", key=f"{prefix}_goal")
+        if benefit is None:
             st.form_submit_button(_("Add benefit"), on_click=_add_benefit, args=(initiative_id,))
+        else:
+            st.form_submit_button(_("Save benefit"), on_click=_edit_benefit, args=(benefit.id, benefit.version))
+
+
+def _choice_index(labels: dict[str, str], benefit: Benefit | None, field: str) -> int:
+    return list(labels).index(getattr(benefit, field)) if benefit else 0
 
 
 def _import_section(initiative_id: int) -> None:
@@ -392,8 +415,11 @@ def render(view: InitiativeView, actor: Actor) -> None:
             for indicator in item.indicators:
                 _indicator(summaries[indicator.id], actor, can_edit, can_revise, locked, units)
             if can_edit:
+                with st.expander(_("Change the benefit")):
+                    _benefit_form(f"benefit_{benefit.id}", users, benefit=benefit)
                 _indicator_form(benefit.id)
     if can_edit:
-        _benefit_form(initiative.id, users)
+        with st.expander(_("Add a benefit")):
+            _benefit_form("benefit", users, initiative_id=initiative.id)
     _import_section(initiative.id)
     _calculation_section(initiative.id, allowed("calculation.edit", actor, scope))

@@ -142,3 +142,22 @@ def test_steering_member_reads_but_cannot_change(app):
     assert app.button(key="save_calculation").disabled
     assert not [f for f in app.text_input if f.key == "benefit_title"]
     assert len(app.get("vega_lite_chart")) == 2
+
+
+def test_owner_names_a_benefit_owner_on_an_existing_benefit(app, demo_db):
+    sign_in(app, "owner")
+    open_initiative(app, 2)  # at the concept gate: its benefits have no benefit owner yet
+    with read_session(demo_db) as session:
+        benefit = session.exec(select(Benefit).where(Benefit.initiative_id == 2).order_by(Benefit.id)).first()
+    assert benefit.owner_id is None
+    prefix = f"benefit_{benefit.id}"
+    owner_box = app.selectbox(key=f"{prefix}_owner")
+    owner_box.select_index(owner_box.options.index("Nora Nyttoägare"))
+    app.button(key=f"FormSubmitter:{prefix}_form-Save benefit").click().run()
+    assert "The benefit is saved." in texts(app.success)
+    with read_session(demo_db) as session:
+        saved = session.get(Benefit, benefit.id)
+        event = session.exec(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert (saved.version, event.action, event.before, event.after.get("owner_id")) == (
+        benefit.version + 1, "benefit.update", {"owner_id": None}, saved.owner_id)
+    assert "Benefit owner: Nora Nyttoägare" in " ".join(texts(app.caption))
