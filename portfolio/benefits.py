@@ -184,12 +184,12 @@ class IndicatorInput:
     valid_max: Optional[float] = None
 
 
-def _check_indicator(session: Session, data: IndicatorInput) -> list[FieldProblem]:
+def _check_indicator(session: Session, data: IndicatorInput, indicator_id: Optional[int] = None) -> list[FieldProblem]:
     problems = []
     code = data.code.strip()
     if not code:
         problems.append(_problem("code", N_("The indicator code must not be empty.")))
-    elif session.exec(select(Indicator.id).where(Indicator.code == code)).first() is not None:
+    elif session.exec(select(Indicator.id).where(Indicator.code == code, Indicator.id != indicator_id)).first():
         problems.append(_problem("code", N_("The indicator code {code} is already used."), code=code))
     if _blank(data.name):
         problems.append(_problem("name", N_("The indicator name must not be empty.")))
@@ -238,6 +238,45 @@ def create_indicator(*, session: Session, actor: Actor, benefit_id: int, data: I
     session.flush()
     record(session=session, user_id=actor.user_id, action="indicator.create", entity="indicator",
            entity_id=indicator.id, initiative_id=benefit.initiative_id, after=asdict(data))
+    return indicator
+
+
+def update_indicator(
+    *, session: Session, actor: Actor, indicator_id: int, expected_version: int, data: IndicatorInput
+) -> Indicator:
+    """Change an indicator's description, target, tolerances or valid range.
+
+    The baseline changes only through ``revise_baseline`` (which knows about the lock), and the code
+    and frequency stay as they are once values have been reported against them.
+    """
+    from db.models import Measurement
+
+    indicator, benefit = _lock_indicator(session, indicator_id, expected_version)
+    require("benefit.edit", actor, initiative_scope(session, _initiative(session, benefit.initiative_id)))
+    problems = _check_indicator(session, data, indicator_id)
+    if (data.baseline_value, data.baseline_date) != (indicator.baseline_value, indicator.baseline_date):
+        problems.append(_problem("baseline_value", N_(
+            "The baseline is changed with its own form, which records why.")))
+    measured = session.exec(select(Measurement.id).where(Measurement.indicator_id == indicator_id)).first()
+    if measured is not None:
+        if data.code.strip() != indicator.code:
+            problems.append(_problem("code", N_("The code cannot change once values are reported with it.")))
+        if data.frequency != indicator.frequency:
+            problems.append(_problem("frequency", N_(
+                "The frequency cannot change once values are reported for its periods.")))
+    if problems:
+        raise ValidationError(problems)
+    values = {**asdict(data), "code": data.code.strip(), "name": data.name.strip()}
+    before = {name: getattr(indicator, name) for name, value in values.items() if getattr(indicator, name) != value}
+    if not before:
+        return indicator
+    for name in before:
+        setattr(indicator, name, values[name])
+    indicator.version += 1
+    session.add(indicator)
+    record(session=session, user_id=actor.user_id, action="indicator.update", entity="indicator",
+           entity_id=indicator.id, initiative_id=benefit.initiative_id, before=before,
+           after={name: values[name] for name in before})
     return indicator
 
 

@@ -677,3 +677,54 @@ def test_update_benefit_refuses_stale_and_bad_input(engine):
     assert refuse(engine, ValidationError, lambda session: update_benefit(
         session=session, actor=actor(session, s.world.lead), benefit_id=s.benefit_id, expected_version=1,
         data=_benefit_data(title=" ", category="fame"))) == ["The title must not be empty.", "Choose a category."]
+
+
+def _indicator_data(engine, indicator_id: int, **changes) -> IndicatorInput:
+    """The indicator's current values as form input, with ``changes``."""
+    from dataclasses import fields
+
+    with read_session(engine) as session:
+        indicator = session.get(Indicator, indicator_id)
+        return IndicatorInput(**{**{f.name: getattr(indicator, f.name) for f in fields(IndicatorInput)}, **changes})
+
+
+def test_update_indicator_changes_its_description_and_target(engine):
+    from portfolio.benefits import update_indicator
+
+    s = build(engine)
+    data = _indicator_data(engine, s.indicator_id, name="Days to first contact", target_value=20.0,
+                           amber_tolerance=0.05, red_tolerance=0.2)
+    with write_session(engine) as session:
+        update_indicator(session=session, actor=actor(session, s.world.owner), indicator_id=s.indicator_id,
+                         expected_version=1, data=data)
+    with read_session(engine) as session:
+        stored = session.get(Indicator, s.indicator_id)
+    assert (stored.name, stored.target_value, stored.amber_tolerance, stored.version) == (
+        "Days to first contact", 20.0, 0.05, 2)
+    event = last_audit(engine)
+    assert (event.action, event.before) == (
+        "indicator.update", {"name": "Waiting days", "target_value": 0.0, "amber_tolerance": 0.1,
+                             "red_tolerance": 0.25})
+
+
+def test_update_indicator_keeps_baseline_code_and_frequency_in_their_place(engine):
+    from portfolio.benefits import update_indicator
+
+    s = build(engine)
+    with write_session(engine) as session:
+        indicator = session.get(Indicator, s.indicator_id)
+        make_measurement(session, indicator, period=date(2025, 3, 1), value=150.0)
+    data = _indicator_data(engine, s.indicator_id, baseline_value=180.0, code="WAIT-2", frequency="week")
+    assert refuse(engine, ValidationError, lambda session: update_indicator(
+        session=session, actor=actor(session, s.world.lead), indicator_id=s.indicator_id, expected_version=1,
+        data=data)) == [
+        "The baseline is changed with its own form, which records why.",
+        "The code cannot change once values are reported with it.",
+        "The frequency cannot change once values are reported for its periods.",
+    ]
+    assert refuse(engine, PermissionDenied, lambda session: update_indicator(
+        session=session, actor=actor(session, s.world.steering), indicator_id=s.indicator_id, expected_version=1,
+        data=_indicator_data(engine, s.indicator_id))) == [BENEFIT_EDIT]
+    assert refuse(engine, Conflict, lambda session: update_indicator(
+        session=session, actor=actor(session, s.world.lead), indicator_id=s.indicator_id, expected_version=5,
+        data=_indicator_data(engine, s.indicator_id)))[0].startswith("Someone else changed this indicator")

@@ -21,6 +21,7 @@ from portfolio.benefits import (
     baseline_locked,
     benefits_of,
     update_benefit,
+    update_indicator,
     create_benefit,
     create_indicator,
     explain_deviation,
@@ -29,7 +30,7 @@ from portfolio.benefits import (
     revise_baseline,
     save_calculation,
 )
-from db.models import Benefit
+from db.models import Benefit, Indicator
 from portfolio.errors import DomainError
 from portfolio.i18n import N_, format_number
 from portfolio.initiatives import InitiativeView, list_org_units, list_users
@@ -113,10 +114,9 @@ def _edit_benefit(benefit_id: int, seen_version: int) -> None:
                expected_version=seen_version, data=_benefit_input(f"benefit_{benefit_id}"))
 
 
-def _add_indicator(benefit_id: int) -> None:
+def _indicator_input(prefix: str) -> IndicatorInput:
     s = st.session_state
-    prefix = f"ind_{benefit_id}_"
-    data = IndicatorInput(
+    return IndicatorInput(
         code=s[prefix + "code"], name=s[prefix + "name"], unit=s[prefix + "unit"],
         direction=s[prefix + "direction"], frequency=s[prefix + "frequency"],
         aggregation=s[prefix + "aggregation"], definition=s[prefix + "definition"],
@@ -124,11 +124,19 @@ def _add_indicator(benefit_id: int) -> None:
         baseline_value=s[prefix + "baseline"], baseline_date=s[prefix + "baseline_date"],
         baseline_period=s[prefix + "baseline_period"], baseline_source=s[prefix + "baseline_source"],
         target_value=s[prefix + "target"], target_date=s[prefix + "target_date"],
-        amber_tolerance=s[prefix + "amber"] / 100, red_tolerance=s[prefix + "red"] / 100,
+        amber_tolerance=round(s[prefix + "amber"] / 100, 6), red_tolerance=round(s[prefix + "red"] / 100, 6),
         valid_min=s[prefix + "min"], valid_max=s[prefix + "max"],
     )
+
+
+def _add_indicator(benefit_id: int) -> None:
     run_action(create_indicator, N_("The indicator is added."), actor=current_actor(), benefit_id=benefit_id,
-               data=data)
+               data=_indicator_input(f"ind_{benefit_id}_"))
+
+
+def _edit_indicator(indicator_id: int, seen_version: int) -> None:
+    run_action(update_indicator, N_("The indicator is saved."), actor=current_actor(), indicator_id=indicator_id,
+               expected_version=seen_version, data=_indicator_input(f"indicator_{indicator_id}_"))
 
 
 def _revise(indicator_id: int, seen_version: int) -> None:
@@ -240,46 +248,61 @@ def _indicator(summary, actor: Actor, can_edit: bool, can_revise: bool, locked: 
             st.button(_("Change the baseline"), key=f"revise_{indicator.id}", on_click=_revise,
                       args=(indicator.id, indicator.version))
     if can_edit:
+        with st.expander(_("Change the indicator")):
+            _indicator_form(f"indicator_{indicator.id}_", indicator=indicator)
         with st.expander(_("Explain a deviation from the target")):
             st.text_area(_("Explanation"), indicator.deviation_explanation, key=f"explain_{indicator.id}")
             st.button(_("Save explanation"), key=f"explain_button_{indicator.id}", on_click=_explain,
                       args=(indicator.id, indicator.version))
 
 
-def _indicator_form(benefit_id: int) -> None:
+def _indicator_form(prefix: str, *, benefit_id: int | None = None, indicator: Indicator | None = None) -> None:
+    """The indicator form: empty to add one to the benefit, filled in to change ``indicator``
+    (whose baseline is shown but changed only through its own form)."""
     _ = tr()
-    prefix = f"ind_{benefit_id}_"
-    with st.expander(_("Add an indicator")):
-        with st.form(f"indicator_form_{benefit_id}"):
-            a, b = st.columns(2)
-            a.text_input(_("Code"), key=prefix + "code", help=_("A short unique code that import files use."))
-            b.text_input(_("Name"), key=prefix + "name")
-            st.text_area(_("Definition"), key=prefix + "definition")
-            st.text_area(_("Method"), key=prefix + "method")
-            a, b, c = st.columns(3)
-            a.text_input(_("Data source"), key=prefix + "source")
-            b.text_input(_("Unit"), key=prefix + "unit")
-            c.selectbox(_("Direction"), list(DIRECTION_LABELS), format_func=lambda v: _(DIRECTION_LABELS[v]),
-                        key=prefix + "direction")
-            a, b = st.columns(2)
-            a.selectbox(_("Frequency"), list(FREQUENCY_LABELS), index=2,
-                        format_func=lambda v: _(FREQUENCY_LABELS[v]), key=prefix + "frequency")
-            b.selectbox(_("Across org units"), list(AGGREGATION_LABELS),
-                        format_func=lambda v: _(AGGREGATION_LABELS[v]), key=prefix + "aggregation")
-            a, b, c, d = st.columns(4)
-            a.number_input(_("Baseline"), value=None, key=prefix + "baseline")
-            b.date_input(_("Baseline date"), value=None, key=prefix + "baseline_date")
-            c.text_input(_("Baseline period"), key=prefix + "baseline_period")
-            d.text_input(_("Baseline source"), key=prefix + "baseline_source")
-            a, b = st.columns(2)
-            a.number_input(_("Target"), value=None, key=prefix + "target")
-            b.date_input(_("Target date"), value=None, key=prefix + "target_date")
-            a, b, c, d = st.columns(4)
-            a.number_input(_("Amber tolerance (%)"), value=10.0, min_value=0.0, key=prefix + "amber")
-            b.number_input(_("Red tolerance (%)"), value=25.0, min_value=0.0, key=prefix + "red")
-            c.number_input(_("Lowest valid value"), value=None, key=prefix + "min")
-            d.number_input(_("Highest valid value"), value=None, key=prefix + "max")
+    i = indicator
+
+    def pick(labels: dict[str, str], field: str, default: int = 0) -> int:
+        return list(labels).index(getattr(i, field)) if i else default
+
+    with st.form(f"{prefix}form"):
+        a, b = st.columns(2)
+        a.text_input(_("Code"), i.code if i else "", key=prefix + "code",
+                     help=_("A short unique code that import files use."))
+        b.text_input(_("Name"), i.name if i else "", key=prefix + "name")
+        st.text_area(_("Definition"), i.definition if i else "", key=prefix + "definition")
+        st.text_area(_("Method"), i.method if i else "", key=prefix + "method")
+        a, b, c = st.columns(3)
+        a.text_input(_("Data source"), i.data_source if i else "", key=prefix + "source")
+        b.text_input(_("Unit"), i.unit if i else "", key=prefix + "unit")
+        c.selectbox(_("Direction"), list(DIRECTION_LABELS), index=pick(DIRECTION_LABELS, "direction"),
+                    format_func=lambda v: _(DIRECTION_LABELS[v]), key=prefix + "direction")
+        a, b = st.columns(2)
+        a.selectbox(_("Frequency"), list(FREQUENCY_LABELS), index=pick(FREQUENCY_LABELS, "frequency", 2),
+                    format_func=lambda v: _(FREQUENCY_LABELS[v]), key=prefix + "frequency")
+        b.selectbox(_("Across org units"), list(AGGREGATION_LABELS), index=pick(AGGREGATION_LABELS, "aggregation"),
+                    format_func=lambda v: _(AGGREGATION_LABELS[v]), key=prefix + "aggregation")
+        a, b, c, d = st.columns(4)
+        a.number_input(_("Baseline"), value=i.baseline_value if i else None, key=prefix + "baseline",
+                       disabled=i is not None)
+        b.date_input(_("Baseline date"), value=i.baseline_date if i else None, key=prefix + "baseline_date",
+                     disabled=i is not None)
+        c.text_input(_("Baseline period"), i.baseline_period if i else "", key=prefix + "baseline_period")
+        d.text_input(_("Baseline source"), i.baseline_source if i else "", key=prefix + "baseline_source")
+        a, b = st.columns(2)
+        a.number_input(_("Target"), value=i.target_value if i else None, key=prefix + "target")
+        b.date_input(_("Target date"), value=i.target_date if i else None, key=prefix + "target_date")
+        a, b, c, d = st.columns(4)
+        a.number_input(_("Amber tolerance (%)"), value=i.amber_tolerance * 100 if i else 10.0, min_value=0.0,
+                       key=prefix + "amber")
+        b.number_input(_("Red tolerance (%)"), value=i.red_tolerance * 100 if i else 25.0, min_value=0.0,
+                       key=prefix + "red")
+        c.number_input(_("Lowest valid value"), value=i.valid_min if i else None, key=prefix + "min")
+        d.number_input(_("Highest valid value"), value=i.valid_max if i else None, key=prefix + "max")
+        if i is None:
             st.form_submit_button(_("Add indicator"), on_click=_add_indicator, args=(benefit_id,))
+        else:
+            st.form_submit_button(_("Save indicator"), on_click=_edit_indicator, args=(i.id, i.version))
 
 
 def _benefit_form(prefix: str, users: dict[int, str], *, initiative_id: int | None = None,
@@ -417,7 +440,8 @@ def render(view: InitiativeView, actor: Actor) -> None:
             if can_edit:
                 with st.expander(_("Change the benefit")):
                     _benefit_form(f"benefit_{benefit.id}", users, benefit=benefit)
-                _indicator_form(benefit.id)
+                with st.expander(_("Add an indicator")):
+                    _indicator_form(f"ind_{benefit.id}_", benefit_id=benefit.id)
     if can_edit:
         with st.expander(_("Add a benefit")):
             _benefit_form("benefit", users, initiative_id=initiative.id)

@@ -161,3 +161,19 @@ def test_owner_names_a_benefit_owner_on_an_existing_benefit(app, demo_db):
     assert (saved.version, event.action, event.before, event.after.get("owner_id")) == (
         benefit.version + 1, "benefit.update", {"owner_id": None}, saved.owner_id)
     assert "Benefit owner: Nora Nyttoägare" in " ".join(texts(app.caption))
+
+
+def test_owner_changes_an_indicator_target(app, demo_db):
+    sign_in(app, "owner")
+    open_initiative(app, PILOT)
+    with read_session(demo_db) as session:
+        indicator = session.exec(select(Indicator).join(Benefit).where(Benefit.initiative_id == PILOT)).first()
+    prefix = f"indicator_{indicator.id}_"
+    app.number_input(key=prefix + "target").set_value(indicator.target_value + 1)
+    app.button(key=f"FormSubmitter:{prefix}form-Save indicator").click().run()
+    assert "The indicator is saved." in texts(app.success)
+    with read_session(demo_db) as session:
+        saved = session.get(Indicator, indicator.id)
+    assert (saved.target_value, saved.baseline_value, saved.version) == (
+        indicator.target_value + 1, indicator.baseline_value, indicator.version + 1)
+    assert ("Target", format_number(indicator.target_value + 1, "en")) in _metrics(app)
