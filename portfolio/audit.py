@@ -45,6 +45,27 @@ def record(
     return event
 
 
+def record_changes(
+    *, session: Session, user_id: int, row: Any, values: dict[str, Any], action: str, entity: str,
+    initiative_id: int | None,
+) -> bool:
+    """Apply the ``values`` that differ from ``row``, bump its version and audit before/after.
+
+    Returns False (and writes nothing) when nothing differs.
+    """
+    before = {name: getattr(row, name) for name, value in values.items() if getattr(row, name) != value}
+    if not before:
+        return False
+    after = {name: values[name] for name in before}
+    for name, value in after.items():
+        setattr(row, name, value)
+    row.version += 1
+    session.add(row)
+    record(session=session, user_id=user_id, action=action, entity=entity, entity_id=row.id,
+           initiative_id=initiative_id, before=before, after=after)
+    return True
+
+
 def bump_data_version(session: Session) -> None:
     session.exec(update(DataVersion).where(DataVersion.id == 1).values(value=DataVersion.value + 1))
 

@@ -25,7 +25,7 @@ from db.models import (
     User,
 )
 from portfolio import benefits_math
-from portfolio.audit import record
+from portfolio.audit import record, record_changes
 from portfolio.errors import Conflict, FieldProblem, NotFound, ValidationError, too_long
 from portfolio.i18n import N_, Message
 from portfolio.permissions import Actor, Scope, require
@@ -144,16 +144,9 @@ def update_benefit(
     problems = _check_benefit(session, data)
     if problems:
         raise ValidationError(problems)
-    values = {**asdict(data), "title": data.title.strip()}
-    before = {name: getattr(benefit, name) for name, value in values.items() if getattr(benefit, name) != value}
-    if not before:
-        return benefit
-    for name in before:
-        setattr(benefit, name, values[name])
-    benefit.version += 1
-    session.add(benefit)
-    record(session=session, user_id=actor.user_id, action="benefit.update", entity="benefit", entity_id=benefit.id,
-           initiative_id=benefit.initiative_id, before=before, after={name: values[name] for name in before})
+    record_changes(session=session, user_id=actor.user_id, row=benefit,
+                   values={**asdict(data), "title": data.title.strip()}, action="benefit.update",
+                   entity="benefit", initiative_id=benefit.initiative_id)
     return benefit
 
 
@@ -266,17 +259,9 @@ def update_indicator(
                 "The frequency cannot change once values are reported for its periods.")))
     if problems:
         raise ValidationError(problems)
-    values = {**asdict(data), "code": data.code.strip(), "name": data.name.strip()}
-    before = {name: getattr(indicator, name) for name, value in values.items() if getattr(indicator, name) != value}
-    if not before:
-        return indicator
-    for name in before:
-        setattr(indicator, name, values[name])
-    indicator.version += 1
-    session.add(indicator)
-    record(session=session, user_id=actor.user_id, action="indicator.update", entity="indicator",
-           entity_id=indicator.id, initiative_id=benefit.initiative_id, before=before,
-           after={name: values[name] for name in before})
+    record_changes(session=session, user_id=actor.user_id, row=indicator,
+                   values={**asdict(data), "code": data.code.strip(), "name": data.name.strip()},
+                   action="indicator.update", entity="indicator", initiative_id=benefit.initiative_id)
     return indicator
 
 

@@ -20,7 +20,7 @@ from db.models import (
     Portfolio,
     User,
 )
-from portfolio.audit import record
+from portfolio.audit import record, record_changes
 from portfolio.checklists import create_checklist
 from portfolio.errors import Conflict, FieldProblem, NotFound, ValidationError, too_long
 from portfolio.i18n import N_, Message
@@ -153,16 +153,8 @@ def update_initiative(
         raise ValidationError(problems)
     if "title" in changes:
         changes = {**changes, "title": changes["title"].strip()}
-    before = {k: getattr(initiative, k) for k in changes if getattr(initiative, k) != changes[k]}
-    after = {k: changes[k] for k in before}
-    if not after:
-        return initiative
-    for name, value in after.items():
-        setattr(initiative, name, value)
-    initiative.version += 1
-    session.add(initiative)
-    record(session=session, user_id=actor.user_id, action="initiative.update", entity="initiative",
-           entity_id=initiative.id, initiative_id=initiative.id, before=before, after=after)
+    record_changes(session=session, user_id=actor.user_id, row=initiative, values=changes,
+                   action="initiative.update", entity="initiative", initiative_id=initiative.id)
     return initiative
 
 
