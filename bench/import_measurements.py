@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, func, text  # noqa: E402
+from sqlalchemy import func  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
 from db.engine import get_engine, read_session, write_session  # noqa: E402
@@ -198,18 +198,10 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="bench-sqlite-") as directory:
             results["sqlite"] = bench("sqlite", f"sqlite:///{directory}/bench.db", args.rows, args.profile)
     if args.db in ("postgresql", "both"):
-        from tests.pg import PostgresServer
+        from tests.pg import throwaway_database
 
-        server = PostgresServer()
-        server.start()
-        try:
-            admin = create_engine(server.url("postgres"), isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text("CREATE DATABASE bench"))
-            admin.dispose()
-            results["postgresql"] = bench("postgresql", server.url("bench"), args.rows, args.profile)
-        finally:
-            server.stop()
+        with throwaway_database() as url:
+            results["postgresql"] = bench("postgresql", url, args.rows, args.profile)
     for db, phases in results.items():
         total = phases["parse"] + phases["import"]
         verdict = "well under 10 s" if total < 5 else ("under 10 s" if total < 10 else "OVER 10 s")

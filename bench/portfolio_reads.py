@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, func, text  # noqa: E402
+from sqlalchemy import func  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
 from db.engine import get_engine, read_session, write_session  # noqa: E402
@@ -93,18 +93,10 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             run("sqlite", f"sqlite:///{folder}/bench.db", args.initiatives)
     if args.db in ("postgresql", "both"):
-        from tests.pg import PostgresServer
+        from tests.pg import throwaway_database
 
-        server = PostgresServer()
-        server.start()
-        try:
-            admin = create_engine(server.url("postgres"), isolation_level="AUTOCOMMIT")
-            with admin.connect() as connection:
-                connection.execute(text("CREATE DATABASE bench"))
-            admin.dispose()
-            run("postgresql", server.url("bench"), args.initiatives)
-        finally:
-            server.stop()
+        with throwaway_database() as url:
+            run("postgresql", url, args.initiatives)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -65,3 +66,20 @@ class PostgresServer:
             self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def throwaway_database(name: str = "bench"):
+    """A PostgreSQL server with one empty database for the duration of the block; yields its URL."""
+    from sqlalchemy import create_engine, text
+
+    server = PostgresServer()
+    server.start()
+    try:
+        admin = create_engine(server.url("postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f"CREATE DATABASE {name}"))
+        admin.dispose()
+        yield server.url(name)
+    finally:
+        server.stop()
