@@ -251,3 +251,46 @@ def test_audit_download_is_offered_to_admins_and_the_steering_group(app, usernam
     open_initiative(app, 1)
     assert bool([b for b in app.get("download_button") if b.proto.label == "Download the audit trail (CSV)"]) \
         is offered
+
+
+def test_lead_edits_the_details(app, demo_db):
+    sign_in(app, "lead")
+    open_initiative(app, 1)
+    app.text_input(key="details_need_owner").input("Verksamhetschef primärvård")
+    app.button(key="FormSubmitter:details-Save details").click().run()
+    assert "The details are saved." in texts(app.success)
+    with read_session(demo_db) as session:
+        initiative = session.get(Initiative, 1)
+    assert (initiative.need_owner, initiative.version) == ("Verksamhetschef primärvård", 2)
+
+
+def test_details_with_an_empty_title_are_refused(app, demo_db):
+    sign_in(app, "lead")
+    open_initiative(app, 1)
+    app.text_input(key="details_title").input(" ")
+    app.button(key="FormSubmitter:details-Save details").click().run()
+    assert texts(app.error) == ["The title must not be empty."]
+    with read_session(demo_db) as session:
+        initiative = session.get(Initiative, 1)
+    assert (initiative.title, initiative.version) == ("Digitalt vårdmöte i primärvården", 1)
+
+
+def test_admin_reassigns_a_decision_owner(app, demo_db):
+    sign_in(app, "admin")
+    open_initiative(app, 1)
+    app.selectbox(key="owner_gate").select("concept")
+    owner_box = app.selectbox(key="owner_user")
+    owner_box.select_index(owner_box.options.index("Sven Styrgrupp"))
+    app.button(key="FormSubmitter:reassign-Change decision owner").click().run()
+    assert "The decision owner is changed." in texts(app.success)
+    owners = next(d.value for d in app.dataframe if list(d.value.columns) == ["Gate", "Decision owner"])
+    assert owners.set_index("Gate").loc["Concept", "Decision owner"] == "Sven Styrgrupp"
+    assert owners.set_index("Gate").loc["Idea", "Decision owner"] == "Petra Portföljägare"
+    # An administrator does not decide: the gate panel offers them no decision.
+    assert "Only the decision owner of this gate may decide it." in texts(app.info)
+
+
+def test_owner_is_not_offered_the_reassign_form(app):
+    sign_in(app, "owner")
+    open_initiative(app, 1)
+    assert not [s for s in app.selectbox if s.key == "owner_user"]
