@@ -553,30 +553,45 @@ class UnitFigure:
     reporting_units: int
 
 
-def unit_breakdown(*, session: Session, indicator_id: int, period: Optional[date] = None) -> list[UnitFigure]:
-    """One period's values per org unit, rolled up the org-unit tree with the indicator's sum or mean.
+def unit_breakdowns(
+    *, session: Session, indicator_ids: list[int], period: Optional[date] = None
+) -> dict[int, list[UnitFigure]]:
+    """Each indicator's latest period (or ``period``) per org unit, rolled up the org-unit tree with its
+    sum or mean.
 
-    Sums and counts come from SQL per unit; the tree (small) is walked in Python.
+    Sums and counts per unit come from one SQL query for all the indicators; the tree (small) is
+    walked in Python. Units without values in their sub-tree are left out.
     """
-    indicator = session.get(Indicator, indicator_id)
-    if indicator is None:
-        return []
-    if period is None:
-        period = session.exec(select(func.max(Measurement.period_start))
-                              .where(Measurement.indicator_id == indicator_id)).one()
-        if period is None:
-            return []
-    rows = session.exec(
-        select(Measurement.org_unit_id, func.sum(Measurement.value), func.count())
-        .where(Measurement.indicator_id == indicator_id, Measurement.period_start == period,
-               col(Measurement.org_unit_id).is_not(None))
-        .group_by(Measurement.org_unit_id)
-    ).all()
-    own = {unit_id: (float(total), count) for unit_id, total, count in rows}
-    units = session.exec(select(OrgUnit).order_by(col(OrgUnit.name))).all()
+    if not indicator_ids:
+        return {}
+    aggregation = dict(session.exec(
+        select(Indicator.id, Indicator.aggregation).where(col(Indicator.id).in_(indicator_ids))).all())
+    query = (
+        select(Measurement.indicator_id, Measurement.org_unit_id, func.sum(Measurement.value), func.count())
+        .where(col(Measurement.indicator_id).in_(indicator_ids), col(Measurement.org_unit_id).is_not(None))
+        .group_by(Measurement.indicator_id, Measurement.org_unit_id)
+    )
+    if period is not None:
+        query = query.where(Measurement.period_start == period)
+    else:
+        latest = (
+            select(Measurement.indicator_id, func.max(Measurement.period_start).label("period"))
+            .where(col(Measurement.indicator_id).in_(indicator_ids)).group_by(Measurement.indicator_id).subquery()
+        )
+        query = query.join(latest, (latest.c.indicator_id == Measurement.indicator_id)
+                           & (latest.c.period == Measurement.period_start))
+    own: dict[int, dict[int, tuple[float, int]]] = defaultdict(dict)
+    for indicator_id, unit_id, total, count in session.exec(query).all():
+        own[indicator_id][unit_id] = (float(total), count)
     children: dict[Optional[int], list[OrgUnit]] = defaultdict(list)
-    for unit in units:
+    for unit in session.exec(select(OrgUnit).order_by(col(OrgUnit.name))).all():
         children[unit.parent_id].append(unit)
+    return {indicator_id: _roll_up(children, own.get(indicator_id, {}), aggregation.get(indicator_id, "sum"))
+            for indicator_id in indicator_ids}
+
+
+def _roll_up(children: dict[Optional[int], list[OrgUnit]], own: dict[int, tuple[float, int]],
+             aggregation: str) -> list[UnitFigure]:
     figures: list[UnitFigure] = []
 
     def walk(unit: OrgUnit, depth: int) -> tuple[float, int]:
@@ -586,7 +601,7 @@ def unit_breakdown(*, session: Session, indicator_id: int, period: Optional[date
             child_total, child_count = walk(child, depth + 1)
             total, count = total + child_total, count + child_count
         if count:
-            value = total if indicator.aggregation == "sum" else total / count
+            value = total if aggregation == "sum" else total / count
             figures.insert(position, UnitFigure(unit.id, unit.name, depth, value, count))
         return total, count
 
@@ -595,13 +610,21 @@ def unit_breakdown(*, session: Session, indicator_id: int, period: Optional[date
     return figures
 
 
-def measurements_for_grid(*, session: Session, indicator_id: int) -> list[tuple[date, Optional[int], float]]:
-    """The stored values of one indicator (newest first), for the editable grid."""
-    return list(session.exec(
-        select(Measurement.period_start, Measurement.org_unit_id, Measurement.value)
-        .where(Measurement.indicator_id == indicator_id)
-        .order_by(col(Measurement.period_start).desc(), col(Measurement.org_unit_id))
-    ).all())
+def unit_breakdown(*, session: Session, indicator_id: int, period: Optional[date] = None) -> list[UnitFigure]:
+    """One indicator's latest period (or ``period``) per org unit, rolled up the tree (see ``unit_breakdowns``)."""
+    return unit_breakdowns(session=session, indicator_ids=[indicator_id], period=period).get(indicator_id, [])
+
+
+def measurements_for_grid(*, session: Session, indicator_ids: list[int]) -> dict[int, list[tuple]]:
+    """The stored values of each indicator (newest first) as (period, org unit id, value), for the grid."""
+    grid: dict[int, list[tuple]] = {indicator_id: [] for indicator_id in indicator_ids}
+    for indicator_id, period, unit_id, value in session.exec(
+        select(Measurement.indicator_id, Measurement.period_start, Measurement.org_unit_id, Measurement.value)
+        .where(col(Measurement.indicator_id).in_(indicator_ids))
+        .order_by(Measurement.indicator_id, col(Measurement.period_start).desc(), col(Measurement.org_unit_id))
+    ).all():
+        grid[indicator_id].append((period, unit_id, value))
+    return grid
 
 
 def benefit_facts(session: Session, initiative_ids: list[int]) -> dict[int, "BenefitFacts"]:

@@ -42,7 +42,7 @@ from portfolio.measurements import (
     read_rows,
     template_examples,
     template_bytes,
-    unit_breakdown,
+    unit_breakdowns,
 )
 from portfolio.permissions import Actor, allowed
 from portfolio.ui.charts import calculation_chart, indicator_chart
@@ -170,7 +170,8 @@ def _save_calculation(initiative_id: int, seen_version: int | None) -> None:
 # ------------------------------------------------------------------ sections
 
 
-def _indicator(summary, actor: Actor, can_edit: bool, can_revise: bool, locked: bool, units: dict[int, str]) -> None:
+def _indicator(summary, breakdown: list, stored: list, can_edit: bool, can_revise: bool, locked: bool,
+               units: dict[int, str]) -> None:
     _ = tr()
     lang = language()
     indicator = summary.indicator
@@ -205,20 +206,16 @@ def _indicator(summary, actor: Actor, can_edit: bool, can_revise: bool, locked: 
         st.info(_("No measurements yet."))
 
     with st.expander(_("Breakdown by org unit")):
-        with read_session() as session:
-            figures = unit_breakdown(session=session, indicator_id=indicator.id)
-        if figures:
+        if breakdown:
             st.dataframe(pd.DataFrame({
-                _("Org unit"): ["\u2003" * f.depth + f.name for f in figures],
-                _("Value"): [round(f.value, 2) for f in figures],
-                _("Values"): [f.reporting_units for f in figures],
+                _("Org unit"): ["\u2003" * f.depth + f.name for f in breakdown],
+                _("Value"): [round(f.value, 2) for f in breakdown],
+                _("Values"): [f.reporting_units for f in breakdown],
             }), hide_index=True)
         else:
             st.caption(_("No values per org unit yet."))
 
     with st.expander(_("Enter measurements")):
-        with read_session() as session:
-            stored = measurements_for_grid(session=session, indicator_id=indicator.id)
         frequency = benefits_math.Frequency(indicator.frequency)
         rows = [(benefits_math.format_period(frequency, p), units.get(u, "") if u else "", v) for p, u, v in stored]
         key = f"grid_{indicator.id}"
@@ -414,6 +411,8 @@ def render(view: InitiativeView, actor: Actor) -> None:
         scope = initiative_scope(session, initiative)
         items = benefits_of(session, initiative.id)
         summaries = {s.indicator.id: s for s in indicator_summaries(session=session, initiative_id=initiative.id)}
+        breakdowns = unit_breakdowns(session=session, indicator_ids=list(summaries))
+        grids = measurements_for_grid(session=session, indicator_ids=list(summaries))
         locked = baseline_locked(session, initiative.id)
         units = {u.id: u.name for u in list_org_units(session)}
         users = {u.id: u.display_name for u in list_users(session)}
@@ -436,7 +435,8 @@ def render(view: InitiativeView, actor: Actor) -> None:
             if benefit.description:
                 st.write(benefit.description)
             for indicator in item.indicators:
-                _indicator(summaries[indicator.id], actor, can_edit, can_revise, locked, units)
+                _indicator(summaries[indicator.id], breakdowns[indicator.id], grids[indicator.id], can_edit,
+                           can_revise, locked, units)
             if can_edit:
                 with st.expander(_("Change the benefit")):
                     _benefit_form(f"benefit_{benefit.id}", users, benefit=benefit)
