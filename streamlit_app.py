@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from portfolio.ui.components import SIGN_OUT, current_actor, language_picker, tr
+from portfolio.ui.components import current_actor, language_picker, tr
 
 st.set_page_config(page_title="Portfolio", page_icon="🧭", layout="wide")
 language_picker()
@@ -21,7 +21,7 @@ else:
     }
     st.session_state["pages"] = pages
     st.sidebar.write(_("Signed in as {name}", name=actor.display_name))
-    if st.sidebar.button(_(SIGN_OUT)):
+    if st.sidebar.button(_("Sign out")):
         st.session_state.pop("user_id", None)
         st.rerun()
     st.navigation(list(pages.values())).run()

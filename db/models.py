@@ -13,9 +13,11 @@ from typing import Any, Optional
 from sqlalchemy import JSON, CheckConstraint, Column, DateTime, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-STAGES = ("idea", "concept", "pilot", "scale_up", "benefits_realisation", "realised", "stopped")
-GATE_STAGES = STAGES[:5]
-OUTCOMES = ("go", "conditional_go", "hold", "recycle", "stop", "fast_track")
+# The lifecycle is the one source of stage and outcome ids; the check constraints repeat them.
+from workflows.lifecycle import OUTCOMES, STAGE_ORDER, STAGES
+
+GATE_STAGES = STAGE_ORDER
+
 ROLES = ("admin", "portfolio_owner", "implementation_lead", "steering", "reporter")
 CHECKLIST_STATUSES = ("open", "done", "not_applicable")
 BENEFIT_CATEGORIES = (

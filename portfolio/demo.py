@@ -277,7 +277,7 @@ def _benefits(session: Session, rng: random.Random, initiatives: list[Initiative
     """Benefits and indicators for initiatives past the idea stage, with a measurement history per unit
     for those past the concept stage (some on track, some not) and a benefit calculation."""
     from db.models import Benefit, BenefitCalculation, CalculationYear, Indicator
-    from portfolio.benefits_math import Frequency, format_period, next_period_start, period_start, planned_value
+    from portfolio.benefits_math import Frequency, next_period_start, period_start, planned_value
 
     measured_stages = ("pilot", "scale_up", "benefits_realisation", "realised")
     measurements: list[dict] = []

@@ -15,7 +15,7 @@ from portfolio.checklists import create_checklist
 from portfolio.errors import FieldProblem, NotFound, RuleViolation, ValidationError
 from portfolio.i18n import N_, OUTCOME_LABELS, STAGE_LABELS, Message
 from portfolio.initiatives import get_initiative, lock_initiative
-from portfolio.permissions import Actor, Scope, allowed, refusal, require
+from portfolio.permissions import Actor, Scope, refusal, require
 from workflows import lifecycle
 from workflows.process import load_process
 from portfolio.measurements import benefit_facts

@@ -103,19 +103,8 @@ OUTCOME_LABELS = {
     "stop": N_("Stop"),
     "fast_track": N_("Fast track to scale-up"),
 }
-ROLE_LABELS = {
-    "admin": N_("Administrator"),
-    "portfolio_owner": N_("Portfolio owner"),
-    "implementation_lead": N_("Implementation lead"),
-    "steering": N_("Steering group"),
-    "reporter": N_("Unit reporter"),
-}
 CHECKLIST_STATUS_LABELS = {
     "open": N_("Open"),
     "done": N_("Done"),
     "not_applicable": N_("Not applicable"),
 }
-
-
-def stage_label(stage: str, language: str) -> str:
-    return translator(language)(STAGE_LABELS.get(stage, stage))

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Optional
 
@@ -47,12 +46,6 @@ class InitiativeCreate:
     expected_effects: str = ""
     org_unit_id: Optional[int] = None
     estimated_cost: Optional[float] = None
-
-
-# Input of the details form: only the fields present are changed.
-@dataclass
-class InitiativeUpdate:
-    changes: dict[str, Any] = field(default_factory=dict)
 
 
 def parse_stage(value: str) -> str:
@@ -328,10 +321,3 @@ def initiative_view(*, session: Session, initiative_id: int) -> InitiativeView:
         decisions=[DecisionView(d, name) for d, name in decisions],
         audit=[AuditView(e, name or "system") for e, name in audit],
     )
-
-
-def checklist_by_stage(items: list[ChecklistItem]) -> dict[str, list[ChecklistItem]]:
-    grouped: dict[str, list[ChecklistItem]] = defaultdict(list)
-    for item in items:
-        grouped[item.stage].append(item)
-    return grouped

@@ -27,7 +27,8 @@ from portfolio.audit import record
 from portfolio.benefits_math import Direction, Frequency
 from portfolio.errors import Conflict, FieldProblem, ValidationError
 from portfolio.i18n import N_, Message
-from portfolio.permissions import Actor, Scope, allowed, descendants
+from portfolio.permissions import Actor, Scope, allowed
+from workflows.rules import BenefitFact, BenefitFacts, IndicatorFact
 
 COLUMNS = ("indicator", "period", "org_unit", "value")
 COLUMN_HELP = {
@@ -627,10 +628,9 @@ def measurements_for_grid(*, session: Session, indicator_ids: list[int]) -> dict
     return grid
 
 
-def benefit_facts(session: Session, initiative_ids: list[int]) -> dict[int, "BenefitFacts"]:
+def benefit_facts(session: Session, initiative_ids: list[int]) -> dict[int, BenefitFacts]:
     """The facts the benefit gate rules need, for many initiatives in four queries."""
     from db.models import BenefitCalculation, CalculationYear
-    from workflows.rules import BenefitFact, BenefitFacts, IndicatorFact
 
     if not initiative_ids:
         return {}

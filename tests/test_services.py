@@ -829,7 +829,6 @@ def test_create_audit_records_what_was_stored(engine):
                                               ("lead", False), ("reporter", False), ("stranger", False)])
 def test_audit_export_for_a_signed_in_user(engine, role, allowed_to):
     from portfolio.audit import export_audit_for
-    from portfolio.errors import PermissionDenied
 
     world = new_world(engine)
     with read_session(engine) as session:

@@ -10,7 +10,7 @@ from db.engine import read_session, write_session
 from db.settings import get_settings
 from portfolio.audit import data_version
 from portfolio.errors import DomainError
-from portfolio.i18n import LANGUAGES, N_, Message, render, translator
+from portfolio.i18n import LANGUAGES, Message, render, translator
 from portfolio.permissions import Actor, load_actor
 
 
@@ -69,10 +69,3 @@ def run_action(action: Callable[..., object], success: Message | str, where: str
     flash("success", [render(success, lang)], where)
     return True
 
-
-def translated(values: dict[str, str]) -> dict[str, str]:
-    _ = tr()
-    return {key: _(label) for key, label in values.items()}
-
-
-SIGN_OUT = N_("Sign out")

@@ -248,7 +248,6 @@ def _decision_owners(view: InitiativeView, actor: Actor) -> None:
 
 def _history(view: InitiativeView, actor: Actor) -> None:
     _ = tr()
-    lang = language()
     st.subheader(_("Decisions"))
     if not view.decisions:
         st.caption(_("No gate decisions yet."))
