@@ -26,9 +26,10 @@ from db.models import (
 )
 from portfolio import benefits_math
 from portfolio.audit import record, record_changes
-from portfolio.errors import Conflict, FieldProblem, NotFound, ValidationError, too_long
+from portfolio.errors import FieldProblem, ValidationError, too_long
 from portfolio.i18n import N_, Message
 from portfolio.permissions import Actor, Scope, require
+from portfolio.rows import get_or_refuse, lock_for_edit, stale
 
 CATEGORY_LABELS = {
     "quality_patient_safety": N_("Quality and patient safety"),
@@ -73,13 +74,6 @@ def initiative_scope(session: Session, initiative: Initiative) -> Scope:
                  benefit_owner_ids=frozenset(owners))
 
 
-def _initiative(session: Session, initiative_id: int) -> Initiative:
-    initiative = session.get(Initiative, initiative_id)
-    if initiative is None:
-        raise NotFound(Message(N_("There is no initiative number {id}."), {"id": initiative_id}))
-    return initiative
-
-
 # ------------------------------------------------------------------ benefits
 
 
@@ -115,7 +109,7 @@ def _check_benefit(session: Session, data: BenefitInput) -> list[FieldProblem]:
 
 
 def create_benefit(*, session: Session, actor: Actor, initiative_id: int, data: BenefitInput) -> Benefit:
-    initiative = _initiative(session, initiative_id)
+    initiative = get_or_refuse(session, Initiative, initiative_id)
     require("benefit.edit", actor, initiative_scope(session, initiative))
     problems = _check_benefit(session, data)
     if problems:
@@ -132,15 +126,8 @@ def update_benefit(
     *, session: Session, actor: Actor, benefit_id: int, expected_version: int, data: BenefitInput
 ) -> Benefit:
     """Change a benefit (its owner, date, value, ...): every field checked, stale edits refused, audited."""
-    benefit = session.exec(select(Benefit).where(Benefit.id == benefit_id).with_for_update()).first()
-    if benefit is None:
-        raise NotFound(Message(N_("There is no benefit number {id}."), {"id": benefit_id}))
-    require("benefit.edit", actor, initiative_scope(session, _initiative(session, benefit.initiative_id)))
-    if benefit.version != expected_version:
-        raise Conflict(Message(N_(
-            "Someone else changed this benefit while you were working on it. "
-            "Nothing of yours was saved. Reload the page to see the latest version and try again."
-        )))
+    benefit = lock_for_edit(session, Benefit, benefit_id, expected_version)
+    require("benefit.edit", actor, initiative_scope(session, get_or_refuse(session, Initiative, benefit.initiative_id)))
     problems = _check_benefit(session, data)
     if problems:
         raise ValidationError(problems)
@@ -218,10 +205,8 @@ def _in_range(value: float, low: Optional[float], high: Optional[float]) -> bool
 
 
 def create_indicator(*, session: Session, actor: Actor, benefit_id: int, data: IndicatorInput) -> Indicator:
-    benefit = session.get(Benefit, benefit_id)
-    if benefit is None:
-        raise NotFound(Message(N_("There is no benefit number {id}."), {"id": benefit_id}))
-    require("benefit.edit", actor, initiative_scope(session, _initiative(session, benefit.initiative_id)))
+    benefit = get_or_refuse(session, Benefit, benefit_id)
+    require("benefit.edit", actor, initiative_scope(session, get_or_refuse(session, Initiative, benefit.initiative_id)))
     problems = _check_indicator(session, data)
     if problems:
         raise ValidationError(problems)
@@ -245,7 +230,7 @@ def update_indicator(
     from db.models import Measurement
 
     indicator, benefit = _lock_indicator(session, indicator_id, expected_version)
-    require("benefit.edit", actor, initiative_scope(session, _initiative(session, benefit.initiative_id)))
+    require("benefit.edit", actor, initiative_scope(session, get_or_refuse(session, Initiative, benefit.initiative_id)))
     problems = _check_indicator(session, data, indicator_id)
     if (data.baseline_value, data.baseline_date) != (indicator.baseline_value, indicator.baseline_date):
         problems.append(_problem("baseline_value", N_(
@@ -277,14 +262,7 @@ def baseline_locked(session: Session, initiative_id: int) -> bool:
 
 
 def _lock_indicator(session: Session, indicator_id: int, expected_version: int) -> tuple[Indicator, Benefit]:
-    indicator = session.exec(select(Indicator).where(Indicator.id == indicator_id).with_for_update()).first()
-    if indicator is None:
-        raise NotFound(Message(N_("There is no indicator number {id}."), {"id": indicator_id}))
-    if indicator.version != expected_version:
-        raise Conflict(Message(N_(
-            "Someone else changed this indicator while you were working on it. "
-            "Nothing of yours was saved. Reload the page to see the latest version and try again."
-        )))
+    indicator = lock_for_edit(session, Indicator, indicator_id, expected_version)
     return indicator, session.get(Benefit, indicator.benefit_id)
 
 
@@ -295,7 +273,7 @@ def revise_baseline(
     """Change a baseline. After the pilot gate only the portfolio owner may, with a written reason;
     the original baseline is kept and shown beside the revised one."""
     indicator, benefit = _lock_indicator(session, indicator_id, expected_version)
-    initiative = _initiative(session, benefit.initiative_id)
+    initiative = get_or_refuse(session, Initiative, benefit.initiative_id)
     scope = initiative_scope(session, initiative)
     locked = baseline_locked(session, initiative.id)
     require("baseline.revise_locked" if locked else "benefit.edit", actor, scope)
@@ -334,7 +312,7 @@ def explain_deviation(
 ) -> Indicator:
     """Record why an indicator did not reach its target (the realisation gate accepts an explained deviation)."""
     indicator, benefit = _lock_indicator(session, indicator_id, expected_version)
-    initiative = _initiative(session, benefit.initiative_id)
+    initiative = get_or_refuse(session, Initiative, benefit.initiative_id)
     require("deviation.explain", actor, initiative_scope(session, initiative))
     before = {"deviation_explanation": indicator.deviation_explanation}
     indicator.deviation_explanation = explanation.strip()
@@ -406,16 +384,13 @@ def save_calculation(
     years: list[benefits_math.CashflowYear],
 ) -> CalculationView:
     """Replace the calculation's years and rate (all or nothing; every problem names its year)."""
-    initiative = _initiative(session, initiative_id)
+    initiative = get_or_refuse(session, Initiative, initiative_id)
     require("calculation.edit", actor, initiative_scope(session, initiative))
     calculation = session.exec(
         select(BenefitCalculation).where(BenefitCalculation.initiative_id == initiative_id).with_for_update()
     ).first()
     if calculation is not None and calculation.version != expected_version:
-        raise Conflict(Message(N_(
-            "Someone else changed this benefit calculation while you were working on it. "
-            "Nothing of yours was saved. Reload the page to see the latest version and try again."
-        )))
+        raise stale(BenefitCalculation)
     problems = []
     if not _finite(discount_rate) or not (0 <= discount_rate < 1):
         problems.append(_problem("discount_rate", N_("The discount rate must be between 0 % and 100 %.")))

@@ -8,8 +8,9 @@ from sqlmodel import Session, col, select
 
 from db.models import ChecklistItem, Initiative, utcnow
 from portfolio.audit import record
-from portfolio.errors import Conflict, FieldProblem, NotFound, ValidationError, too_long
+from portfolio.errors import FieldProblem, ValidationError, too_long
 from portfolio.i18n import CHECKLIST_STATUS_LABELS, N_, Message
+from portfolio.rows import get_or_refuse, stale
 from portfolio.permissions import Actor, Scope, require
 from workflows.process import load_process
 
@@ -53,9 +54,7 @@ def update_checklist(
     *, session: Session, actor: Actor, initiative_id: int, changes: list[ChecklistChange]
 ) -> list[ChecklistItem]:
     """Apply all changes or none; every problem is reported with the item it concerns."""
-    initiative = session.get(Initiative, initiative_id)
-    if initiative is None:
-        raise NotFound(Message(N_("There is no initiative number {id}."), {"id": initiative_id}))
+    initiative = get_or_refuse(session, Initiative, initiative_id)
     require("checklist.update", actor, Scope(portfolio_id=initiative.portfolio_id, lead_id=initiative.lead_id))
     ids = [change.item_id for change in changes]
     items = {
@@ -65,7 +64,7 @@ def update_checklist(
         ).all()
     }
     problems: list[FieldProblem] = []
-    stale = False
+    out_of_date = False
     for change in changes:
         item = items.get(change.item_id)
         if item is None or item.initiative_id != initiative_id:
@@ -74,7 +73,7 @@ def update_checklist(
             continue
         label = Message(item.label)
         if item.version != change.expected_version:
-            stale = True
+            out_of_date = True
         if item.stage not in editable_stages(initiative.stage):
             problems.append(FieldProblem(item.key, Message(
                 N_("{item}: only the checklist of the current stage can be changed."), {"item": label})))
@@ -85,11 +84,8 @@ def update_checklist(
             problems.append(FieldProblem(item.key, Message(
                 N_("{item}: give a reason when an item is not applicable."), {"item": label})))
         problems += too_long(ChecklistItem, {"not_applicable_reason": change.not_applicable_reason})
-    if stale:
-        raise Conflict(Message(N_(
-            "Someone else changed this checklist while you were working on it. "
-            "Nothing of yours was saved. Reload the page to see the latest version and try again."
-        )))
+    if out_of_date:
+        raise stale(ChecklistItem)
     if problems:
         raise ValidationError(problems)
     updated = []

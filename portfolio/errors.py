@@ -45,17 +45,6 @@ class NotFound(DomainError):
 class Conflict(DomainError):
     """Someone else changed the row since the user read it; nothing was written."""
 
-    @classmethod
-    def stale(cls) -> "Conflict":
-        return cls(
-            Message(
-                N_(
-                    "Someone else changed this initiative while you were working on it. "
-                    "Nothing of yours was saved. Reload the page to see the latest version and try again."
-                )
-            )
-        )
-
 
 class RuleViolation(DomainError):
     """The gate rules do not hold; each unmet rule is listed in words."""

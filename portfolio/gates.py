@@ -14,7 +14,7 @@ from portfolio.audit import record
 from portfolio.checklists import create_checklist
 from portfolio.errors import FieldProblem, NotFound, RuleViolation, ValidationError
 from portfolio.i18n import N_, OUTCOME_LABELS, STAGE_LABELS, Message
-from portfolio.initiatives import get_initiative, lock_initiative
+from portfolio.rows import get_or_refuse, lock_for_edit
 from portfolio.permissions import Actor, Scope, refusal, require
 from workflows import lifecycle
 from workflows.process import load_process
@@ -176,7 +176,7 @@ def record_gate_decision(
     The initiative row is locked; a decision on a version other than ``expected_version`` is a
     conflict, so of two people deciding at once exactly one succeeds.
     """
-    initiative = lock_initiative(session, initiative_id, expected_version)
+    initiative = lock_for_edit(session, Initiative, initiative_id, expected_version)
     if initiative.stage in lifecycle.FINAL_STAGES:
         raise ValidationError([FieldProblem("outcome", Message(
             N_("The initiative is closed ({stage}); it has no more gates to decide."),
@@ -228,7 +228,7 @@ def mark_conditions_met(*, session: Session, actor: Actor, decision_id: int) -> 
     decision = session.exec(select(GateDecision).where(GateDecision.id == decision_id).with_for_update()).first()
     if decision is None or decision.outcome != "conditional_go":
         raise NotFound(Message(N_("There is no conditional decision number {id}."), {"id": decision_id}))
-    initiative = get_initiative(session, decision.initiative_id)
+    initiative = get_or_refuse(session, Initiative, decision.initiative_id)
     scope = Scope(
         portfolio_id=initiative.portfolio_id,
         decision_owner_id=decision_owner_id(session, initiative.id, decision.from_stage),
@@ -248,7 +248,7 @@ def assign_decision_owner(
     *, session: Session, actor: Actor, initiative_id: int, expected_version: int, gate: str, user_id: int
 ) -> GateDecisionOwner:
     """Reassign who decides one gate (administrators only; audited). Bumps the initiative version."""
-    initiative = lock_initiative(session, initiative_id, expected_version)
+    initiative = lock_for_edit(session, Initiative, initiative_id, expected_version)
     require("decision_owner.assign", actor, Scope(portfolio_id=initiative.portfolio_id))
     problems = []
     if gate not in lifecycle.STAGE_ORDER:

@@ -21,8 +21,9 @@ from db.models import (
 )
 from portfolio.audit import record, record_changes
 from portfolio.checklists import create_checklist
-from portfolio.errors import Conflict, FieldProblem, NotFound, ValidationError, too_long
+from portfolio.errors import FieldProblem, ValidationError, too_long
 from portfolio.i18n import N_, Message
+from portfolio.rows import get_or_refuse, lock_for_edit
 from portfolio.permissions import Actor, Scope, descendants, require
 from workflows.lifecycle import FINAL_STAGES, STAGE_ORDER, STAGES
 
@@ -117,18 +118,6 @@ def create_initiative(*, session: Session, actor: Actor, data: InitiativeCreate)
     return initiative
 
 
-def lock_initiative(session: Session, initiative_id: int, expected_version: int) -> Initiative:
-    """Load and lock the row for writing; refuse when the user's copy is stale."""
-    initiative = session.exec(
-        select(Initiative).where(Initiative.id == initiative_id).with_for_update()
-    ).first()
-    if initiative is None:
-        raise NotFound(Message(N_("There is no initiative number {id}."), {"id": initiative_id}))
-    if initiative.version != expected_version:
-        raise Conflict.stale()
-    return initiative
-
-
 def update_initiative(
     *, session: Session, actor: Actor, initiative_id: int, expected_version: int, changes: dict[str, Any]
 ) -> Initiative:
@@ -139,7 +128,7 @@ def update_initiative(
             FieldProblem(name, Message(N_("The field {field} cannot be edited here."), {"field": name}))
             for name in sorted(unknown)
         ])
-    initiative = lock_initiative(session, initiative_id, expected_version)
+    initiative = lock_for_edit(session, Initiative, initiative_id, expected_version)
     require("initiative.edit", actor, Scope(portfolio_id=initiative.portfolio_id, lead_id=initiative.lead_id))
     problems = _check_fields(session, changes)
     if problems:
@@ -279,16 +268,9 @@ class InitiativeView:
     audit: list[AuditView]
 
 
-def get_initiative(session: Session, initiative_id: int) -> Initiative:
-    initiative = session.get(Initiative, initiative_id)
-    if initiative is None:
-        raise NotFound(Message(N_("There is no initiative number {id}."), {"id": initiative_id}))
-    return initiative
-
-
 def initiative_view(*, session: Session, initiative_id: int) -> InitiativeView:
     """Everything the initiative page shows, in a fixed number of queries."""
-    initiative = get_initiative(session, initiative_id)
+    initiative = get_or_refuse(session, Initiative, initiative_id)
     owners = session.exec(
         select(GateDecisionOwner.gate, User)
         .join(User, User.id == GateDecisionOwner.user_id)
