@@ -28,7 +28,7 @@ from portfolio import benefits_math
 from portfolio.audit import record, record_changes
 from portfolio.errors import FieldProblem, ValidationError, too_long
 from portfolio.i18n import N_, Message
-from portfolio.permissions import Actor, Scope, require
+from portfolio.permissions import Actor, initiative_scope, require
 from portfolio.rows import get_or_refuse, lock_for_edit, stale
 
 CATEGORY_LABELS = {
@@ -64,14 +64,6 @@ def _blank(text: Optional[str]) -> bool:
 
 def _finite(value: Optional[float]) -> bool:
     return value is None or (isinstance(value, (int, float)) and math.isfinite(value))
-
-
-def initiative_scope(session: Session, initiative: Initiative) -> Scope:
-    owners = session.exec(
-        select(Benefit.owner_id).where(Benefit.initiative_id == initiative.id, col(Benefit.owner_id).is_not(None))
-    ).all()
-    return Scope(portfolio_id=initiative.portfolio_id, lead_id=initiative.lead_id,
-                 benefit_owner_ids=frozenset(owners))
 
 
 # ------------------------------------------------------------------ benefits

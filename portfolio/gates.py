@@ -15,7 +15,7 @@ from portfolio.checklists import create_checklist
 from portfolio.errors import FieldProblem, NotFound, RuleViolation, ValidationError
 from portfolio.i18n import N_, OUTCOME_LABELS, STAGE_LABELS, Message
 from portfolio.rows import get_or_refuse, lock_for_edit
-from portfolio.permissions import Actor, Scope, refusal, require
+from portfolio.permissions import Actor, Scope, initiative_scope, refusal, require
 from workflows import lifecycle
 from workflows.process import load_process
 from portfolio.measurements import benefit_facts
@@ -90,24 +90,6 @@ def gate_status(*, session: Session, initiative: Initiative) -> GateStatus:
     return GateStatus(stage=initiative.stage, results=results)
 
 
-def decision_owner_id(session: Session, initiative_id: int, stage: str) -> Optional[int]:
-    return session.exec(
-        select(GateDecisionOwner.user_id).where(
-            GateDecisionOwner.initiative_id == initiative_id, GateDecisionOwner.gate == stage
-        )
-    ).first()
-
-
-def decide_scope(session: Session, initiative: Initiative) -> Scope:
-    portfolio = session.get(Portfolio, initiative.portfolio_id)
-    return Scope(
-        portfolio_id=initiative.portfolio_id,
-        lead_id=initiative.lead_id,
-        decision_owner_id=decision_owner_id(session, initiative.id, initiative.stage),
-        owner_decides=bool(portfolio and portfolio.owner_decides),
-    )
-
-
 @dataclass(frozen=True)
 class DecisionOptions:
     """What the gate panel offers: the outcomes this user may take now, or why none."""
@@ -122,7 +104,7 @@ def decision_options(*, session: Session, actor: Actor, initiative: Initiative) 
     status = gate_status(session=session, initiative=initiative)
     if initiative.stage in lifecycle.FINAL_STAGES:
         return DecisionOptions([], None, status)
-    denied = refusal("gate.decide", actor, decide_scope(session, initiative))
+    denied = refusal("gate.decide", actor, initiative_scope(session, initiative))
     if denied is not None:
         return DecisionOptions([], denied, status)
     outcomes = [
@@ -181,7 +163,7 @@ def record_gate_decision(
         raise ValidationError([FieldProblem("outcome", Message(
             N_("The initiative is closed ({stage}); it has no more gates to decide."),
             {"stage": Message(STAGE_LABELS[initiative.stage])}))])
-    require("gate.decide", actor, decide_scope(session, initiative))
+    require("gate.decide", actor, initiative_scope(session, initiative))
     problems = _check_decision_input(data, initiative.stage, utcnow().date())
     if problems:
         raise ValidationError(problems)
@@ -229,11 +211,7 @@ def mark_conditions_met(*, session: Session, actor: Actor, decision_id: int) -> 
     if decision is None or decision.outcome != "conditional_go":
         raise NotFound(Message(N_("There is no conditional decision number {id}."), {"id": decision_id}))
     initiative = get_or_refuse(session, Initiative, decision.initiative_id)
-    scope = Scope(
-        portfolio_id=initiative.portfolio_id,
-        decision_owner_id=decision_owner_id(session, initiative.id, decision.from_stage),
-    )
-    require("gate.conditions_met", actor, scope)
+    require("gate.conditions_met", actor, initiative_scope(session, initiative, gate=decision.from_stage))
     if decision.conditions_met:
         return decision
     decision.conditions_met = True

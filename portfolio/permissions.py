@@ -11,9 +11,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Callable, Iterable, Optional
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from db.models import OrgUnit, Portfolio, RoleAssignment, User
+from db.models import Benefit, GateDecisionOwner, Initiative, OrgUnit, Portfolio, RoleAssignment, User
 from portfolio.errors import PermissionDenied
 from portfolio.i18n import N_, Message
 
@@ -210,4 +210,28 @@ def load_actor(*, session: Session, user_id: int) -> Actor:
         lead_portfolios=descendants(portfolio_tree, by_role["implementation_lead"]),
         reporting_units=descendants(unit_tree, units),
         roles=tuple(sorted({a.role for a in assignments})),
+    )
+
+
+def decision_owner_id(session: Session, initiative_id: int, gate: str) -> Optional[int]:
+    """The recorded decision owner of one gate of one initiative."""
+    return session.exec(
+        select(GateDecisionOwner.user_id).where(
+            GateDecisionOwner.initiative_id == initiative_id, GateDecisionOwner.gate == gate)
+    ).first()
+
+
+def initiative_scope(session: Session, initiative: Initiative, gate: Optional[str] = None) -> Scope:
+    """What permissions depend on for one initiative: its portfolio (and whether the owner decides
+    there), its lead, the decision owner of ``gate`` (default: the current stage) and its benefit owners."""
+    portfolio = session.get(Portfolio, initiative.portfolio_id)
+    benefit_owners = session.exec(
+        select(Benefit.owner_id).where(Benefit.initiative_id == initiative.id, col(Benefit.owner_id).is_not(None))
+    ).all()
+    return Scope(
+        portfolio_id=initiative.portfolio_id,
+        lead_id=initiative.lead_id,
+        decision_owner_id=decision_owner_id(session, initiative.id, gate or initiative.stage),
+        owner_decides=bool(portfolio and portfolio.owner_decides),
+        benefit_owner_ids=frozenset(benefit_owners),
     )

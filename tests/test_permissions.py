@@ -14,14 +14,12 @@ from portfolio.errors import PermissionDenied, ValidationError
 from portfolio.gates import (
     DecisionInput,
     assign_decision_owner,
-    decide_scope,
-    decision_owner_id,
     decision_options,
     mark_conditions_met,
     record_gate_decision,
 )
 from portfolio.initiatives import update_initiative
-from portfolio.permissions import PERMISSIONS, Scope, refusal
+from portfolio.permissions import PERMISSIONS, Scope, decision_owner_id, initiative_scope, refusal
 from tests.factories import (
     World,
     actor,
@@ -61,7 +59,7 @@ def build_world(engine, *, owner_decides: bool = False) -> World:
 def action_scope(session, action: str, initiative: Initiative) -> Scope:
     """The scope each action builds for its check (as the domain code builds it)."""
     if action == "gate.decide":
-        return decide_scope(session, initiative)
+        return initiative_scope(session, initiative)
     if action == "gate.conditions_met":
         return Scope(portfolio_id=initiative.portfolio_id,
                      decision_owner_id=decision_owner_id(session, initiative.id, initiative.stage))
@@ -133,7 +131,7 @@ def test_portfolio_owner_decides_as_recorded_decision_owner(engine):
     with read_session(engine) as session:
         initiative = session.get(Initiative, world.initiative.id)
         assert decision_owner_id(session, initiative.id, "idea") == world.owner.id
-        scope = decide_scope(session, initiative)
+        scope = initiative_scope(session, initiative)
         assert refusal("gate.decide", actor(session, world.owner), scope) is None
         assert refusal("gate.decide", actor(session, world.steering), scope).render("en") == DECIDE
 
@@ -154,7 +152,7 @@ def test_decision_owner_of_another_gate_does_not_decide_this_one(engine):
         other = make_user(session, username="concept_decider")
         make_decision_owner(session, world.initiative, other, gate="concept")
     with read_session(engine) as session:
-        scope = decide_scope(session, session.get(Initiative, world.initiative.id))
+        scope = initiative_scope(session, session.get(Initiative, world.initiative.id))
         assert refusal("gate.decide", actor(session, other), scope).render("en") == DECIDE
 
 
@@ -172,7 +170,7 @@ def test_lead_never_decides(engine, how):
     with read_session(engine) as session:
         initiative = session.get(Initiative, world.initiative.id)
         lead = actor(session, world.lead)
-        assert refusal("gate.decide", lead, decide_scope(session, initiative)).render("en") == LEAD_NEVER
+        assert refusal("gate.decide", lead, initiative_scope(session, initiative)).render("en") == LEAD_NEVER
         options = decision_options(session=session, actor=lead, initiative=initiative)
         assert options.outcomes == [] and options.refusal.render("en") == LEAD_NEVER
     with pytest.raises(PermissionDenied) as error:
@@ -257,7 +255,7 @@ def test_owner_of_a_sub_portfolio_has_no_say_in_the_parent(engine):
     with read_session(engine) as session:
         initiative = session.get(Initiative, initiative.id)
         child_actor = actor(session, child_owner)
-        assert refusal("gate.decide", child_actor, decide_scope(session, initiative)).render("en") == DECIDE
+        assert refusal("gate.decide", child_actor, initiative_scope(session, initiative)).render("en") == DECIDE
         assert refusal("initiative.edit", child_actor,
                        action_scope(session, "initiative.edit", initiative)).render("en") == EDIT
 

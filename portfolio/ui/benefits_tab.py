@@ -26,7 +26,6 @@ from portfolio.benefits import (
     create_indicator,
     explain_deviation,
     get_calculation,
-    initiative_scope,
     revise_baseline,
     save_calculation,
 )
@@ -44,7 +43,7 @@ from portfolio.measurements import (
     template_bytes,
     unit_breakdowns,
 )
-from portfolio.permissions import Actor, allowed
+from portfolio.permissions import Actor, allowed, initiative_scope
 from portfolio.ui.charts import calculation_chart, indicator_chart
 from portfolio.ui.components import current_actor, flash, language, run_action, show_flash, tr
 

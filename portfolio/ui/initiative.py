@@ -15,7 +15,6 @@ from portfolio.errors import DomainError
 from portfolio.gates import (
     DecisionInput,
     assign_decision_owner,
-    decide_scope,
     decision_options,
     mark_conditions_met,
     record_gate_decision,
@@ -28,7 +27,7 @@ from portfolio.initiatives import (
     list_users,
     update_initiative,
 )
-from portfolio.permissions import Actor, allowed
+from portfolio.permissions import Actor, allowed, initiative_scope
 from portfolio.ui import benefits_tab
 from portfolio.ui.components import current_actor, language, run_action, show_flash, tr
 from workflows.lifecycle import FINAL_STAGES, STAGE_ORDER
@@ -306,7 +305,7 @@ def render() -> None:
     try:
         with read_session() as session:
             view = initiative_view(session=session, initiative_id=initiative_id)
-            scope = decide_scope(session, view.initiative)
+            scope = initiative_scope(session, view.initiative)
     except DomainError as error:
         st.error("\n\n".join(error.render(lang)))
         return
