@@ -237,6 +237,7 @@ def _may_report(lookups: _Lookups, actor: Actor, indicator: Indicator, unit_id: 
 
 @dataclass(frozen=True)
 class _ValidRow:
+    initiative_id: int
     indicator_id: int
     period_start: date
     org_unit_id: Optional[int]
@@ -324,7 +325,8 @@ def validate_rows(
             else:
                 first_row_of[key] = raw.row
         if row_ok:
-            valid.append(_ValidRow(indicator.id, period, unit.id if unit else None, value))
+            valid.append(_ValidRow(lookups.initiative_of[indicator.id].id, indicator.id, period,
+                                   unit.id if unit else None, value))
     if progress:
         progress(total, total)
     return valid, problems
@@ -360,7 +362,7 @@ def import_measurements(
         raise ValidationError([FieldProblem("file", Message(N_("There are no measurements to import.")))])
 
     indicator_ids = {r.indicator_id for r in valid}
-    initiative_of = _initiative_of(session, indicator_ids)
+    initiative_of = {r.indicator_id: r.initiative_id for r in valid}
     existing = {
         (indicator_id, period, unit_id): (measurement_id, value)
         for measurement_id, indicator_id, period, unit_id, value in session.exec(
@@ -441,13 +443,6 @@ def insert_measurements(session: Session, rows: list[dict[str, Any]]) -> None:
                 copy.write_row(tuple(row[name] for name in _INSERT_COLUMNS))
     except psycopg.IntegrityError as error:  # the driver's own error: COPY bypasses SQLAlchemy
         raise IntegrityError("COPY measurement", None, error) from error
-
-
-def _initiative_of(session: Session, indicator_ids: set[int]) -> dict[int, int]:
-    return dict(session.exec(
-        select(Indicator.id, Benefit.initiative_id).join(Benefit, Benefit.id == Indicator.benefit_id)
-        .where(col(Indicator.id).in_(indicator_ids))
-    ).all())
 
 
 # ------------------------------------------------------------------ figures
