@@ -115,6 +115,17 @@ def expected_effects_described(ctx: GateContext) -> Optional[Message]:
     return None
 
 
+@dataclass(frozen=True)
+class _Listing:
+    """Items joined for a sentence: catalogue labels are translated, user-given names are not."""
+
+    items: tuple[str, ...]
+    translate: bool = False
+
+    def render(self, language: str) -> str:
+        return "; ".join(Message(item).render(language) if self.translate else item for item in self.items)
+
+
 def incomplete_items(items: tuple[ChecklistFact, ...], stage: str) -> list[ChecklistFact]:
     """Required items of ``stage`` that are neither done nor not applicable with a reason."""
     return [
@@ -138,19 +149,9 @@ def _checklist_message(ctx: GateContext, stage: str) -> Optional[Message]:
         {
             "stage": Message(STAGE_LABELS[stage]),
             "count": len(missing),
-            "items": _ItemList(tuple(item.label for item in missing)),
+            "items": _Listing(tuple(item.label for item in missing), translate=True),
         },
     )
-
-
-@dataclass(frozen=True)
-class _ItemList:
-    """Checklist labels, each translated in the reader's language."""
-
-    labels: tuple[str, ...]
-
-    def render(self, language: str) -> str:
-        return "; ".join(Message(label).render(language) for label in self.labels)
 
 
 @rule("checklist_complete")
@@ -161,16 +162,6 @@ def checklist_complete(ctx: GateContext) -> Optional[Message]:
 @rule("fast_track_checklist_complete")
 def fast_track_checklist_complete(ctx: GateContext) -> Optional[Message]:
     return _checklist_message(ctx, "fast_track")
-
-
-@dataclass(frozen=True)
-class _Names:
-    """A list of names (indicators, benefits) joined for a sentence; names are not translated."""
-
-    names: tuple[str, ...]
-
-    def render(self, language: str) -> str:
-        return "; ".join(self.names)
 
 
 @rule("indicator_with_baseline_and_target")
@@ -187,7 +178,7 @@ def measured_after_baseline(ctx: GateContext) -> Optional[Message]:
     missing = [i.name for i in ctx.benefits.indicators if not i.measured_after_baseline]
     if missing:
         return Message(N_("These indicators have no measurement after their baseline: {names}."),
-                       {"names": _Names(tuple(missing))})
+                       {"names": _Listing(tuple(missing))})
     return None
 
 
@@ -207,12 +198,12 @@ def benefit_owners_and_schedules(ctx: GateContext) -> Optional[Message]:
     if no_owner and no_schedule:
         return Message(N_("These benefits have no benefit owner: {owners}. These have no indicator with a "
                           "measurement schedule: {schedules}."),
-                       {"owners": _Names(tuple(no_owner)), "schedules": _Names(tuple(no_schedule))})
+                       {"owners": _Listing(tuple(no_owner)), "schedules": _Listing(tuple(no_schedule))})
     if no_owner:
-        return Message(N_("These benefits have no benefit owner: {names}."), {"names": _Names(tuple(no_owner))})
+        return Message(N_("These benefits have no benefit owner: {names}."), {"names": _Listing(tuple(no_owner))})
     if no_schedule:
         return Message(N_("These benefits have no indicator with a measurement schedule: {names}."),
-                       {"names": _Names(tuple(no_schedule))})
+                       {"names": _Listing(tuple(no_schedule))})
     return None
 
 
@@ -221,7 +212,7 @@ def indicators_at_target_or_explained(ctx: GateContext) -> Optional[Message]:
     missing = [i.name for i in ctx.benefits.indicators if not (i.at_target or i.deviation_explained)]
     if missing:
         return Message(N_("These indicators are not at their target and the deviation is not explained: {names}."),
-                       {"names": _Names(tuple(missing))})
+                       {"names": _Listing(tuple(missing))})
     return None
 
 
