@@ -68,6 +68,21 @@ def db_url(request, sqlite_template, tmp_path):
     get_engine(url).dispose()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_url(request, tmp_path):
+    """A database with no schema at all (for migration tests): once on SQLite, once on PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'empty.db'}"
+    else:
+        server = request.getfixturevalue("pg_server")
+        name = f"portfolio_empty_{next(_counter)}"
+        with server.admin.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE {name}"))
+        url = server.url(name)
+    yield url
+    get_engine(url).dispose()
+
+
 @pytest.fixture
 def sqlite_url(sqlite_template, tmp_path):
     """A fresh, migrated SQLite database only (for UI tests, where the database is not the subject)."""

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 
 import pytest
 from argon2 import PasswordHasher
 from click.testing import CliRunner
-from sqlalchemy import func, inspect, text
+from sqlalchemy import func, inspect
 from sqlmodel import select
 
 from db.engine import get_engine, read_session, write_session
@@ -20,7 +19,6 @@ from tests.factories import World, make_initiative, make_portfolio, make_user, s
 
 STALE = ("Someone else changed this initiative while you were working on it. Nothing of yours was saved. "
          "Reload the page to see the latest version and try again.")
-_empty = itertools.count()
 
 
 @pytest.fixture
@@ -39,21 +37,6 @@ def cli(db_url, monkeypatch):
 def world(engine):
     with write_session(engine) as session:
         return World(session)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_url(request, tmp_path):
-    """A database with no schema at all."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'empty.db'}"
-    else:
-        server = request.getfixturevalue("pg_server")
-        name = f"portfolio_empty_{next(_empty)}"
-        with server.admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE {name}"))
-        url = server.url(name)
-    yield url
-    get_engine(url).dispose()
 
 
 def test_migrate_creates_the_schema(empty_url, monkeypatch):

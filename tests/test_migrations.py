@@ -2,31 +2,12 @@
 
 from __future__ import annotations
 
-import itertools
 
-import pytest
 from alembic import command
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect
 
 from db.engine import get_engine
 from db.migrate import alembic_config, upgrade
-
-_names = itertools.count()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_url(request, tmp_path):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/empty.db"
-    else:
-        server = request.getfixturevalue("pg_server")
-        name = f"empty_{next(_names)}"
-        with server.admin.connect() as connection:
-            connection.execute(text(f"CREATE DATABASE {name}"))
-        url = server.url(name)
-    yield url
-    get_engine(url).dispose()
-
 
 def _tables(url: str) -> set[str]:
     engine = get_engine(url)
