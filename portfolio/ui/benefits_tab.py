@@ -32,7 +32,7 @@ from portfolio.benefits import (
 from db.models import Benefit, Indicator
 from portfolio.errors import DomainError
 from portfolio.i18n import N_, format_number
-from portfolio.initiatives import InitiativeView, list_org_units, list_users
+from portfolio.initiatives import InitiativeView
 from portfolio.measurements import (
     RawRow,
     import_measurements,
@@ -43,7 +43,7 @@ from portfolio.measurements import (
     template_bytes,
     unit_breakdowns,
 )
-from portfolio.permissions import Actor, allowed, initiative_scope
+from portfolio.permissions import Actor, Scope, allowed
 from portfolio.ui.charts import calculation_chart, indicator_chart
 from portfolio.ui.components import current_actor, flash, language, run_action, show_flash, tr
 
@@ -403,18 +403,15 @@ def _calculation_section(initiative_id: int, can_edit: bool) -> None:
     st.altair_chart(calculation_chart(result, _), width="stretch")
 
 
-def render(view: InitiativeView, actor: Actor) -> None:
+def render(view: InitiativeView, actor: Actor, scope: Scope, units: dict[int, str], users: dict[int, str]) -> None:
     _ = tr()
     initiative = view.initiative
     with read_session() as session:
-        scope = initiative_scope(session, initiative)
         items = benefits_of(session, initiative.id)
         summaries = {s.indicator.id: s for s in indicator_summaries(session=session, initiative_id=initiative.id)}
         breakdowns = unit_breakdowns(session=session, indicator_ids=list(summaries))
         grids = measurements_for_grid(session=session, indicator_ids=list(summaries))
         locked = baseline_locked(session, initiative.id)
-        units = {u.id: u.name for u in list_org_units(session)}
-        users = {u.id: u.display_name for u in list_users(session)}
     can_edit = allowed("benefit.edit", actor, scope)
     can_revise = allowed("baseline.revise_locked", actor, scope)
     if not items:

@@ -122,12 +122,9 @@ def _conditions_met(decision_id: int) -> None:
 # ------------------------------------------------------------------ sections
 
 
-def _details(view: InitiativeView, actor: Actor, can_edit: bool) -> None:
+def _details(view: InitiativeView, can_edit: bool, units: dict[int, str], users: dict[int, str]) -> None:
     _ = tr()
     initiative = view.initiative
-    with read_session() as session:
-        units = {u.id: u.name for u in list_org_units(session)}
-        users = {u.id: u.display_name for u in list_users(session)}
     with st.form("details"):
         st.text_input(_("Title"), initiative.title, key="details_title", disabled=not can_edit)
         st.text_area(_("Description"), initiative.description, key="details_description", disabled=not can_edit)
@@ -226,7 +223,7 @@ def _gate_panel(view: InitiativeView, actor: Actor) -> None:
               key="record_decision")
 
 
-def _decision_owners(view: InitiativeView, actor: Actor) -> None:
+def _decision_owners(view: InitiativeView, actor: Actor, users: dict[int, str]) -> None:
     _ = tr()
     st.subheader(_("Decision owners"))
     st.dataframe(pd.DataFrame({
@@ -236,8 +233,6 @@ def _decision_owners(view: InitiativeView, actor: Actor) -> None:
     }), hide_index=True)
     if not allowed("decision_owner.assign", actor):
         return
-    with read_session() as session:
-        users = {u.id: u.display_name for u in list_users(session)}
     with st.form("reassign"):
         st.selectbox(_("Gate"), list(STAGE_ORDER), format_func=lambda g: _(GATE_LABELS[g]), key="owner_gate")
         st.selectbox(_("New decision owner"), list(users), format_func=users.__getitem__, key="owner_user")
@@ -306,6 +301,8 @@ def render() -> None:
         with read_session() as session:
             view = initiative_view(session=session, initiative_id=initiative_id)
             scope = initiative_scope(session, view.initiative)
+            units = {u.id: u.name for u in list_org_units(session)}
+            users = {u.id: u.display_name for u in list_users(session)}
     except DomainError as error:
         st.error("\n\n".join(error.render(lang)))
         return
@@ -326,15 +323,15 @@ def render() -> None:
     tabs = st.tabs([_("Gate"), _("Checklist"), _("Benefits"), _("Details"), _("Decision owners"), _("History")],
                    key="initiative_tabs")
     with tabs[2]:
-        benefits_tab.render(view, actor)
+        benefits_tab.render(view, actor, scope, units, users)
     with tabs[0]:
         _gate_panel(view, actor)
     with tabs[1]:
         _checklist(view, allowed("checklist.update", actor, scope))
     with tabs[3]:
-        _details(view, actor, allowed("initiative.edit", actor, scope))
+        _details(view, allowed("initiative.edit", actor, scope), units, users)
     with tabs[4]:
-        _decision_owners(view, actor)
+        _decision_owners(view, actor, users)
     with tabs[5]:
         _history(view, actor)
 
