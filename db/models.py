@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any, Optional
 
-from sqlalchemy import JSON, CheckConstraint, Column, DateTime, Index, Text, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, DateTime, Index, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 # The lifecycle is the one source of stage and outcome ids; the check constraints repeat them.
@@ -71,6 +71,7 @@ class Portfolio(SQLModel, table=True):
 # User: a local account (argon2 hash) or a demo account, which only works in demo mode.
 class User(SQLModel, table=True):
     __tablename__ = "app_user"
+    __table_args__ = (UniqueConstraint("sso_identity", name="uq_app_user_sso_identity"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     username: str = Field(max_length=100, unique=True, index=True)
     display_name: str = Field(max_length=200)
@@ -78,6 +79,9 @@ class User(SQLModel, table=True):
     is_demo: bool = False
     is_active: bool = True
     language: str = Field(default="sv", max_length=5)
+    # The identity-provider claim (e.g. email or sub) an administrator linked to this account for
+    # single sign-on; no account is ever created from a sign-in by itself.
+    sso_identity: Optional[str] = Field(default=None, max_length=320)
     version: int = 1
 
 
@@ -112,6 +116,13 @@ class Initiative(SQLModel, table=True):
     estimated_cost: Optional[float] = None
     created_at: datetime = _ts()
     stage_entered_at: datetime = _ts()
+    # Everyone who has been the implementation lead since the last gate decision (the current lead
+    # included): none of them may decide the next gate (separation of duties).
+    leads_since_last_gate: list = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default=text("'[]'")))
+    # Bumped by every write to anything the initiative owns (checklist, benefits, measurements, ...).
+    # Read caches key on it; the UPDATE that bumps it is also the initiative's write lock.
+    data_version: int = Field(default=1, sa_column_kwargs={"server_default": text("1")})
     version: int = 1
 
 
@@ -174,10 +185,14 @@ class GateDecision(SQLModel, table=True):
     lessons_learned: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
 
 
-# Audit event: append-only (database triggers refuse UPDATE and DELETE).
+# Audit event: append-only (database triggers refuse UPDATE, DELETE, TRUNCATE and replacing a row).
+# Each event is a link of a hash chain: ``hash`` covers its content and ``prev_hash``, the hash of the
+# event before it in ``seq`` order, so an edited, removed or inserted row breaks the chain.
 class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_event"
+    __table_args__ = (UniqueConstraint("seq", name="uq_audit_event_seq"),)
     id: Optional[int] = Field(default=None, primary_key=True)
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False))
     at: datetime = _ts(index=True)
     user_id: Optional[int] = Field(default=None, foreign_key="app_user.id")
     action: str = Field(max_length=80, index=True)
@@ -186,13 +201,42 @@ class AuditEvent(SQLModel, table=True):
     initiative_id: Optional[int] = Field(default=None, index=True)
     before: Optional[dict] = Field(default=None, sa_column=Column(JSON))
     after: Optional[dict] = Field(default=None, sa_column=Column(JSON))
+    prev_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    hash: str = Field(sa_column=Column(String(64), nullable=False))
 
 
-# Data version: one counter bumped by every write, so read caches know when to refresh.
+# Audit chain head: the last link of the audit hash chain. Locking this one row orders appends.
+class AuditChain(SQLModel, table=True):
+    __tablename__ = "audit_chain"
+    id: int = Field(default=1, primary_key=True)
+    seq: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    hash: str = Field(default="", sa_column=Column(String(64), nullable=False))
+
+
+# Data version: bumped by writes that belong to no initiative (users, roles, org units, portfolios).
+# Writes to an initiative bump ``Initiative.data_version`` instead, so they never queue on one row.
 class DataVersion(SQLModel, table=True):
     __tablename__ = "data_version"
     id: int = Field(default=1, primary_key=True)
     value: int = 0
+
+
+# Database info: one row saying what this database is. A demo database is created as one
+# (``portfolio demo``); demo accounts and the demo password work only there.
+class DatabaseInfo(SQLModel, table=True):
+    __tablename__ = "database_info"
+    id: int = Field(default=1, primary_key=True)
+    is_demo: bool = False
+    created_at: datetime = _ts()
+
+
+# Sign-in failure: one failed sign-in attempt (throttling and the administrators' view).
+class SignInFailure(SQLModel, table=True):
+    __tablename__ = "sign_in_failure"
+    __table_args__ = (Index("ix_sign_in_failure_username_at", "username", "at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    username: str = Field(max_length=200)
+    at: datetime = _ts()
 
 
 # Benefit: what an initiative promises (or a dis-benefit it accepts), owned by a line manager.
