@@ -212,5 +212,21 @@ def import_measurements_command(obj, file: Optional[Path], username: Optional[st
                f"{result.unchanged} unchanged")
 
 
+@main.command("verify-audit")
+def verify_audit() -> None:
+    """Check the audit trail's hash chain from the first event to the chain head.
+
+    Prints how many events were checked; a broken chain names its first broken event and exits 1.
+    """
+    with read_session() as session:
+        report = audit.verify_chain(session=session)
+    if not report.ok:
+        where = f"event {report.broken_seq}" + (f" (id {report.broken_id})" if report.broken_id is not None else "")
+        click.echo(f"error: the audit chain is broken at {where}: {report.reason}", err=True)
+        click.echo(f"{report.checked} events before it are intact", err=True)
+        sys.exit(1)
+    click.echo(f"audit chain intact: {report.checked} events")
+
+
 if __name__ == "__main__":
     main()

@@ -148,11 +148,12 @@ def snapshot(engine, initiative_id: int | None = None) -> dict[str, Any]:
     from sqlmodel import col, select
 
     from db.engine import read_session
-    from db.models import AuditEvent, DataVersion, GateDecision, GateDecisionOwner
+    from db.models import AuditEvent, GateDecision, GateDecisionOwner
+    from portfolio.audit import data_version
 
     with read_session(engine) as session:
         state: dict[str, Any] = {
-            "data_version": session.exec(select(DataVersion.value)).one(),
+            "data_version": data_version(session),
             "users": session.exec(select(func.count()).select_from(User)).one(),
             "initiatives": session.exec(select(func.count()).select_from(Initiative)).one(),
             "decisions": session.exec(select(func.count()).select_from(GateDecision)).one(),
