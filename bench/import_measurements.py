@@ -43,7 +43,8 @@ from db.models import Measurement, OrgUnit, Portfolio, RoleAssignment, User  # n
 from portfolio.benefits import BenefitInput, IndicatorInput, create_benefit, create_indicator  # noqa: E402
 from portfolio.benefits_math import Frequency, format_period, next_period_start, period_start  # noqa: E402
 from portfolio.initiatives import InitiativeCreate, create_initiative  # noqa: E402
-from portfolio.measurements import ImportResult, import_measurements, read_rows  # noqa: E402
+from portfolio.measurement_files import read_rows  # noqa: E402
+from portfolio.measurements import ImportResult, import_measurements  # noqa: E402
 from portfolio.permissions import load_actor  # noqa: E402
 
 # (code, frequency, aggregation, share of the rows). Daily indicators carry most rows, as in real use.

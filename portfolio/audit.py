@@ -3,8 +3,6 @@ caches are keyed on."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any, Optional
@@ -51,7 +49,7 @@ def record_many(*, session: Session, events: list[dict[str, Any]]) -> list[Audit
     """Append several audit events (each a dict of ``record``'s arguments) in order, in one go."""
     initiative_ids = sorted({e["initiative_id"] for e in events if e.get("initiative_id") is not None})
     for initiative_id in initiative_ids:
-        touch_initiative(session, initiative_id)
+        _bump_initiative_version(session, initiative_id)
     if any(e.get("initiative_id") is None for e in events):
         bump_data_version(session)
     head = _chain_head(session)
@@ -103,7 +101,7 @@ def record_changes(
 
 
 def touch_initiative(session: Session, initiative_id: int) -> None:
-    """Take the initiative's write lock (once per transaction) and bump its data version.
+    """Take the initiative's write lock (once per transaction; its data version is bumped by ``record``).
 
     Every write to anything an initiative owns calls this first, so writers of one initiative queue
     on its row and never on each other's checklist, benefit or measurement rows in another order;
@@ -112,9 +110,20 @@ def touch_initiative(session: Session, initiative_id: int) -> None:
     locked = session.info.setdefault("locked_initiatives", set())
     if initiative_id in locked:
         return
-    session.execute(update(Initiative.__table__).where(Initiative.__table__.c.id == initiative_id)
-                    .values(data_version=Initiative.__table__.c.data_version + 1))
+    table = Initiative.__table__
+    session.execute(select(table.c.id).where(table.c.id == initiative_id).with_for_update())
     locked.add(initiative_id)
+
+
+def _bump_initiative_version(session: Session, initiative_id: int) -> None:
+    """Bump the data version of an initiative (once per transaction), under its write lock."""
+    touch_initiative(session, initiative_id)
+    bumped = session.info.setdefault("bumped_initiatives", set())
+    if initiative_id in bumped:
+        return
+    table = Initiative.__table__
+    session.execute(update(table).where(table.c.id == initiative_id).values(data_version=table.c.data_version + 1))
+    bumped.add(initiative_id)
 
 
 def lock_initiatives(session: Session, initiative_ids: list[int]) -> None:
@@ -127,6 +136,7 @@ def lock_initiatives(session: Session, initiative_ids: list[int]) -> None:
 def _forget_locks(session, transaction) -> None:  # pragma: no cover - SQLAlchemy hook
     if transaction.parent is None:
         session.info.pop("locked_initiatives", None)
+        session.info.pop("bumped_initiatives", None)
 
 
 def bump_data_version(session: Session) -> None:
@@ -205,8 +215,10 @@ AUDIT_CSV_COLUMNS = ["id", "at", "user", "action", "entity", "entity_id", "initi
 
 
 def export_audit_csv(*, session: Session, initiative_id: int | None = None) -> str:
-    """The audit trail as CSV (oldest first)."""
+    """The audit trail as CSV (oldest first), through the one export writer."""
     import json
+
+    from portfolio.exports import csv_text
 
     query = (
         select(AuditEvent, User.username)
@@ -215,17 +227,13 @@ def export_audit_csv(*, session: Session, initiative_id: int | None = None) -> s
     )
     if initiative_id is not None:
         query = query.where(AuditEvent.initiative_id == initiative_id)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(AUDIT_CSV_COLUMNS)
-    for event, username in session.exec(query):
-        writer.writerow([
-            event.id, _utc(event.at).isoformat(), username or "system", event.action, event.entity, event.entity_id,
-            event.initiative_id if event.initiative_id is not None else "",
-            json.dumps(event.before, ensure_ascii=False, sort_keys=True) if event.before is not None else "",
-            json.dumps(event.after, ensure_ascii=False, sort_keys=True) if event.after is not None else "",
-        ])
-    return buffer.getvalue()
+    rows = ([
+        event.id, _utc(event.at).isoformat(), username or "system", event.action, event.entity, event.entity_id,
+        event.initiative_id if event.initiative_id is not None else "",
+        json.dumps(event.before, ensure_ascii=False, sort_keys=True) if event.before is not None else "",
+        json.dumps(event.after, ensure_ascii=False, sort_keys=True) if event.after is not None else "",
+    ] for event, username in session.exec(query))
+    return csv_text([AUDIT_CSV_COLUMNS, *rows])
 
 
 def export_audit_for(*, session: Session, actor, initiative_id: int | None = None) -> str:

@@ -17,7 +17,9 @@ from portfolio import audit, auth, demo
 from portfolio.errors import DomainError
 from portfolio.gates import DecisionInput, record_gate_decision
 from portfolio.i18n import LANGUAGES, STAGE_LABELS, translator
-from portfolio.measurements import import_measurements, read_rows, template_examples, write_template
+from portfolio.exports import csv_text
+from portfolio.measurement_files import read_file, template_examples, write_template
+from portfolio.measurements import import_measurements
 from portfolio.initiatives import InitiativeCreate, OverviewFilters, create_initiative, portfolio_overview
 from portfolio.permissions import Actor, load_actor
 from db.models import ROLES
@@ -124,8 +126,8 @@ def list_command(obj, stage: Optional[str], portfolio_id: Optional[int]) -> None
                                           filters=OverviewFilters(portfolio_id=portfolio_id, stage=stage))
     except DomainError as error:
         _fail(error, obj["lang"])
-    for row in overview.rows:
-        click.echo(f"{row.id}\t{_(STAGE_LABELS[row.stage])}\t{row.title}")
+    click.echo(csv_text(([row.id, _(STAGE_LABELS[row.stage]), row.title] for row in overview.rows),
+                        delimiter="\t", lineterminator="\n"), nl=False)
 
 
 @main.command("new-idea")
@@ -198,7 +200,8 @@ def import_measurements_command(obj, file: Optional[Path], username: Optional[st
     lang = obj["lang"]
     _ = translator(lang)
     try:
-        rows = read_rows(file.read_bytes(), file.name)
+        parsed = read_file(file.read_bytes(), file.name)
+        rows = parsed.rows
         with click.progressbar(length=len(rows), label="checking", file=sys.stderr) as bar:
             def progress(done: int, total: int) -> None:
                 bar.update(done - bar.pos)
@@ -209,7 +212,7 @@ def import_measurements_command(obj, file: Optional[Path], username: Optional[st
     except DomainError as error:
         _fail(error, lang)
     click.echo(f"{len(rows)} rows: {result.inserted} new, {result.corrected} corrected, "
-               f"{result.unchanged} unchanged")
+               f"{result.unchanged} unchanged (read as {parsed.label})")
 
 
 @main.command("verify-audit")

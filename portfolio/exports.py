@@ -53,18 +53,18 @@ def _csv_cell(value: Any) -> Any:
     return neutralise(str(value))
 
 
-def csv_text(rows: Iterable[Row], *, delimiter: str = ",") -> str:
+def csv_text(rows: Iterable[Row], *, delimiter: str = ",", lineterminator: str = "\r\n") -> str:
     """Rows as CSV text (the first row is normally the header); every text cell neutralised."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter)
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator=lineterminator)
     for row in rows:
         writer.writerow([_csv_cell(value) for value in row])
     return buffer.getvalue()
 
 
-def csv_bytes(rows: Iterable[Row], *, delimiter: str = ",") -> bytes:
-    """``csv_text`` as UTF-8 with a byte-order mark, so Excel opens å, ä, ö and ø correctly."""
-    return csv_text(rows, delimiter=delimiter).encode("utf-8-sig")
+def csv_bytes(rows: Iterable[Row], *, delimiter: str = ",", bom: bool = False) -> bytes:
+    """``csv_text`` as UTF-8; with ``bom`` a byte-order mark first, which Excel needs to read å, ä, ö and ø."""
+    return csv_text(rows, delimiter=delimiter).encode("utf-8-sig" if bom else "utf-8")
 
 
 def _xlsx_value(value: Any) -> Any:

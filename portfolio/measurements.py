@@ -8,14 +8,12 @@ nothing; a changed value is a correction whose old value goes to the audit trail
 
 from __future__ import annotations
 
-import csv
-import io
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from pathlib import Path
-from typing import Any, Callable, Iterable, Optional
+from datetime import date
+from typing import Any, Callable, Optional
 
 from sqlalchemy import bindparam, func, insert, update
 from sqlalchemy.exc import IntegrityError
@@ -27,29 +25,15 @@ from portfolio.audit import record
 from portfolio.benefits_math import Direction, Frequency
 from portfolio.errors import Conflict, FieldProblem, ValidationError
 from portfolio.i18n import N_, Message
+from portfolio.measurement_files import RawRow
+from portfolio.measurement_files import cell_text as _text
 from portfolio.permissions import Actor, Scope, allowed
 from workflows.rules import BenefitFact, BenefitFacts, IndicatorFact
 
-COLUMNS = ("indicator", "period", "org_unit", "value")
-COLUMN_HELP = {
-    "indicator": "The indicator's code, e.g. WAIT-DAYS.",
-    "period": "The period: YYYY-MM-DD (day), YYYY-Www (week), YYYY-MM (month), YYYY-Qn (quarter), YYYY (year).",
-    "org_unit": "The org unit's code or exact name; empty for the whole initiative.",
-    "value": "A number; a decimal comma or point both work.",
-}
 MAX_LISTED_PROBLEMS = 200
+# Values people report lie far inside this; it keeps every SQL SUM and AVG of them finite.
+MAX_ABS_VALUE = 1e15
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class RawRow:
-    """One row as read from a file or the grid, before validation. ``row`` is the number the user sees."""
-
-    row: int
-    indicator: Any
-    period: Any
-    org_unit: Any
-    value: Any
 
 
 @dataclass(frozen=True)
@@ -63,128 +47,38 @@ class ImportResult:
         return self.inserted + self.corrected
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
+# Digits as people write them: ASCII only, one sign, one decimal comma or point, an optional
+# exponent, and groups of three digits parted by a space, a no-break space or a narrow no-break space.
+_NUMBER = re.compile(
+    r"[+\-\u2212]?(?:[0-9]{1,3}(?:[ \u00a0\u202f][0-9]{3})+|[0-9]+)(?:[.,][0-9]*)?(?:[eE][+-]?[0-9]+)?"
+    r"|[+\-\u2212]?[.,][0-9]+(?:[eE][+-]?[0-9]+)?")
 
 
 def parse_number(value: Any) -> Optional[float]:
-    """A finite number from a cell: numbers as they are; text with a decimal comma or point."""
+    """The number in a cell, or None when it is not a number as people write one.
+
+    Numbers (from Excel or the grid) are taken as they are; text must match ``_NUMBER``, so
+    ``1_000``, ``٣``, ``１``, ``inf`` and ``nan`` are not numbers. The result may still be out of
+    range (``1e400`` gives infinity): see ``number_in_range``.
+    """
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        number = float(value)
-    else:
-        text = _text(value).replace("\u00a0", "").replace(" ", "").replace(",", ".")
         try:
-            number = float(text)
-        except ValueError:
-            return None
-    return number if math.isfinite(number) else None
+            number = float(value)
+        except OverflowError:  # an int beyond any float
+            return math.inf if value > 0 else -math.inf
+        return None if math.isnan(number) else number
+    text = _text(value)
+    if not _NUMBER.fullmatch(text):
+        return None
+    text = re.sub(r"[ \u00a0\u202f]", "", text).replace(",", ".").replace("\u2212", "-")
+    return float(text)
 
 
-# ------------------------------------------------------------------ reading files
-
-
-def read_rows(content: bytes, filename: str) -> list[RawRow]:
-    """Rows of a CSV (comma, semicolon or tab separated, UTF-8) or Excel (.xlsx) file.
-
-    Row numbers are the file's own: the header is row 1. A file without the required columns is
-    refused with the list of missing ones.
-    """
-    if filename.lower().endswith(".xlsx"):
-        table = _xlsx_table(content)
-    else:
-        table = _csv_table(content)
-    if not table:
-        raise ValidationError([FieldProblem("file", Message(N_("The file is empty.")))])
-    header = [_text(cell).lower() for cell in table[0]]
-    missing = [name for name in COLUMNS if name not in header]
-    if missing:
-        raise ValidationError([FieldProblem("file", Message(
-            N_("The file lacks the columns: {columns}. The first row must name the columns {expected}."),
-            {"columns": ", ".join(missing), "expected": ", ".join(COLUMNS)},
-        ))])
-    index = {name: header.index(name) for name in COLUMNS}
-    rows = []
-    for number, cells in enumerate(table[1:], start=2):
-        if all(_text(cell) == "" for cell in cells):
-            continue
-        cells = list(cells) + [None] * (len(header) - len(cells))
-        rows.append(RawRow(number, *(cells[index[name]] for name in COLUMNS)))
-    return rows
-
-
-def _csv_table(content: bytes) -> list[list[str]]:
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValidationError([FieldProblem("file", Message(N_("The file is not UTF-8 text or an Excel file.")))])
-    first_line = text.split("\n", 1)[0]
-    delimiter = max((";", ",", "\t"), key=first_line.count)
-    return [row for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
-
-
-def _xlsx_table(content: bytes) -> list[list[Any]]:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises several unrelated types for a file that is not a workbook
-        raise ValidationError([FieldProblem("file", Message(N_("The file is not a readable Excel (.xlsx) file.")))])
-    try:
-        return [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
-    finally:
-        workbook.close()
-
-
-def template_bytes(examples: Iterable[tuple[str, str, str, str]] = (), excel: bool = False) -> bytes:
-    """An import template (CSV, or .xlsx with a sheet explaining the columns) with example rows."""
-    rows = [list(COLUMNS), *[list(example) for example in examples]]
-    buffer = io.BytesIO()
-    if excel:
-        from openpyxl import Workbook
-
-        workbook = Workbook()
-        sheet = workbook.active
-        sheet.title = "measurements"
-        for row in rows:
-            sheet.append(row)
-        help_sheet = workbook.create_sheet("columns")
-        help_sheet.append(["column", "meaning"])
-        for name in COLUMNS:
-            help_sheet.append([name, COLUMN_HELP[name]])
-        workbook.save(buffer)
-        return buffer.getvalue()
-    text = io.StringIO()
-    csv.writer(text).writerows(rows)
-    return text.getvalue().encode("utf-8")
-
-
-def write_template(path: Path, examples: Iterable[tuple[str, str, str, str]] = ()) -> None:
-    """Write an import template to ``path`` (.csv or .xlsx by the file's suffix)."""
-    path.write_bytes(template_bytes(examples, excel=path.suffix.lower() == ".xlsx"))
-
-
-def template_examples(session: Session, initiative_id: Optional[int] = None) -> list[tuple[str, str, str, str]]:
-    """One example row per indicator (of one initiative, or all), in the current period."""
-    query = select(Indicator).join(Benefit, Benefit.id == Indicator.benefit_id).order_by(col(Indicator.id))
-    if initiative_id is not None:
-        query = query.where(Benefit.initiative_id == initiative_id)
-    today = date.today()
-    examples = []
-    for indicator in session.exec(query.limit(20)).all():
-        frequency = Frequency(indicator.frequency)
-        period = benefits_math.format_period(frequency, benefits_math.period_start(frequency, today))
-        examples.append((indicator.code, period, "", ""))
-    return examples
+def number_in_range(number: float) -> bool:
+    """True when ``number`` lies within ±``MAX_ABS_VALUE`` (so it is finite too)."""
+    return -MAX_ABS_VALUE <= number <= MAX_ABS_VALUE
 
 
 # ------------------------------------------------------------------ validation and writing
@@ -261,6 +155,9 @@ def validate_rows(
     for done, raw in enumerate(rows, start=1):
         if progress and done % 5000 == 0:
             progress(done, total)
+        if raw.problem is not None:  # the row could not be read faithfully, so its cells mean nothing
+            problems.append(FieldProblem(f"row {raw.row}", raw.problem))
+            continue
         row_ok = True
         code = _text(raw.indicator)
         indicator = lookups.indicators.get(code)
@@ -299,6 +196,11 @@ def validate_rows(
         if value is None:
             problems.append(_row_problem(raw.row, N_("Row {row}: the value {value} is not a number."),
                                          value=repr(_text(raw.value))))
+            row_ok = False
+        elif not number_in_range(value):
+            problems.append(_row_problem(raw.row, N_(
+                "Row {row}: the value {value} is out of range; values must lie between -1e15 and 1e15."),
+                value=repr(_text(raw.value) if isinstance(raw.value, str) else f"{value:g}")))
             row_ok = False
         elif indicator is not None and not _in_valid_range(indicator, value):
             problems.append(_row_problem(

@@ -18,15 +18,8 @@ from db.models import AuditEvent, Measurement, OrgUnit
 from portfolio.audit import data_version
 from portfolio.cli import main as cli
 from portfolio.errors import ValidationError
-from portfolio.measurements import (
-    COLUMNS,
-    ImportResult,
-    RawRow,
-    import_measurements,
-    read_rows,
-    template_examples,
-    write_template,
-)
+from portfolio.measurement_files import COLUMNS, RawRow, read_rows, template_examples, write_template
+from portfolio.measurements import ImportResult, import_measurements
 from tests.factories import (
     World,
     actor,
@@ -226,8 +219,8 @@ def test_missing_columns():
 @pytest.mark.parametrize(("content", "filename", "message"), [
     (b"", "m.csv", "The file is empty."),
     (b"\xef\xbb\xbf", "m.csv", "The file is empty."),
-    ("indicator,period,org_unit,value\nWAIT,2026-01,Vårdcentral,5\n".encode("latin-1"), "m.csv",
-     "The file is not UTF-8 text or an Excel file."),
+    (b"indicator,period,org_unit,value\nWAIT,2026-01,\x81\x8d,5\n", "m.csv",
+     "The file is neither text (UTF-8, UTF-16 or Windows-1252) nor an Excel (.xlsx) file."),
     (b"not a workbook", "m.xlsx", "The file is not a readable Excel (.xlsx) file."),
 ])
 def test_unreadable_files(content, filename, message):
@@ -473,11 +466,11 @@ def test_cli_imports_a_good_file(engine, org, db_url, monkeypatch, tmp_path):
     path.write_text(HEADER + "WAIT,2026-01,VC1,5\nWAIT,2026-02,VC1,6\nCALLS,2026-W05,,7\n", encoding="utf-8")
     result = CliRunner().invoke(cli, ["import-measurements", str(path), "--as", "lead"])
     assert result.exit_code == 0, result.output
-    assert result.stdout.strip() == "3 rows: 3 new, 0 corrected, 0 unchanged"
+    assert result.stdout.strip() == "3 rows: 3 new, 0 corrected, 0 unchanged (read as UTF-8)"
     assert len(stored(engine)) == 3
     again = CliRunner().invoke(cli, ["import-measurements", str(path), "--as", "lead"])
     assert again.exit_code == 0
-    assert again.stdout.strip() == "3 rows: 0 new, 0 corrected, 3 unchanged"
+    assert again.stdout.strip() == "3 rows: 0 new, 0 corrected, 3 unchanged (read as UTF-8)"
 
 
 def test_cli_unknown_user_and_missing_arguments(engine, org, db_url, monkeypatch, tmp_path):

@@ -33,14 +33,11 @@ from db.models import Benefit, Indicator
 from portfolio.errors import DomainError
 from portfolio.i18n import N_, format_number
 from portfolio.initiatives import InitiativeView
+from portfolio.measurement_files import RawRow, read_file, template_bytes, template_examples
 from portfolio.measurements import (
-    RawRow,
     import_measurements,
     indicator_summaries,
     measurements_for_grid,
-    read_rows,
-    template_examples,
-    template_bytes,
     unit_breakdowns,
 )
 from portfolio.permissions import Actor, Scope, allowed
@@ -64,18 +61,18 @@ def _import_file(initiative_id: int) -> None:
         return
     bar = st.progress(0.0, text=_("Checking rows…"))
     try:
-        rows = read_rows(upload.getvalue(), upload.name)
+        parsed = read_file(upload.getvalue(), upload.name)
         with write_session() as session:
             result = import_measurements(
-                session=session, actor=current_actor(), rows=rows, file_name=upload.name,
+                session=session, actor=current_actor(), rows=parsed.rows, file_name=upload.name,
                 progress=lambda done, total: bar.progress(done / max(total, 1), text=_("Checking rows…")),
             )
     except DomainError as error:
         flash("error", [_("Nothing was imported from {file}.", file=upload.name), *error.render(lang)], "import")
         return
-    flash("success", [_("Imported {file}: {new} new values, {corrected} corrected, {unchanged} unchanged.",
-                        file=upload.name, new=result.inserted, corrected=result.corrected,
-                        unchanged=result.unchanged)], "import")
+    flash("success", [_("Imported {file}: {new} new values, {corrected} corrected, {unchanged} unchanged "
+                        "(read as {encoding}).", file=upload.name, new=result.inserted, corrected=result.corrected,
+                        unchanged=result.unchanged, encoding=parsed.label)], "import")
 
 
 def _save_grid(indicator_id: int, code: str, key: str, rows: list[tuple[str, str, float]]) -> None:
