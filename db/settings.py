@@ -22,11 +22,15 @@ class Settings:
     ``DATABASE_URL`` selects the database (embedded SQLite by default, PostgreSQL with
     ``postgresql+psycopg://...``). ``PORTFOLIO_DEMO`` turns demo mode on (``1``) or off (``0``);
     it is off unless asked for, and ``make run`` asks for it.
+    ``PORTFOLIO_SSO_CLAIM`` names the ID-token claim that identifies an account at single sign-on
+    (``email`` by default, or e.g. ``sub``); ``PORTFOLIO_LOCAL_SIGNIN=0`` switches local passwords off.
     """
 
     database_url: str
     demo_mode: bool
     default_language: str
+    sso_claim: str = "email"
+    local_sign_in: bool = True
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -35,6 +39,8 @@ class Settings:
             database_url=url,
             demo_mode=_flag(os.environ.get("PORTFOLIO_DEMO"), default=False),
             default_language=os.environ.get("PORTFOLIO_LANGUAGE", "sv"),
+            sso_claim=os.environ.get("PORTFOLIO_SSO_CLAIM", "").strip() or "email",
+            local_sign_in=_flag(os.environ.get("PORTFOLIO_LOCAL_SIGNIN"), default=True),
         )
 
 

@@ -7,6 +7,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
 
 from db.models import RoleAssignment, User
+from db.settings import get_settings
 from portfolio.errors import FieldProblem, ValidationError, too_long
 from portfolio.i18n import LANGUAGES, N_, Message
 
@@ -26,7 +27,12 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 
 def authenticate(*, session: Session, username: str, password: str, demo_mode: bool) -> User | None:
-    """The active user with these credentials, or None. Demo users only work in demo mode."""
+    """The active user with these credentials, or None. Demo users only work in demo mode.
+
+    Nobody signs in with a local password while local sign-in is switched off
+    (``PORTFOLIO_LOCAL_SIGNIN=0``, single sign-on only)."""
+    if not get_settings().local_sign_in:
+        return None
     user = session.exec(select(User).where(User.username == username.strip())).first()
     if user is None or not user.is_active:
         return None
