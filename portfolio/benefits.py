@@ -29,7 +29,8 @@ from portfolio.audit import record, record_changes
 from portfolio.errors import FieldProblem, ValidationError, too_long
 from portfolio.i18n import N_, Message
 from portfolio.permissions import Actor, initiative_scope, require
-from portfolio.rows import get_or_refuse, lock_for_edit, stale
+from portfolio.audit import touch_initiative
+from portfolio.rows import get_or_refuse, lock_for_edit, lock_initiative_of, stale
 
 CATEGORY_LABELS = {
     "quality_patient_safety": N_("Quality and patient safety"),
@@ -101,6 +102,7 @@ def _check_benefit(session: Session, data: BenefitInput) -> list[FieldProblem]:
 
 
 def create_benefit(*, session: Session, actor: Actor, initiative_id: int, data: BenefitInput) -> Benefit:
+    touch_initiative(session, initiative_id)
     initiative = get_or_refuse(session, Initiative, initiative_id)
     require("benefit.edit", actor, initiative_scope(session, initiative))
     problems = _check_benefit(session, data)
@@ -183,6 +185,16 @@ def _check_indicator(session: Session, data: IndicatorInput, indicator_id: Optio
         value = getattr(data, name)
         if value is not None and not _in_range(value, data.valid_min, data.valid_max):
             problems.append(_problem(name, N_("{field} is outside the valid range."), field=name))
+    # A target on the wrong side would show progress and "on track" for getting worse. A target equal
+    # to the baseline is allowed: it means "hold the level", which progress_to_target handles.
+    baseline, target = data.baseline_value, data.target_value
+    if baseline is not None and target is not None and _finite(baseline) and _finite(target):
+        if data.direction == "higher" and target < baseline:
+            problems.append(_problem("target_value", N_(
+                "The target must be above the baseline, because higher is better for this indicator.")))
+        elif data.direction == "lower" and target > baseline:
+            problems.append(_problem("target_value", N_(
+                "The target must be below the baseline, because lower is better for this indicator.")))
     if data.baseline_value is not None and data.baseline_date is None:
         problems.append(_problem("baseline_date", N_("Give the date the baseline was measured.")))
     if data.target_value is not None and data.target_date is None:
@@ -197,6 +209,7 @@ def _in_range(value: float, low: Optional[float], high: Optional[float]) -> bool
 
 
 def create_indicator(*, session: Session, actor: Actor, benefit_id: int, data: IndicatorInput) -> Indicator:
+    lock_initiative_of(session, Benefit, benefit_id)
     benefit = get_or_refuse(session, Benefit, benefit_id)
     require("benefit.edit", actor, initiative_scope(session, get_or_refuse(session, Initiative, benefit.initiative_id)))
     problems = _check_indicator(session, data)
@@ -375,7 +388,11 @@ def save_calculation(
     *, session: Session, actor: Actor, initiative_id: int, expected_version: Optional[int], discount_rate: float,
     years: list[benefits_math.CashflowYear],
 ) -> CalculationView:
-    """Replace the calculation's years and rate (all or nothing; every problem names its year)."""
+    """Replace the calculation's years and rate (all or nothing; every problem names its year).
+
+    The initiative's write lock comes first, so two first saves at once queue: the second finds the
+    first's calculation and is refused as stale instead of colliding on the unique key."""
+    touch_initiative(session, initiative_id)
     initiative = get_or_refuse(session, Initiative, initiative_id)
     require("calculation.edit", actor, initiative_scope(session, initiative))
     calculation = session.exec(

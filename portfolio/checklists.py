@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from db.models import ChecklistItem, Initiative, utcnow
-from portfolio.audit import record
+from portfolio.audit import record, touch_initiative
 from portfolio.errors import FieldProblem, ValidationError, too_long
 from portfolio.i18n import CHECKLIST_STATUS_LABELS, N_, Message
 from portfolio.rows import get_or_refuse, stale
@@ -54,6 +54,7 @@ def update_checklist(
     *, session: Session, actor: Actor, initiative_id: int, changes: list[ChecklistChange]
 ) -> list[ChecklistItem]:
     """Apply all changes or none; every problem is reported with the item it concerns."""
+    touch_initiative(session, initiative_id)
     initiative = get_or_refuse(session, Initiative, initiative_id)
     require("checklist.update", actor, Scope(portfolio_id=initiative.portfolio_id, lead_id=initiative.lead_id))
     ids = [change.item_id for change in changes]

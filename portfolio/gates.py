@@ -14,7 +14,7 @@ from portfolio.audit import record
 from portfolio.checklists import create_checklist
 from portfolio.errors import FieldProblem, NotFound, RuleViolation, ValidationError
 from portfolio.i18n import N_, OUTCOME_LABELS, STAGE_LABELS, Message
-from portfolio.rows import get_or_refuse, lock_for_edit
+from portfolio.rows import get_or_refuse, lock_for_edit, lock_initiative_of
 from portfolio.permissions import Actor, Scope, initiative_scope, refusal, require
 from workflows import lifecycle
 from workflows.process import load_process
@@ -207,6 +207,7 @@ def record_gate_decision(
 
 def mark_conditions_met(*, session: Session, actor: Actor, decision_id: int) -> GateDecision:
     """Record that the conditions of a conditional go are met."""
+    lock_initiative_of(session, GateDecision, decision_id)
     decision = session.exec(select(GateDecision).where(GateDecision.id == decision_id).with_for_update()).first()
     if decision is None or decision.outcome != "conditional_go":
         raise NotFound(Message(N_("There is no conditional decision number {id}."), {"id": decision_id}))

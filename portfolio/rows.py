@@ -1,5 +1,10 @@
 """Fetching the row an action works on: a missing row is NotFound, and a row to edit is locked
-and compared with the version the user saw (optimistic locking), so a stale edit is a Conflict."""
+and compared with the version the user saw (optimistic locking), so a stale edit is a Conflict.
+
+Locks are always taken in one order: first the write lock of the initiative the row belongs to
+(``portfolio.audit.touch_initiative``), then the row itself, then the audit chain head (last, when
+the action records what it did). Writers of one initiative therefore queue on one row and never
+deadlock; writers of different initiatives do not wait for each other."""
 
 from __future__ import annotations
 
@@ -7,7 +12,8 @@ from typing import TypeVar
 
 from sqlmodel import Session, SQLModel, select
 
-from db.models import Benefit, BenefitCalculation, ChecklistItem, Indicator, Initiative
+from db.models import Benefit, BenefitCalculation, ChecklistItem, GateDecision, Indicator, Initiative, Measurement
+from portfolio.audit import touch_initiative
 from portfolio.errors import Conflict, NotFound
 from portfolio.i18n import N_, Message
 
@@ -46,9 +52,34 @@ def get_or_refuse(session: Session, model: type[Row], row_id: int) -> Row:
     return row
 
 
+# How to find the initiative a row belongs to, as one scalar query (no ORM object is loaded before
+# the lock, so nothing read before it can be stale).
+_INITIATIVE_OF = {
+    Initiative: lambda row_id: select(Initiative.id).where(Initiative.id == row_id),
+    ChecklistItem: lambda row_id: select(ChecklistItem.initiative_id).where(ChecklistItem.id == row_id),
+    Benefit: lambda row_id: select(Benefit.initiative_id).where(Benefit.id == row_id),
+    BenefitCalculation: lambda row_id: select(BenefitCalculation.initiative_id).where(BenefitCalculation.id == row_id),
+    GateDecision: lambda row_id: select(GateDecision.initiative_id).where(GateDecision.id == row_id),
+    Indicator: lambda row_id: select(Benefit.initiative_id).join(Indicator, Indicator.benefit_id == Benefit.id)
+    .where(Indicator.id == row_id),
+    Measurement: lambda row_id: select(Benefit.initiative_id).join(Indicator, Indicator.benefit_id == Benefit.id)
+    .join(Measurement, Measurement.indicator_id == Indicator.id).where(Measurement.id == row_id),
+}
+
+
+def lock_initiative_of(session: Session, model: type[SQLModel], row_id: int) -> int | None:
+    """Take the write lock of the initiative that owns this row (first, before any other lock)."""
+    initiative_id = session.exec(_INITIATIVE_OF[model](row_id)).first()
+    if initiative_id is not None:
+        touch_initiative(session, initiative_id)
+    return initiative_id
+
+
 def lock_for_edit(session: Session, model: type[Row], row_id: int, expected_version: int) -> Row:
-    """Lock the row for this transaction (SELECT ... FOR UPDATE on PostgreSQL; SQLite write
-    transactions are already exclusive) and refuse it when its version is not the one the user saw."""
+    """Lock the row for this transaction, after its initiative's write lock (SELECT ... FOR UPDATE on
+    PostgreSQL; SQLite write transactions are already exclusive), and refuse it when its version is
+    not the one the user saw."""
+    lock_initiative_of(session, model, row_id)
     row = session.exec(select(model).where(model.id == row_id).with_for_update()).first()
     if row is None:
         raise NotFound(Message(NOT_FOUND[model], {"id": row_id}))
