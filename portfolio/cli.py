@@ -13,7 +13,7 @@ from db.engine import read_session, write_session
 from db.migrate import upgrade
 from db.models import User
 from db.settings import get_settings
-from portfolio import audit, auth, demo
+from portfolio import audit, auth, demo, sso
 from portfolio.errors import DomainError
 from portfolio.gates import DecisionInput, record_gate_decision
 from portfolio.i18n import LANGUAGES, STAGE_LABELS, translator
@@ -57,24 +57,50 @@ def migrate() -> None:
 @main.command("create-user")
 @click.option("--username", required=True)
 @click.option("--name", "display_name", required=True, help="Display name.")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--password", default=None, help="Asked for when not given (not with --sso-identity alone).")
+@click.option("--sso-identity", default=None,
+              help="The identity provider's claim value (PORTFOLIO_SSO_CLAIM) this account signs in as.")
 @click.option("--language", type=click.Choice(list(LANGUAGES)), default="sv", show_default=True)
 @click.option("--role", type=click.Choice(ROLES), multiple=True, help="Role to grant (repeatable).")
 @click.option("--portfolio-id", type=int, help="Scope of portfolio roles.")
 @click.option("--org-unit-id", type=int, help="Scope of the reporter role.")
 @click.pass_obj
-def create_user(obj, username, display_name, password, language, role, portfolio_id, org_unit_id) -> None:
-    """Create a local account (argon2-hashed password) and grant roles."""
+def create_user(obj, username, display_name, password, sso_identity, language, role, portfolio_id,
+                org_unit_id) -> None:
+    """Create an account (argon2-hashed password, or single sign-on only) and grant roles."""
+    if password is None and sso_identity is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         with write_session() as session:
-            user = auth.create_user(session=session, username=username, display_name=display_name,
-                                    password=password, language=language)
+            if sso_identity is None:
+                user = auth.create_user(session=session, username=username, display_name=display_name,
+                                        password=password, language=language)
+            else:
+                user = sso.create_sso_user(session=session, username=username, display_name=display_name,
+                                           identity=sso_identity, password=password, language=language)
             for name in role:
                 auth.grant_role(session=session, user_id=user.id, role=name, portfolio_id=portfolio_id,
                                 org_unit_id=org_unit_id)
     except DomainError as error:
         _fail(error, obj["lang"])
     click.echo(f"created user {username}")
+
+
+@main.command("link-sso")
+@click.option("--username", required=True)
+@click.option("--identity", default=None, help="The identity provider's claim value (PORTFOLIO_SSO_CLAIM).")
+@click.option("--unlink", is_flag=True, help="Remove the account's link instead.")
+@click.pass_obj
+def link_sso(obj, username: str, identity: Optional[str], unlink: bool) -> None:
+    """Link a single sign-on identity to an account, or remove the link (audited)."""
+    if unlink == (identity is not None):
+        raise click.UsageError("give either --identity or --unlink")
+    try:
+        with write_session() as session:
+            sso.link_sso_identity(session=session, username=username, identity=identity)
+    except DomainError as error:
+        _fail(error, obj["lang"])
+    click.echo(f"unlinked {username}" if unlink else f"linked {username} to {identity.strip()}")
 
 
 @main.command("demo")

@@ -201,3 +201,48 @@ PROVIDER_TABLE = [
 @pytest.mark.parametrize(("auth_section", "expected"), PROVIDER_TABLE)
 def test_providers_are_read_from_the_auth_section(auth_section, expected):
     assert sso_providers(auth_section) == expected
+
+
+# ---------------------------------------------------------------- the administrator's command line
+
+
+@pytest.fixture
+def cli(db_url, monkeypatch):
+    from click.testing import CliRunner
+
+    from portfolio.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", db_url)
+
+    def run(*args: str, input: str | None = None):
+        return CliRunner().invoke(main, list(args), input=input)
+
+    return run
+
+
+def test_create_user_for_single_sign_on_needs_no_password(cli, engine):
+    result = cli("create-user", "--username", "anna", "--name", "Anna Berg", "--sso-identity", "anna@region.se",
+                 "--role", "steering")
+    assert (result.exit_code, result.stdout) == (0, "created user anna\n")
+    assert sign_in(engine, {"email": "anna@region.se"}) == "anna"
+    assert users(engine) == [("anna", "anna@region.se")]
+
+
+def test_create_user_without_either_asks_for_a_password(cli, engine):
+    result = cli("create-user", "--username", "bo", "--name", "Bo", input="long-enough\nlong-enough\n")
+    assert result.exit_code == 0, result.output
+    assert users(engine) == [("bo", None)]
+
+
+def test_link_sso_links_unlinks_and_refuses_with_every_problem(cli, engine, accounts):
+    assert cli("link-sso", "--username", "local", "--identity", "local@region.se").stdout == (
+        "linked local to local@region.se\n")
+    assert sign_in(engine, {"email": "local@region.se"}) == "local"
+    assert cli("link-sso", "--username", "local", "--unlink").stdout == "unlinked local\n"
+    before = users(engine)
+    refused = cli("link-sso", "--username", "nobody", "--identity", "anna@region.se")
+    assert (refused.exit_code, refused.stderr) == (1, "error: There is no user named nobody.\n"
+                                                      "error: The identity anna@region.se is already linked to "
+                                                      "the account anna.\n")
+    assert cli("link-sso", "--username", "local").exit_code == 2
+    assert users(engine) == before
