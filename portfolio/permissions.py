@@ -142,6 +142,9 @@ PERMISSIONS: dict[str, Permission] = {
     "audit.export": Permission(
         (ADMIN, STEERING), N_("Only an administrator or the steering group may export the audit trail.")
     ),
+    "signin.failures.read": Permission(
+        (ADMIN,), N_("Only an administrator may see the failed sign-ins.")
+    ),
 }
 
 
