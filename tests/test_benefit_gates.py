@@ -111,7 +111,7 @@ def test_pilot_gate_needs_measurements_after_the_baseline_and_a_calculation(engi
 
     with write_session(engine) as session:
         benefit = make_benefit(session, world.initiative)
-        early = make_indicator(session, benefit, name="Waiting days", baseline_value=30,
+        early = make_indicator(session, benefit, name="Waiting days", direction="lower", baseline_value=30,
                                baseline_date=date(2025, 3, 15), target_value=10)
         never = make_indicator(session, benefit, name="Calls answered", baseline_value=50, target_value=80)
         undated = make_indicator(session, benefit, name="No baseline")
