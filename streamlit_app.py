@@ -3,6 +3,7 @@
 import streamlit as st
 
 from portfolio.ui.components import current_actor, language_picker, tr
+from portfolio.ui.sso import sign_in_from_provider, sign_out
 
 st.set_page_config(page_title="Portfolio", page_icon="🧭", layout="wide")
 language_picker()
@@ -11,6 +12,8 @@ _ = tr()
 actor = current_actor() if "user_id" in st.session_state else None
 if actor is None:
     st.session_state.pop("user_id", None)
+    actor = sign_in_from_provider()
+if actor is None:
     st.navigation([st.Page("portfolio/ui/signin.py", title=_("Sign in"), url_path="sign-in")]).run()
 else:
     pages = {
@@ -22,6 +25,5 @@ else:
     st.session_state["pages"] = pages
     st.sidebar.write(_("Signed in as {name}", name=actor.display_name))
     if st.sidebar.button(_("Sign out")):
-        st.session_state.pop("user_id", None)
-        st.rerun()
+        sign_out()
     st.navigation(list(pages.values())).run()

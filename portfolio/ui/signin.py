@@ -1,4 +1,5 @@
-"""Sign-in page: local accounts, and in demo mode one button per demo user."""
+"""Sign-in page: identity providers (single sign-on), local accounts, and in demo mode one button per
+demo user."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from portfolio.auth import authenticate
 from portfolio.demo import DEMO_PASSWORD, DEMO_USERS
 from portfolio.i18n import N_
 from portfolio.ui.components import flash, show_flash, tr
+from portfolio.ui.sso import render_provider_sign_in
 
 DEMO_ROLE_LABELS = {
     "admin": N_("Administrator"),
@@ -36,6 +38,9 @@ def render() -> None:
     st.title(_("Initiative portfolio"))
     st.caption(_("Ideas, gate decisions and benefits of digital initiatives in health and care."))
     show_flash()
+    render_provider_sign_in()
+    if not get_settings().local_sign_in:
+        return
     with st.form("sign_in"):
         username = st.text_input(_("User name"))
         password = st.text_input(_("Password"), type="password")

@@ -1,0 +1,81 @@
+"""Single sign-on through Streamlit's ``st.login``: provider buttons, the sign-in after the provider
+sends the browser back, and signing out of the provider."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Optional
+
+import streamlit as st
+
+from db.engine import write_session
+from db.settings import get_settings
+from portfolio.errors import DomainError
+from portfolio.permissions import Actor
+from portfolio.sso import sso_providers, user_for_identity
+from portfolio.ui.components import current_actor, language, tr
+
+_REFUSAL = "sso_refusal"
+
+
+def _auth_section() -> Mapping[str, Any]:
+    # No secrets file at all is the ordinary case of local accounts only.
+    if not st.secrets.load_if_toml_exists():
+        return {}
+    return st.secrets.get("auth") or {}
+
+
+def providers() -> list[Optional[str]]:
+    """The identity providers configured in ``.streamlit/secrets.toml`` (None: the unnamed one)."""
+    return sso_providers(_auth_section())
+
+
+def signed_in_at_provider() -> bool:
+    return bool(providers()) and bool(st.user.get("is_logged_in"))
+
+
+def sign_in_from_provider() -> Optional[Actor]:
+    """Sign in the account linked to the identity the provider vouched for, if there is one.
+
+    The entry script calls this when nobody is signed in in this tab. A refused identity (unknown,
+    deactivated...) is kept for the sign-in page to show; nothing is created."""
+    if not signed_in_at_provider():
+        st.session_state.pop(_REFUSAL, None)
+        return None
+    try:
+        with write_session() as session:
+            user_id = user_for_identity(session=session, claims=st.user.to_dict(),
+                                        claim_name=get_settings().sso_claim).id
+    except DomainError as error:
+        st.session_state[_REFUSAL] = error.messages
+        return None
+    st.session_state.pop(_REFUSAL, None)
+    st.session_state["user_id"] = user_id
+    return current_actor()
+
+
+def sign_out() -> None:
+    """Sign out of the app, and of the identity provider when the user came through it."""
+    st.session_state.pop("user_id", None)
+    if signed_in_at_provider():
+        st.logout()
+        st.stop()
+    st.rerun()
+
+
+def render_provider_sign_in() -> None:
+    """One button per identity provider; after a refusal, the reason and a way out of the provider."""
+    _ = tr()
+    names = providers()
+    refusal = st.session_state.get(_REFUSAL)
+    if refusal and signed_in_at_provider():
+        st.error("\n\n".join(message.render(language()) for message in refusal))
+        if st.button(_("Sign out of the identity provider"), key="sso_sign_out"):
+            st.logout()
+        return
+    for name in names:
+        label = _("Sign in with {provider}", provider=name) if name else _("Sign in with single sign-on")
+        if st.button(label, key=f"sso_{name or 'default'}", type="primary"):
+            st.login(name)
+    if not names and not get_settings().local_sign_in:
+        st.warning(_("Nobody can sign in: local sign-in is switched off and no identity provider is set up."))
