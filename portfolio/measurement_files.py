@@ -215,7 +215,7 @@ def _csv_table(text: str, delimiter: str) -> Iterator[list[Any]]:
 def _checked(number: int, cells: list[Any]) -> list[Any]:
     if number > MAX_ROWS + 1:
         raise _file_problem(N_("The file has more than {limit} rows; split it into several files."),
-                            limit=f"{MAX_ROWS:,}".replace(",", " "))
+                            limit=MAX_ROWS)
     used = len(cells)
     while used and cells[used - 1] in (None, ""):  # a wide sheet pads every row with empty cells
         used -= 1
@@ -227,7 +227,7 @@ def _checked(number: int, cells: list[Any]) -> list[Any]:
 
 def _too_long(number: int) -> ValidationError:
     return _file_problem(N_("Row {row} has a cell of more than {limit} characters: the file is not a measurement "
-                            "file, or a quotation mark is missing."), row=number, limit=f"{MAX_CELL_CHARS:,}")
+                            "file, or a quotation mark is missing."), row=number, limit=MAX_CELL_CHARS)
 
 
 def _xlsx_table(content: bytes) -> Iterator[list[Any]]:
