@@ -246,3 +246,19 @@ def test_link_sso_links_unlinks_and_refuses_with_every_problem(cli, engine, acco
                                                       "the account anna.\n")
     assert cli("link-sso", "--username", "local").exit_code == 2
     assert users(engine) == before
+
+
+def test_the_committed_secrets_example_is_valid_and_documented():
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    example = tomllib.loads((root / ".streamlit" / "secrets.example.toml").read_text(encoding="utf-8"))
+    assert {"redirect_uri", "cookie_secret"} <= example["auth"].keys()
+    assert sso_providers(example["auth"]) == ["Microsoft"]
+    assert ".streamlit/secrets.toml" in (root / ".gitignore").read_text().splitlines()
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    for documented in ("PORTFOLIO_SSO_CLAIM", "PORTFOLIO_LOCAL_SIGNIN", "portfolio link-sso", "--sso-identity",
+                       "login.microsoftonline.com/<tenant-id>/v2.0/.well-known/openid-configuration",
+                       "/realms/<realm>/.well-known/openid-configuration", NOT_SET_UP):
+        assert documented in readme, documented
