@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -27,8 +26,8 @@ if str(ROOT) not in sys.path:
 from sqlalchemy import func  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
-from db.engine import get_engine, read_session, write_session  # noqa: E402
-from db.migrate import upgrade  # noqa: E402
+from bench._setup import databases, migrated_engine  # noqa: E402
+from db.engine import read_session, write_session  # noqa: E402
 from db.models import Benefit, Indicator, Initiative, Measurement, User  # noqa: E402
 from portfolio.demo import load_demo  # noqa: E402
 from portfolio.gates import gate_status, my_decisions  # noqa: E402
@@ -47,8 +46,7 @@ def median_time(action, runs: int = 5) -> float:
 
 
 def run(label: str, url: str, initiatives: int) -> None:
-    upgrade(url)
-    engine = get_engine(url)
+    engine = migrated_engine(url)
     start = time.perf_counter()
     with write_session(engine) as session:
         counts = load_demo(session=session, initiatives=initiatives, seed=1, today=date(2026, 11, 2))
@@ -89,14 +87,8 @@ def main() -> None:
     parser.add_argument("--initiatives", type=int, default=2000)
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     args = parser.parse_args()
-    if args.db in ("sqlite", "both"):
-        with tempfile.TemporaryDirectory() as folder:
-            run("sqlite", f"sqlite:///{folder}/bench.db", args.initiatives)
-    if args.db in ("postgresql", "both"):
-        from tests.pg import throwaway_database
-
-        with throwaway_database() as url:
-            run("postgresql", url, args.initiatives)
+    for label, url in databases(args.db):
+        run(label, url, args.initiatives)
 
 
 if __name__ == "__main__":
