@@ -29,11 +29,11 @@ def _plain(value: Any) -> Any:
 
 
 def link_hash(
-    *, seq: int, at: datetime, user_id: Optional[int], action: str, entity: str, entity_id: Optional[int],
+    *, chain_id: int, seq: int, at: datetime, user_id: Optional[int], action: str, entity: str, entity_id: Optional[int],
     initiative_id: Optional[int], before: Optional[dict], after: Optional[dict], prev_hash: str,
 ) -> str:
     content = {
-        "seq": seq, "at": utc_text(at), "user_id": user_id, "action": action, "entity": entity,
+        "chain_id": chain_id, "seq": seq, "at": utc_text(at), "user_id": user_id, "action": action, "entity": entity,
         "entity_id": entity_id, "initiative_id": initiative_id, "before": before, "after": after,
         "prev_hash": prev_hash,
     }

@@ -187,11 +187,14 @@ class GateDecision(SQLModel, table=True):
 
 # Audit event: append-only (database triggers refuse UPDATE, DELETE, TRUNCATE and replacing a row).
 # Each event is a link of a hash chain: ``hash`` covers its content and ``prev_hash``, the hash of the
-# event before it in ``seq`` order, so an edited, removed or inserted row breaks the chain.
+# event before it in its chain, so an edited, removed or inserted row breaks the chain. Each
+# initiative has a chain of its own (``chain_id`` = its id; 0 for events outside initiatives), so
+# appending needs only the initiative's own lock, never a lock shared by every writer.
 class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_event"
-    __table_args__ = (UniqueConstraint("seq", name="uq_audit_event_seq"),)
+    __table_args__ = (UniqueConstraint("chain_id", "seq", name="uq_audit_event_chain_seq"),)
     id: Optional[int] = Field(default=None, primary_key=True)
+    chain_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     seq: int = Field(sa_column=Column(BigInteger, nullable=False))
     at: datetime = _ts(index=True)
     user_id: Optional[int] = Field(default=None, foreign_key="app_user.id")
@@ -205,10 +208,10 @@ class AuditEvent(SQLModel, table=True):
     hash: str = Field(sa_column=Column(String(64), nullable=False))
 
 
-# Audit chain head: the last link of the audit hash chain. Locking this one row orders appends.
+# Audit chain head: the last link of one hash chain (id = the chain's id). Locking it orders appends.
 class AuditChain(SQLModel, table=True):
     __tablename__ = "audit_chain"
-    id: int = Field(default=1, primary_key=True)
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     seq: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     hash: str = Field(default="", sa_column=Column(String(64), nullable=False))
 

@@ -107,21 +107,36 @@ def link_sso(obj, username: str, identity: Optional[str], unlink: bool) -> None:
 @click.option("--initiatives", type=click.IntRange(min=0), default=40, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Reference day (default today).")
-@click.option("--if-empty", is_flag=True, help="Only load when the database has no initiatives.")
+@click.option("--if-empty", is_flag=True, help="Leave a demo database that already has initiatives as it is.")
 @click.pass_obj
 def demo_command(obj, initiatives: int, seed: int, today, if_empty: bool) -> None:
-    """Load a realistic demo portfolio (the same for the same seed)."""
+    """Load a realistic demo portfolio (the same for the same seed) into a new, empty database, which
+    becomes a demo database, or into a demo database. Any other database is refused."""
     try:
         with write_session() as session:
-            if if_empty and not demo.is_empty(session):
-                demo.ensure_demo_users(session)
-                click.echo("database already has initiatives; demo data not loaded")
-                return
             counts = demo.load_demo(session=session, initiatives=initiatives, seed=seed,
-                                    today=today.date() if today else None)
+                                    today=today.date() if today else None, only_if_new=if_empty)
     except DomainError as error:
         _fail(error, obj["lang"])
+    if counts is None:
+        click.echo("database already has initiatives; demo data not loaded")
+        return
     click.echo("loaded demo data: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items()))
+
+
+@main.command("sign-in-failures")
+@click.option("--as", "username", required=True, help="The administrator asking.")
+@click.option("--days", type=click.IntRange(min=1), default=7, show_default=True)
+@click.pass_obj
+def sign_in_failures(obj, username: str, days: int) -> None:
+    """List the failed sign-ins of the last days, newest first: time (UTC) and the user name typed."""
+    try:
+        with read_session() as session:
+            failures = auth.recent_sign_in_failures(session=session, actor=_actor(session, username), days=days)
+    except DomainError as error:
+        _fail(error, obj["lang"])
+    click.echo(csv_text(([f.at.isoformat(timespec="seconds"), f.username] for f in failures),
+                        delimiter="\t", lineterminator="\n"), nl=False)
 
 
 @main.command("export-audit")
@@ -250,11 +265,12 @@ def verify_audit() -> None:
     with read_session() as session:
         report = audit.verify_chain(session=session)
     if not report.ok:
+        chain = (f"initiative {report.broken_chain}" if report.broken_chain else "the records outside initiatives")
         where = f"event {report.broken_seq}" + (f" (id {report.broken_id})" if report.broken_id is not None else "")
-        click.echo(f"error: the audit chain is broken at {where}: {report.reason}", err=True)
+        click.echo(f"error: the audit chain of {chain} is broken at {where}: {report.reason}", err=True)
         click.echo(f"{report.checked} events before it are intact", err=True)
         sys.exit(1)
-    click.echo(f"audit chain intact: {report.checked} events")
+    click.echo(f"audit chains intact: {report.checked} events in {report.chains} chains")
 
 
 if __name__ == "__main__":

@@ -61,6 +61,9 @@ class RawRow:
     org_unit: Any
     value: Any
     problem: Optional[Message] = None
+    # The version of the stored value this row corrects, as the user saw it (the grid). None for a
+    # file row: a file corrects whatever value is stored when the import runs, under the lock.
+    seen_version: Optional[int] = None
 
 
 @dataclass(frozen=True)

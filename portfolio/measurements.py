@@ -21,13 +21,14 @@ from sqlmodel import Session, col, select
 
 from db.models import Benefit, Indicator, Initiative, Measurement, OrgUnit, utcnow
 from portfolio import benefits_math
-from portfolio.audit import record
+from portfolio.audit import lock_initiatives, record_many
 from portfolio.benefits_math import Direction, Frequency
 from portfolio.errors import Conflict, FieldProblem, ValidationError
 from portfolio.i18n import N_, Message
 from portfolio.measurement_files import RawRow
 from portfolio.measurement_files import cell_text as _text
 from portfolio.permissions import Actor, Scope, allowed
+from portfolio.rows import stale
 from workflows.rules import BenefitFact, BenefitFacts, IndicatorFact
 
 MAX_LISTED_PROBLEMS = 200
@@ -136,6 +137,8 @@ class _ValidRow:
     period_start: date
     org_unit_id: Optional[int]
     value: float
+    row: int = 0
+    seen_version: Optional[int] = None
 
 
 def _row_problem(row: int, msgid: str, **params) -> FieldProblem:
@@ -228,7 +231,7 @@ def validate_rows(
                 first_row_of[key] = raw.row
         if row_ok:
             valid.append(_ValidRow(lookups.initiative_of[indicator.id].id, indicator.id, period,
-                                   unit.id if unit else None, value))
+                                   unit.id if unit else None, value, raw.row, raw.seen_version))
     if progress:
         progress(total, total)
     return valid, problems
@@ -253,7 +256,18 @@ def import_measurements(
     *, session: Session, actor: Actor, rows: list[RawRow], source: str = "import", file_name: str = "",
     progress: Optional[Progress] = None,
 ) -> ImportResult:
-    """Validate every row, then write all of them or none. Raises ValidationError listing every problem."""
+    """Validate every row, then write all of them or none. Raises ValidationError listing every problem.
+
+    The initiatives the rows belong to are locked first (in id order), so what the import reads as
+    stored is what it replaces: each correction's old value in the audit trail is the true one. A
+    row that carries the version the user saw (the grid) is refused as stale when the stored value
+    has changed since.
+    """
+    codes = {str(r.indicator).strip() for r in rows if r.indicator is not None}
+    if codes:
+        lock_initiatives(session, list(session.exec(
+            select(Benefit.initiative_id).join(Indicator, Indicator.benefit_id == Benefit.id)
+            .where(col(Indicator.code).in_(codes)).distinct()).all()))
     valid, problems = validate_rows(session, actor, rows, progress)
     if problems:
         if len(problems) > MAX_LISTED_PROBLEMS:
@@ -266,12 +280,16 @@ def import_measurements(
     indicator_ids = {r.indicator_id for r in valid}
     initiative_of = {r.indicator_id: r.initiative_id for r in valid}
     existing = {
-        (indicator_id, period, unit_id): (measurement_id, value)
-        for measurement_id, indicator_id, period, unit_id, value in session.exec(
+        (indicator_id, period, unit_id): (measurement_id, value, version)
+        for measurement_id, indicator_id, period, unit_id, value, version in session.exec(
             select(Measurement.id, Measurement.indicator_id, Measurement.period_start, Measurement.org_unit_id,
-                   Measurement.value).where(col(Measurement.indicator_id).in_(indicator_ids))
+                   Measurement.value, Measurement.version).where(col(Measurement.indicator_id).in_(indicator_ids))
         ).all()
     }
+    stale_rows = [r.row for r in valid if r.seen_version is not None and (
+        existing.get((r.indicator_id, r.period_start, r.org_unit_id)) or (None, None, None))[2] != r.seen_version]
+    if stale_rows:
+        raise stale(Measurement)
     now = utcnow()
     inserts, corrections = [], []
     unchanged = 0
@@ -304,26 +322,37 @@ def import_measurements(
         raise Conflict(Message(N_(
             "Someone else saved figures for the same indicators and periods at the same time. "
             "Nothing of yours was saved. Try again to see what changed.")))
-    # One audit entry per initiative touched, so each initiative's history shows its imports.
-    by_initiative: dict[int, dict[str, list]] = defaultdict(lambda: {"inserted": [], "corrections": []})
-    for row in inserts:
-        by_initiative[initiative_of[row["indicator_id"]]]["inserted"].append(row)
-    for measurement_id, old, r in corrections:
-        by_initiative[initiative_of[r.indicator_id]]["corrections"].append((measurement_id, old, r))
-    for initiative_id, changes in sorted(by_initiative.items()):
-        fixed = changes["corrections"]
-        record(
-            session=session, user_id=actor.user_id,
-            action="measurement.import" if source == "import" else "measurement.record",
-            entity="measurement", entity_id=None, initiative_id=initiative_id,
-            before={"corrections": [
-                {"measurement_id": mid, "indicator_id": r.indicator_id, "period": r.period_start.isoformat(),
-                 "org_unit_id": r.org_unit_id, "value": old} for mid, old, r in fixed]} if fixed else None,
-            after={"file": file_name, "source": source, "inserted": len(changes["inserted"]),
-                   "corrected": len(fixed),
-                   "corrections": [{"measurement_id": mid, "value": r.value} for mid, _, r in fixed]},
-        )
+    _audit_import(session, actor, inserts, corrections, initiative_of, source, file_name)
     return ImportResult(len(inserts), len(corrections), unchanged)
+
+
+def _audit_import(session: Session, actor: Actor, inserts: list[dict[str, Any]], corrections: list[tuple],
+                  initiative_of: dict[int, int], source: str, file_name: str) -> None:
+    """One audit event per initiative touched, listing every value the import changed: ``before``
+    holds the old value of each correction, ``after`` the new value of every new or corrected one."""
+    codes = dict(session.exec(select(Indicator.id, Indicator.code)
+                              .where(col(Indicator.id).in_(set(initiative_of)))).all())
+
+    def key(indicator_id: int, period: date, unit_id: Optional[int]) -> dict[str, Any]:
+        return {"indicator": codes[indicator_id], "period": period.isoformat(), "org_unit_id": unit_id}
+
+    by_initiative: dict[int, dict[str, list]] = defaultdict(lambda: {"before": [], "after": [], "inserted": 0})
+    for row in inserts:
+        changes = by_initiative[initiative_of[row["indicator_id"]]]
+        changes["inserted"] += 1
+        changes["after"].append({**key(row["indicator_id"], row["period_start"], row["org_unit_id"]),
+                                 "value": row["value"]})
+    for _measurement_id, old, r in corrections:
+        changes = by_initiative[initiative_of[r.indicator_id]]
+        changes["before"].append({**key(r.indicator_id, r.period_start, r.org_unit_id), "value": old})
+        changes["after"].append({**key(r.indicator_id, r.period_start, r.org_unit_id), "value": r.value})
+    record_many(session=session, events=[dict(
+        user_id=actor.user_id, action="measurement.import" if source == "import" else "measurement.record",
+        entity="measurement", entity_id=None, initiative_id=initiative_id,
+        before={"values": changes["before"]} if changes["before"] else None,
+        after={"file": file_name, "source": source, "inserted": changes["inserted"],
+               "corrected": len(changes["before"]), "values": changes["after"]},
+    ) for initiative_id, changes in sorted(by_initiative.items())])
 
 
 _INSERT_COLUMNS = ("indicator_id", "period_start", "org_unit_id", "value", "source", "reported_by_id",
@@ -514,14 +543,16 @@ def unit_breakdown(*, session: Session, indicator_id: int, period: Optional[date
 
 
 def measurements_for_grid(*, session: Session, indicator_ids: list[int]) -> dict[int, list[tuple]]:
-    """The stored values of each indicator (newest first) as (period, org unit id, value), for the grid."""
+    """The stored values of each indicator (newest first) as (period, org unit id, value, version), for
+    the grid; a correction sends the version back, so a value changed meanwhile is refused as stale."""
     grid: dict[int, list[tuple]] = {indicator_id: [] for indicator_id in indicator_ids}
-    for indicator_id, period, unit_id, value in session.exec(
-        select(Measurement.indicator_id, Measurement.period_start, Measurement.org_unit_id, Measurement.value)
+    for indicator_id, period, unit_id, value, version in session.exec(
+        select(Measurement.indicator_id, Measurement.period_start, Measurement.org_unit_id, Measurement.value,
+               Measurement.version)
         .where(col(Measurement.indicator_id).in_(indicator_ids))
         .order_by(Measurement.indicator_id, col(Measurement.period_start).desc(), col(Measurement.org_unit_id))
     ).all():
-        grid[indicator_id].append((period, unit_id, value))
+        grid[indicator_id].append((period, unit_id, value, version))
     return grid
 
 

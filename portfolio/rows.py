@@ -36,6 +36,8 @@ STALE = {
                       "Nothing of yours was saved. Reload the page to see the latest version and try again."),
     BenefitCalculation: N_("Someone else changed this benefit calculation while you were working on it. "
                            "Nothing of yours was saved. Reload the page to see the latest version and try again."),
+    Measurement: N_("Someone else changed these figures while you were working on them. "
+                    "Nothing of yours was saved. Reload the page to see the latest version and try again."),
 }
 
 

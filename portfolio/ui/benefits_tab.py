@@ -40,9 +40,9 @@ from portfolio.measurements import (
     measurements_for_grid,
     unit_breakdowns,
 )
-from portfolio.permissions import Actor, Scope, allowed
 from portfolio.ui.charts import calculation_chart, indicator_chart
 from portfolio.ui.components import current_actor, flash, language, run_action, show_flash, tr
+from portfolio.ui.text import plain
 
 STATUS_BADGES = {"green": "🟢", "amber": "🟡", "red": "🔴", "unknown": "⚪"}
 STATUS_LABELS = {"green": N_("On track"), "amber": N_("Slightly behind"), "red": N_("Behind plan"),
@@ -75,13 +75,15 @@ def _import_file(initiative_id: int) -> None:
                         unchanged=result.unchanged, encoding=parsed.label)], "import")
 
 
-def _save_grid(indicator_id: int, code: str, key: str, rows: list[tuple[str, str, float]]) -> None:
+def _save_grid(indicator_id: int, code: str, key: str, rows: list[tuple[str, str, float, int]]) -> None:
     state = st.session_state.get(key, {})
     raw: list[RawRow] = []
     for index, change in state.get("edited_rows", {}).items():
-        period, unit, value = rows[int(index)]
+        period, unit, value, version = rows[int(index)]
+        moved = change.get("period", period) != period or change.get("org_unit", unit) != unit
+        # A corrected value carries the version the user saw; a row moved to another period is new.
         raw.append(RawRow(int(index) + 1, code, change.get("period", period), change.get("org_unit", unit),
-                          change.get("value", value)))
+                          change.get("value", value), seen_version=None if moved else version))
     for offset, added in enumerate(state.get("added_rows", [])):
         raw.append(RawRow(len(rows) + offset + 1, code, added.get("period"), added.get("org_unit"),
                           added.get("value")))
@@ -166,12 +168,13 @@ def _save_calculation(initiative_id: int, seen_version: int | None) -> None:
 # ------------------------------------------------------------------ sections
 
 
-def _indicator(summary, breakdown: list, stored: list, can_edit: bool, can_revise: bool, locked: bool,
+def _indicator(view: InitiativeView, summary, breakdown: list, stored: list, locked: bool,
                units: dict[int, str]) -> None:
     _ = tr()
     lang = language()
     indicator = summary.indicator
-    st.markdown(f"#### {indicator.name} · `{indicator.code}`")
+    can_report = view.allowed["measurement.report"] is None
+    st.markdown(f"#### {plain(indicator.name)} · {plain(indicator.code)}")
     columns = st.columns(5)
     baseline_text = format_number(indicator.baseline_value, lang)
     if indicator.original_baseline_value is not None:
@@ -184,15 +187,15 @@ def _indicator(summary, breakdown: list, stored: list, can_edit: bool, can_revis
     columns[4].metric(_("Status"), f"{STATUS_BADGES[summary.status.value]} {_(STATUS_LABELS[summary.status.value])}")
     st.caption(" · ".join(filter(None, [
         _(DIRECTION_LABELS[indicator.direction]), _(FREQUENCY_LABELS[indicator.frequency]),
-        _(AGGREGATION_LABELS[indicator.aggregation]), indicator.unit,
-        _("Baseline {period} ({source})", period=indicator.baseline_period or "–",
-          source=indicator.baseline_source or "–"),
+        _(AGGREGATION_LABELS[indicator.aggregation]), plain(indicator.unit),
+        _("Baseline {period} ({source})", period=plain(indicator.baseline_period) or "–",
+          source=plain(indicator.baseline_source) or "–"),
         _("Target date {date}", date=indicator.target_date.isoformat()) if indicator.target_date else "",
         ("⚠️ " + _("Measurement overdue")) if summary.overdue else "",
         ("🔒 " + _("Baseline locked")) if locked else "",
     ])))
     if indicator.deviation_explanation:
-        st.caption(_("Deviation explained: {text}", text=indicator.deviation_explanation))
+        st.caption(_("Deviation explained: {text}", text=plain(indicator.deviation_explanation)))
     if summary.series:
         st.altair_chart(indicator_chart(indicator, summary.series, _), width="stretch")
         last_period, last_value = summary.series[-1]
@@ -213,11 +216,12 @@ def _indicator(summary, breakdown: list, stored: list, can_edit: bool, can_revis
 
     with st.expander(_("Enter measurements")):
         frequency = benefits_math.Frequency(indicator.frequency)
-        rows = [(benefits_math.format_period(frequency, p), units.get(u, "") if u else "", v) for p, u, v in stored]
+        rows = [(benefits_math.format_period(frequency, p), units.get(u, "") if u else "", v, version)
+                for p, u, v, version in stored]
         key = f"grid_{indicator.id}"
         st.data_editor(
-            pd.DataFrame(rows, columns=["period", "org_unit", "value"]), key=key, num_rows="dynamic",
-            hide_index=True, disabled=False,
+            pd.DataFrame([row[:3] for row in rows], columns=["period", "org_unit", "value"]), key=key, num_rows="dynamic",
+            hide_index=True, disabled=not can_report,
             column_config={
                 "period": st.column_config.TextColumn(
                     _("Period"), help=_("Write the period as {format}.",
@@ -226,23 +230,27 @@ def _indicator(summary, breakdown: list, stored: list, can_edit: bool, can_revis
                 "value": st.column_config.NumberColumn(_("Value")),
             },
         )
-        st.button(_("Save measurements"), key=f"save_{key}", on_click=_save_grid,
-                  args=(indicator.id, indicator.code, key, rows))
+        if can_report:
+            st.button(_("Save measurements"), key=f"save_{key}", on_click=_save_grid,
+                      args=(indicator.id, indicator.code, key, rows))
+        else:
+            st.caption(view.allowed["measurement.report"].render(lang))
         show_flash(key)
 
-    if can_revise or (can_edit and not locked):
+    # Once the baseline is locked, changing it is its own action (revise_baseline checks the same).
+    if view.allowed["baseline.revise_locked" if locked else "benefit.edit"] is None:
         with st.expander(_("Change the baseline")):
             if locked:
-                st.caption(_("The baseline is locked because the pilot gate is passed. "
-                             "Only the portfolio owner may change it, with a reason."))
+                st.caption(_("The baseline is locked because the pilot gate is passed: give a reason."))
             st.number_input(_("New baseline"), value=indicator.baseline_value, key=f"revise_{indicator.id}_value")
             st.date_input(_("Baseline date"), value=indicator.baseline_date, key=f"revise_{indicator.id}_date")
             st.text_area(_("Reason"), key=f"revise_{indicator.id}_reason")
             st.button(_("Change the baseline"), key=f"revise_{indicator.id}", on_click=_revise,
                       args=(indicator.id, indicator.version))
-    if can_edit:
+    if view.allowed["benefit.edit"] is None:
         with st.expander(_("Change the indicator")):
             _indicator_form(f"indicator_{indicator.id}_", indicator=indicator)
+    if view.allowed["deviation.explain"] is None:
         with st.expander(_("Explain a deviation from the target")):
             st.text_area(_("Explanation"), indicator.deviation_explanation, key=f"explain_{indicator.id}")
             st.button(_("Save explanation"), key=f"explain_button_{indicator.id}", on_click=_explain,
@@ -351,9 +359,11 @@ def _import_section(initiative_id: int) -> None:
     show_flash("import")
 
 
-def _calculation_section(initiative_id: int, can_edit: bool) -> None:
+def _calculation_section(view: InitiativeView) -> None:
     _ = tr()
     lang = language()
+    initiative_id = view.initiative.id
+    can_edit = view.allowed["calculation.edit"] is None
     st.subheader(_("Benefit calculation"))
     with read_session() as session:
         calculation = get_calculation(session=session, initiative_id=initiative_id)
@@ -379,6 +389,8 @@ def _calculation_section(initiative_id: int, can_edit: bool) -> None:
                     min_value=0.0, max_value=99.0, step=0.5, key="calculation_rate", disabled=not can_edit)
     st.button(_("Save calculation"), key="save_calculation", disabled=not can_edit, on_click=_save_calculation,
               args=(initiative_id, calculation.version if calculation else None))
+    if not can_edit:
+        st.caption(view.allowed["calculation.edit"].render(lang))
     if calculation is None or not calculation.years:
         st.info(_("There is no benefit calculation yet."))
         return
@@ -400,8 +412,10 @@ def _calculation_section(initiative_id: int, can_edit: bool) -> None:
     st.altair_chart(calculation_chart(result, _), width="stretch")
 
 
-def render(view: InitiativeView, actor: Actor, scope: Scope, units: dict[int, str], users: dict[int, str]) -> None:
+def render(view: InitiativeView, units: dict[int, str], users: dict[int, str]) -> None:
+    """The tab; what it offers follows ``view.allowed`` alone."""
     _ = tr()
+    lang = language()
     initiative = view.initiative
     with read_session() as session:
         items = benefits_of(session, initiative.id)
@@ -409,27 +423,26 @@ def render(view: InitiativeView, actor: Actor, scope: Scope, units: dict[int, st
         breakdowns = unit_breakdowns(session=session, indicator_ids=list(summaries))
         grids = measurements_for_grid(session=session, indicator_ids=list(summaries))
         locked = baseline_locked(session, initiative.id)
-    can_edit = allowed("benefit.edit", actor, scope)
-    can_revise = allowed("baseline.revise_locked", actor, scope)
+    can_edit = view.allowed["benefit.edit"] is None
     if not items:
         st.info(_("No benefits are recorded for this initiative yet."))
     for item in items:
         benefit = item.benefit
         with st.container(border=True):
-            st.markdown(f"### {benefit.title}")
+            st.markdown(f"### {plain(benefit.title)}")
             st.caption(" · ".join(filter(None, [
                 _(KIND_LABELS[benefit.kind]), _(CATEGORY_LABELS[benefit.category]),
                 _(RECIPIENT_LABELS[benefit.recipient]),
-                _("Benefit owner: {name}", name=item.owner or "–"),
+                _("Benefit owner: {name}", name=plain(item.owner) or "–"),
                 _("Planned realisation {date}", date=benefit.planned_realisation_date.isoformat())
                 if benefit.planned_realisation_date else "",
-                _("Strategic goal: {goal}", goal=benefit.strategic_goal) if benefit.strategic_goal else "",
+                _("Strategic goal: {goal}", goal=plain(benefit.strategic_goal)) if benefit.strategic_goal else "",
             ])))
             if benefit.description:
-                st.write(benefit.description)
+                st.markdown(plain(benefit.description))
             for indicator in item.indicators:
-                _indicator(summaries[indicator.id], breakdowns[indicator.id], grids[indicator.id], can_edit,
-                           can_revise, locked, units)
+                _indicator(view, summaries[indicator.id], breakdowns[indicator.id], grids[indicator.id], locked,
+                           units)
             if can_edit:
                 with st.expander(_("Change the benefit")):
                     _benefit_form(f"benefit_{benefit.id}", users, benefit=benefit)
@@ -438,5 +451,8 @@ def render(view: InitiativeView, actor: Actor, scope: Scope, units: dict[int, st
     if can_edit:
         with st.expander(_("Add a benefit")):
             _benefit_form("benefit", users, initiative_id=initiative.id)
-    _import_section(initiative.id)
-    _calculation_section(initiative.id, allowed("calculation.edit", actor, scope))
+    else:
+        st.caption(view.allowed["benefit.edit"].render(lang))
+    if view.allowed["measurement.report"] is None:
+        _import_section(initiative.id)
+    _calculation_section(view)

@@ -24,7 +24,7 @@ def upgrade() -> None:
     # the length of this migration; SQLite's batch mode also rebuilds the table, which drops them.
     _drop_audit_guards_0001()
     op.create_table('audit_chain',
-    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('seq', sa.BigInteger(), nullable=False),
     sa.Column('hash', sa.String(length=64), nullable=False),
     sa.PrimaryKeyConstraint('id')
@@ -49,17 +49,21 @@ def upgrade() -> None:
         batch_op.create_unique_constraint('uq_app_user_sso_identity', ['sso_identity'])
 
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('chain_id', sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column('seq', sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column('prev_hash', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('hash', sa.String(length=64), nullable=True))
-    head_seq, head_hash = _chain_existing_events()
-    op.execute(sa.text("INSERT INTO audit_chain (id, seq, hash) VALUES (1, :seq, :hash)")
-               .bindparams(seq=head_seq, hash=head_hash))
+    heads = _chain_existing_events()
+    heads.setdefault(0, (0, GENESIS))
+    for chain_id, (seq, digest) in sorted(heads.items()):
+        op.execute(sa.text("INSERT INTO audit_chain (id, seq, hash) VALUES (:id, :seq, :hash)")
+                   .bindparams(id=chain_id, seq=seq, hash=digest))
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
+        batch_op.alter_column('chain_id', existing_type=sa.BigInteger(), nullable=False)
         batch_op.alter_column('seq', existing_type=sa.BigInteger(), nullable=False)
         batch_op.alter_column('prev_hash', existing_type=sa.String(length=64), nullable=False)
         batch_op.alter_column('hash', existing_type=sa.String(length=64), nullable=False)
-        batch_op.create_unique_constraint('uq_audit_event_seq', ['seq'])
+        batch_op.create_unique_constraint('uq_audit_event_chain_seq', ['chain_id', 'seq'])
 
     with op.batch_alter_table('initiative', schema=None) as batch_op:
         batch_op.add_column(sa.Column('leads_since_last_gate', sa.JSON(), server_default=sa.text("'[]'"), nullable=False))
@@ -83,10 +87,11 @@ def downgrade() -> None:
         batch_op.drop_column('leads_since_last_gate')
 
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
-        batch_op.drop_constraint('uq_audit_event_seq', type_='unique')
+        batch_op.drop_constraint('uq_audit_event_chain_seq', type_='unique')
         batch_op.drop_column('hash')
         batch_op.drop_column('prev_hash')
         batch_op.drop_column('seq')
+        batch_op.drop_column('chain_id')
 
     with op.batch_alter_table('app_user', schema=None) as batch_op:
         batch_op.drop_constraint('uq_app_user_sso_identity', type_='unique')
@@ -101,10 +106,12 @@ def downgrade() -> None:
     _restore_audit_guards_0001()
 
 
-def _chain_existing_events() -> tuple[int, str]:
-    """Number the events already written in id order and link them into the hash chain."""
+def _chain_existing_events() -> dict[int, tuple[int, str]]:
+    """Number the events already written, per initiative (chain 0 for the rest), in id order, and link
+    them into their hash chains. Returns each chain's head (last seq and hash)."""
     bind = op.get_bind()
-    audit = sa.table('audit_event', sa.column('id', sa.Integer), sa.column('seq', sa.BigInteger),
+    audit = sa.table('audit_event', sa.column('id', sa.Integer), sa.column('chain_id', sa.BigInteger),
+                     sa.column('seq', sa.BigInteger),
                      sa.column('at', sa.DateTime(timezone=True)), sa.column('user_id', sa.Integer),
                      sa.column('action', sa.String), sa.column('entity', sa.String),
                      sa.column('entity_id', sa.Integer), sa.column('initiative_id', sa.Integer),
@@ -113,15 +120,18 @@ def _chain_existing_events() -> tuple[int, str]:
     rows = bind.execute(sa.select(audit.c.id, audit.c.at, audit.c.user_id, audit.c.action, audit.c.entity,
                                   audit.c.entity_id, audit.c.initiative_id, audit.c.before, audit.c.after)
                         .order_by(audit.c.id)).all()
-    seq, prev = 0, GENESIS
+    heads: dict[int, tuple[int, str]] = {}
     for row in rows:
+        chain_id = row.initiative_id or 0
+        seq, prev = heads.get(chain_id, (0, GENESIS))
         seq += 1
-        digest = link_hash(seq=seq, at=row.at, user_id=row.user_id, action=row.action, entity=row.entity,
-                           entity_id=row.entity_id, initiative_id=row.initiative_id, before=row.before,
-                           after=row.after, prev_hash=prev)
-        bind.execute(audit.update().where(audit.c.id == row.id).values(seq=seq, prev_hash=prev, hash=digest))
-        prev = digest
-    return seq, prev
+        digest = link_hash(chain_id=chain_id, seq=seq, at=row.at, user_id=row.user_id, action=row.action,
+                           entity=row.entity, entity_id=row.entity_id, initiative_id=row.initiative_id,
+                           before=row.before, after=row.after, prev_hash=prev)
+        bind.execute(audit.update().where(audit.c.id == row.id)
+                     .values(chain_id=chain_id, seq=seq, prev_hash=prev, hash=digest))
+        heads[chain_id] = (seq, digest)
+    return heads
 
 
 def _guard_audit_trail() -> None:
@@ -141,20 +151,31 @@ def _guard_audit_trail() -> None:
                    "FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()")
         op.execute("CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON audit_event "
                    "FOR EACH STATEMENT EXECUTE FUNCTION audit_event_append_only()")
+        # A chain head moves forward (UPDATE) but is never removed.
+        op.execute("CREATE TRIGGER audit_chain_no_delete BEFORE DELETE ON audit_chain "
+                   "FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()")
+        op.execute("CREATE TRIGGER audit_chain_no_truncate BEFORE TRUNCATE ON audit_chain "
+                   "FOR EACH STATEMENT EXECUTE FUNCTION audit_event_append_only()")
     else:
         for verb in ("UPDATE", "DELETE"):
             op.execute(f"CREATE TRIGGER audit_event_no_{verb.lower()} BEFORE {verb} ON audit_event "
                        "BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END")
         op.execute("CREATE TRIGGER audit_event_no_replace BEFORE INSERT ON audit_event "
-                   "WHEN EXISTS (SELECT 1 FROM audit_event WHERE id = NEW.id OR seq = NEW.seq) "
+                   "WHEN EXISTS (SELECT 1 FROM audit_event WHERE id = NEW.id "
+                   "OR (chain_id = NEW.chain_id AND seq = NEW.seq)) "
+                   "BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END")
+        op.execute("CREATE TRIGGER audit_chain_no_delete BEFORE DELETE ON audit_chain "
                    "BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END")
 
 
 def _drop_audit_guards() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS audit_event_no_truncate ON audit_event")
+        op.execute("DROP TRIGGER IF EXISTS audit_chain_no_delete ON audit_chain")
+        op.execute("DROP TRIGGER IF EXISTS audit_chain_no_truncate ON audit_chain")
     else:
         op.execute("DROP TRIGGER IF EXISTS audit_event_no_replace")
+        op.execute("DROP TRIGGER IF EXISTS audit_chain_no_delete")
     _drop_audit_guards_0001()
 
 
