@@ -55,11 +55,16 @@ def _csv_cell(value: Any) -> Any:
 
 def csv_text(rows: Iterable[Row], *, delimiter: str = ",", lineterminator: str = "\r\n") -> str:
     """Rows as CSV text (the first row is normally the header); every text cell neutralised."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator=lineterminator)
+    output, line = io.StringIO(), io.StringIO()
+    # The csv module quotes a cell only for the characters of its own line terminator: written with
+    # CR LF, a cell holding either is always quoted; the requested terminator replaces it afterwards.
+    writer = csv.writer(line, delimiter=delimiter, lineterminator="\r\n")
     for row in rows:
+        line.seek(0)
+        line.truncate()
         writer.writerow([_csv_cell(value) for value in row])
-    return buffer.getvalue()
+        output.write(line.getvalue()[:-2] + lineterminator)
+    return output.getvalue()
 
 
 def csv_bytes(rows: Iterable[Row], *, delimiter: str = ",", bom: bool = False) -> bytes:
