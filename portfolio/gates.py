@@ -15,7 +15,7 @@ from portfolio.checklists import create_checklist
 from portfolio.errors import FieldProblem, NotFound, RuleViolation, ValidationError
 from portfolio.i18n import N_, OUTCOME_LABELS, STAGE_LABELS, Message
 from portfolio.rows import get_or_refuse, lock_for_edit, lock_initiative_of
-from portfolio.permissions import Actor, Scope, initiative_scope, refusal, require
+from portfolio.permissions import PERMISSIONS, Actor, Scope, initiative_scope, refusal, require
 from workflows import lifecycle
 from workflows.process import load_process
 from portfolio.measurements import benefit_facts
@@ -182,6 +182,9 @@ def record_gate_decision(
     initiative.hold_review_date = data.hold_review_date if data.outcome == "hold" else None
     if initiative.stage != from_stage:
         initiative.stage_entered_at = utcnow()
+    # A decision closes the period in which the leads were barred from deciding; the current lead
+    # stays barred (LEAD_NEVER_DECIDES).
+    initiative.leads_since_last_gate = [initiative.lead_id] if initiative.lead_id is not None else []
     initiative.version += 1
     session.add(initiative)
     if initiative.stage not in lifecycle.FINAL_STAGES:
@@ -272,7 +275,8 @@ class PendingGate:
 
 def my_decisions(*, session: Session, actor: Actor) -> list[PendingGate]:
     """Gates waiting for ``actor``: where they are the recorded decision owner of the current gate,
-    or the owner of a portfolio that lets owners decide; never initiatives they lead."""
+    or the owner of a portfolio that lets owners decide; never initiatives they lead or led since
+    the last gate decision (the separation-of-duties denials of "gate.decide")."""
     owner_match = (
         select(GateDecisionOwner.initiative_id)
         .where(GateDecisionOwner.user_id == actor.user_id, GateDecisionOwner.gate == Initiative.stage,
@@ -288,6 +292,9 @@ def my_decisions(*, session: Session, actor: Actor) -> list[PendingGate]:
                or_(col(Initiative.lead_id).is_(None), Initiative.lead_id != actor.user_id))
         .order_by(col(Initiative.stage_entered_at))
     ).all()
+    denials = PERMISSIONS["gate.decide"].denials
+    initiatives = [i for i in initiatives if not any(denial.check(actor, Scope(
+        lead_id=i.lead_id, leads_since_last_gate=frozenset(i.leads_since_last_gate or ()))) for denial in denials)]
     if not initiatives:
         return []
     ids = [i.id for i in initiatives]

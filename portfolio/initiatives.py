@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Optional
 
 from sqlalchemy import func
@@ -24,7 +24,7 @@ from portfolio.checklists import create_checklist
 from portfolio.errors import FieldProblem, ValidationError, too_long
 from portfolio.i18n import N_, Message
 from portfolio.rows import get_or_refuse, lock_for_edit
-from portfolio.permissions import Actor, Scope, descendants, require
+from portfolio.permissions import Actor, Scope, descendants, initiative_permissions, require
 from workflows.lifecycle import FINAL_STAGES, STAGE_ORDER, STAGES
 
 TITLE_MAX = 300
@@ -121,7 +121,12 @@ def create_initiative(*, session: Session, actor: Actor, data: InitiativeCreate)
 def update_initiative(
     *, session: Session, actor: Actor, initiative_id: int, expected_version: int, changes: dict[str, Any]
 ) -> Initiative:
-    """Edit the details (not the stage, which only a gate decision changes)."""
+    """Edit the details (not the stage, which only a gate decision changes).
+
+    Changing the implementation lead is the portfolio owner's or an administrator's decision, and
+    the new lead joins ``leads_since_last_gate``: nobody who led the initiative since its last gate
+    decision may decide the next gate, however briefly they led it. The change is audited with the
+    other details."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError([
@@ -129,12 +134,20 @@ def update_initiative(
             for name in sorted(unknown)
         ])
     initiative = lock_for_edit(session, Initiative, initiative_id, expected_version)
-    require("initiative.edit", actor, Scope(portfolio_id=initiative.portfolio_id, lead_id=initiative.lead_id))
+    scope = Scope(portfolio_id=initiative.portfolio_id, lead_id=initiative.lead_id)
+    require("initiative.edit", actor, scope)
+    lead_changes = "lead_id" in changes and changes["lead_id"] != initiative.lead_id
+    if lead_changes:
+        require("initiative.change_lead", actor, scope)
     problems = _check_fields(session, changes)
     if problems:
         raise ValidationError(problems)
     if "title" in changes:
         changes = {**changes, "title": changes["title"].strip()}
+    if lead_changes:
+        leads = [*(initiative.leads_since_last_gate or ()), initiative.lead_id, changes["lead_id"]]
+        # In order of leading, once each; a list written before the history was kept may lack the lead.
+        changes = {**changes, "leads_since_last_gate": list(dict.fromkeys(i for i in leads if i is not None))}
     record_changes(session=session, user_id=actor.user_id, row=initiative, values=changes,
                    action="initiative.update", entity="initiative", initiative_id=initiative.id)
     return initiative
@@ -252,8 +265,14 @@ class DecisionView:
 
 @dataclass(frozen=True)
 class AuditView:
-    event: AuditEvent
+    """One audit event as the reader may see it: ``before`` and ``after`` are None unless they may
+    see what a change changed ("audit.detail")."""
+
+    at: datetime
     user: str
+    action: str
+    before: Optional[dict[str, Any]]
+    after: Optional[dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -265,12 +284,16 @@ class InitiativeView:
     decision_owners: dict[str, User]
     checklist: list[ChecklistItem]
     decisions: list[DecisionView]
+    # The audit trail, newest first; empty when the reader may not read it (allowed["audit.read"]).
     audit: list[AuditView]
+    # For every action the page offers: None when the reader may take it, else the refusal to show.
+    allowed: dict[str, Optional[Message]]
 
 
-def initiative_view(*, session: Session, initiative_id: int) -> InitiativeView:
-    """Everything the initiative page shows, in a fixed number of queries."""
+def initiative_view(*, session: Session, actor: Optional[Actor], initiative_id: int) -> InitiativeView:
+    """Everything the initiative page shows to ``actor``, in a fixed number of queries."""
     initiative = get_or_refuse(session, Initiative, initiative_id)
+    allowed = initiative_permissions(session, actor, initiative)
     owners = session.exec(
         select(GateDecisionOwner.gate, User)
         .join(User, User.id == GateDecisionOwner.user_id)
@@ -292,7 +315,8 @@ def initiative_view(*, session: Session, initiative_id: int) -> InitiativeView:
         .join(User, col(AuditEvent.user_id) == User.id, isouter=True)
         .where(AuditEvent.initiative_id == initiative_id)
         .order_by(col(AuditEvent.id).desc())
-    ).all()
+    ).all() if allowed["audit.read"] is None else []
+    detail = allowed["audit.detail"] is None
     return InitiativeView(
         initiative=initiative,
         portfolio=session.get(Portfolio, initiative.portfolio_id),
@@ -301,5 +325,7 @@ def initiative_view(*, session: Session, initiative_id: int) -> InitiativeView:
         decision_owners={gate: user for gate, user in owners},
         checklist=list(checklist),
         decisions=[DecisionView(d, name) for d, name in decisions],
-        audit=[AuditView(e, name or "system") for e, name in audit],
+        audit=[AuditView(e.at, name or "system", e.action, e.before if detail else None, e.after if detail else None)
+               for e, name in audit],
+        allowed=allowed,
     )

@@ -2,20 +2,32 @@
 
 Permissions are declared once, as data (``PERMISSIONS``): each action names the grants that
 allow it and the denials that override every grant (separation of duties). Deny by default.
-Pages ask ``allowed`` which buttons to show; actions call ``require``.
+Actions call ``require``; pages show a button only when the view's map of refusals (built here,
+e.g. by ``initiative_permissions``) has None for its action, and otherwise show that refusal.
+
+Who may read an initiative's audit trail ("audit.read"; ``audit_readable`` is the same rule in SQL):
+- administrators read everything;
+- portfolio owners, steering-group members and implementation leads (role assignments) read the
+  initiatives of their portfolios and of every portfolio below them;
+- the implementation lead of an initiative and its decision owners (of any gate) read that initiative.
+Audit events that belong to no initiative (users, role grants, sign-ins) are for administrators only.
+The before/after detail of a change ("audit.detail") is for administrators, the portfolio owner and
+the portfolio's steering group; other readers see who did what, and when.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Optional
 
-from sqlmodel import Session, col, select
+from sqlalchemy import ColumnElement
+from sqlmodel import Session, col, or_, select
 
 from db.models import Benefit, GateDecisionOwner, Initiative, OrgUnit, Portfolio, RoleAssignment, User
 from portfolio.errors import PermissionDenied
 from portfolio.i18n import N_, Message
+from workflows.lifecycle import STAGE_ORDER
 
 
 @dataclass(frozen=True)
@@ -44,6 +56,10 @@ class Scope:
     owner_decides: bool = False
     org_unit_id: Optional[int] = None
     benefit_owner_ids: frozenset[int] = frozenset()
+    # The decision owners of every gate of the initiative (``decision_owner_id`` is the one of this gate).
+    decision_owner_ids: frozenset[int] = frozenset()
+    # Everyone who was the implementation lead since the last gate decision (the current lead included).
+    leads_since_last_gate: frozenset[int] = frozenset()
 
 
 Check = Callable[[Actor, Scope], bool]
@@ -72,7 +88,11 @@ STEERING = Grant(
     else bool(actor.steering_portfolios),
 )
 INITIATIVE_LEAD = Grant("implementation lead", lambda actor, scope: scope.lead_id == actor.user_id)
+PORTFOLIO_LEAD = Grant(
+    "implementation lead in the portfolio", lambda actor, scope: scope.portfolio_id in actor.lead_portfolios)
 DECISION_OWNER = Grant("decision owner", lambda actor, scope: scope.decision_owner_id == actor.user_id)
+ANY_GATE_DECISION_OWNER = Grant(
+    "decision owner of a gate of the initiative", lambda actor, scope: actor.user_id in scope.decision_owner_ids)
 OWNER_WHEN_CONFIGURED = Grant(
     "portfolio owner (when the portfolio lets owners decide)",
     lambda actor, scope: scope.owner_decides and scope.portfolio_id in actor.owned_portfolios,
@@ -87,6 +107,14 @@ LEAD_NEVER_DECIDES = Denial(
     "separation of duties",
     lambda actor, scope: scope.lead_id == actor.user_id,
     N_("The implementation lead of an initiative may not decide its gates."),
+)
+# Handing the lead to someone else for a moment does not make a lead a decider: whoever led the
+# initiative at any time since its last gate decision stays refused until the next decision.
+FORMER_LEAD_NEVER_DECIDES = Denial(
+    "separation of duties (lead since the last gate decision)",
+    lambda actor, scope: actor.user_id in scope.leads_since_last_gate,
+    N_("You were the implementation lead of this initiative since its last gate decision, "
+       "so you may not decide this gate."),
 )
 
 
@@ -103,6 +131,10 @@ PERMISSIONS: dict[str, Permission] = {
         (INITIATIVE_LEAD, PORTFOLIO_OWNER, ADMIN),
         N_("Only the implementation lead, the portfolio owner or an administrator may edit this initiative."),
     ),
+    "initiative.change_lead": Permission(
+        (PORTFOLIO_OWNER, ADMIN),
+        N_("Only the portfolio owner or an administrator may change the implementation lead."),
+    ),
     "checklist.update": Permission(
         (INITIATIVE_LEAD, PORTFOLIO_OWNER),
         N_("Only the implementation lead or the portfolio owner may update the checklist."),
@@ -110,7 +142,7 @@ PERMISSIONS: dict[str, Permission] = {
     "gate.decide": Permission(
         (DECISION_OWNER, OWNER_WHEN_CONFIGURED),
         N_("Only the decision owner of this gate may decide it."),
-        denials=(LEAD_NEVER_DECIDES,),
+        denials=(LEAD_NEVER_DECIDES, FORMER_LEAD_NEVER_DECIDES),
     ),
     "gate.conditions_met": Permission(
         (DECISION_OWNER, PORTFOLIO_OWNER),
@@ -141,6 +173,15 @@ PERMISSIONS: dict[str, Permission] = {
     ),
     "audit.export": Permission(
         (ADMIN, STEERING), N_("Only an administrator or the steering group may export the audit trail.")
+    ),
+    "audit.read": Permission(
+        (ADMIN, PORTFOLIO_OWNER, STEERING, PORTFOLIO_LEAD, INITIATIVE_LEAD, ANY_GATE_DECISION_OWNER),
+        N_("Only administrators, the portfolio's owners, steering group and implementation leads, and the "
+           "initiative's own lead and decision owners may read its audit trail."),
+    ),
+    "audit.detail": Permission(
+        (ADMIN, PORTFOLIO_OWNER, STEERING),
+        N_("Only an administrator, the portfolio owner or the steering group may see what a change changed."),
     ),
     "signin.failures.read": Permission(
         (ADMIN,), N_("Only an administrator may see the failed sign-ins.")
@@ -224,17 +265,79 @@ def decision_owner_id(session: Session, initiative_id: int, gate: str) -> Option
     ).first()
 
 
-def initiative_scope(session: Session, initiative: Initiative, gate: Optional[str] = None) -> Scope:
+def _decision_owners(session: Session, initiative_id: int) -> dict[str, int]:
+    return dict(session.exec(
+        select(GateDecisionOwner.gate, GateDecisionOwner.user_id).where(GateDecisionOwner.initiative_id == initiative_id)
+    ).all())
+
+
+def initiative_scope(session: Session, initiative: Initiative, gate: Optional[str] = None,
+                     owners: Optional[dict[str, int]] = None) -> Scope:
     """What permissions depend on for one initiative: its portfolio (and whether the owner decides
-    there), its lead, the decision owner of ``gate`` (default: the current stage) and its benefit owners."""
+    there), its lead and everyone who led it since the last gate decision, the decision owner of
+    ``gate`` (default: the current stage) and of every gate (``owners``, read when not given), and
+    its benefit owners."""
     portfolio = session.get(Portfolio, initiative.portfolio_id)
     benefit_owners = session.exec(
         select(Benefit.owner_id).where(Benefit.initiative_id == initiative.id, col(Benefit.owner_id).is_not(None))
     ).all()
+    if owners is None:
+        owners = _decision_owners(session, initiative.id)
+    leads = set(initiative.leads_since_last_gate or ())
+    if initiative.lead_id is not None:
+        leads.add(initiative.lead_id)
     return Scope(
         portfolio_id=initiative.portfolio_id,
         lead_id=initiative.lead_id,
-        decision_owner_id=decision_owner_id(session, initiative.id, gate or initiative.stage),
+        decision_owner_id=owners.get(gate or initiative.stage),
         owner_decides=bool(portfolio and portfolio.owner_decides),
         benefit_owner_ids=frozenset(benefit_owners),
+        decision_owner_ids=frozenset(owners.values()),
+        leads_since_last_gate=frozenset(leads),
     )
+
+
+def at_gate(action: str, gate: str) -> str:
+    """The key of a gate-bound action (one decision owner per gate) in a map of refusals."""
+    return f"{action}@{gate}"
+
+
+# Everything the initiative page offers. "gate.conditions_met" belongs to the gate a conditional go
+# was taken at, so it is listed once per gate, under ``at_gate(action, gate)``.
+INITIATIVE_PAGE_ACTIONS = (
+    "gate.decide", "checklist.update", "initiative.edit", "initiative.change_lead", "decision_owner.assign",
+    "benefit.edit", "baseline.revise_locked", "deviation.explain", "measurement.report", "calculation.edit",
+    "audit.read", "audit.detail", "audit.export",
+)
+GATE_BOUND_ACTIONS = ("gate.conditions_met",)
+
+
+def initiative_permissions(session: Session, actor: Optional[Actor], initiative: Initiative,
+                           ) -> dict[str, Optional[Message]]:
+    """For every action of the initiative page: None when ``actor`` may take it on ``initiative``,
+    otherwise the refusal to show instead of the button.
+
+    "measurement.report" is None when the actor may report for the whole initiative or for any unit
+    of their own (what each row may report is checked again when the figures are saved)."""
+    owners = _decision_owners(session, initiative.id)
+    scope = initiative_scope(session, initiative, owners=owners)
+    result = {action: refusal(action, actor, scope) for action in INITIATIVE_PAGE_ACTIONS}
+    if result["measurement.report"] is not None and actor is not None and actor.reporting_units:
+        result["measurement.report"] = refusal(
+            "measurement.report", actor, replace(scope, org_unit_id=min(actor.reporting_units)))
+    for action in GATE_BOUND_ACTIONS:
+        for gate in STAGE_ORDER:
+            result[at_gate(action, gate)] = refusal(action, actor, replace(scope, decision_owner_id=owners.get(gate)))
+    return result
+
+
+def audit_readable(actor: Actor) -> Optional[ColumnElement[bool]]:
+    """The "audit.read" rule as an SQL condition on ``Initiative`` (None: no limit, for administrators).
+
+    Kept beside the grants it mirrors; a test checks that both give the same answer for every role."""
+    if actor.is_admin:
+        return None
+    portfolios = actor.owned_portfolios | actor.steering_portfolios | actor.lead_portfolios
+    decides = select(GateDecisionOwner.initiative_id).where(GateDecisionOwner.user_id == actor.user_id)
+    return or_(col(Initiative.portfolio_id).in_(portfolios or {-1}), Initiative.lead_id == actor.user_id,
+               col(Initiative.id).in_(decides))

@@ -178,7 +178,7 @@ def test_update_initiative_refusals(engine):
     assert_refused(engine, world.initiative.id, ValidationError, [
         "The title must not be empty.", "The implementation lead does not exist.",
         "The estimated cost must be zero or more.",
-    ], update(world.lead, {"title": " ", "lead_id": 987654, "estimated_cost": -5}))
+    ], update(world.owner, {"title": " ", "lead_id": 987654, "estimated_cost": -5}))
     assert_refused(engine, world.initiative.id, ValidationError, [
         "The field stage cannot be edited here.", "The field version cannot be edited here.",
     ], update(world.owner, {"stage": "pilot", "version": 9}))

@@ -27,9 +27,10 @@ from portfolio.initiatives import (
     list_users,
     update_initiative,
 )
-from portfolio.permissions import Actor, allowed, initiative_scope
+from portfolio.permissions import Actor, at_gate
 from portfolio.ui import benefits_tab
 from portfolio.ui.components import current_actor, language, run_action, show_flash, tr
+from portfolio.ui.text import plain, plain_messages
 from workflows.lifecycle import FINAL_STAGES, STAGE_ORDER
 
 GATE_LABELS = {stage: STAGE_LABELS[stage] for stage in STAGE_ORDER}
@@ -122,9 +123,18 @@ def _conditions_met(decision_id: int) -> None:
 # ------------------------------------------------------------------ sections
 
 
-def _details(view: InitiativeView, can_edit: bool, units: dict[int, str], users: dict[int, str]) -> None:
+def _refusal(view: InitiativeView, action: str) -> None:
+    """The reason the reader may not take ``action``, where its button would be."""
+    message = view.allowed[action]
+    if message is not None:
+        st.caption(message.render(language()))
+
+
+def _details(view: InitiativeView, units: dict[int, str], users: dict[int, str]) -> None:
     _ = tr()
     initiative = view.initiative
+    can_edit = view.allowed["initiative.edit"] is None
+    can_change_lead = view.allowed["initiative.change_lead"] is None
     with st.form("details"):
         st.text_input(_("Title"), initiative.title, key="details_title", disabled=not can_edit)
         st.text_area(_("Description"), initiative.description, key="details_description", disabled=not can_edit)
@@ -138,17 +148,20 @@ def _details(view: InitiativeView, can_edit: bool, units: dict[int, str], users:
         user_ids = [None, *users]
         st.selectbox(_("Implementation lead"), user_ids,
                      index=user_ids.index(initiative.lead_id) if initiative.lead_id in user_ids else 0,
-                     format_func=lambda v: "–" if v is None else users[v], key="details_lead", disabled=not can_edit)
+                     format_func=lambda v: "–" if v is None else users[v], key="details_lead",
+                     disabled=not (can_edit and can_change_lead))
         st.number_input(_("Estimated cost (SEK/NOK)"), min_value=0.0, step=10000.0,
                         value=initiative.estimated_cost, key="details_cost", disabled=not can_edit)
         st.form_submit_button(_("Save details"), disabled=not can_edit, on_click=_save_details,
                               args=(initiative.id, initiative.version))
-    if not can_edit:
-        st.caption(_("Only the implementation lead, the portfolio owner or an administrator may edit this initiative."))
+    _refusal(view, "initiative.edit")
+    if can_edit:
+        _refusal(view, "initiative.change_lead")
 
 
-def _checklist(view: InitiativeView, can_edit: bool) -> None:
+def _checklist(view: InitiativeView) -> None:
     _ = tr()
+    can_edit = view.allowed["checklist.update"] is None
     stage = view.initiative.stage
     if stage in FINAL_STAGES:
         st.info(_("The initiative is closed; its checklists are kept in the history."))
@@ -177,8 +190,7 @@ def _checklist(view: InitiativeView, can_edit: bool) -> None:
     rows = [(i.id, i.version, i.status, i.not_applicable_reason) for i in items]
     st.button(_("Save checklist"), disabled=not can_edit, on_click=_save_checklist, args=(view.initiative.id, rows),
               key="save_checklist")
-    if not can_edit:
-        st.caption(_("Only the implementation lead or the portfolio owner may update the checklist."))
+    _refusal(view, "checklist.update")
 
 
 def _gate_panel(view: InitiativeView, actor: Actor) -> None:
@@ -194,16 +206,16 @@ def _gate_panel(view: InitiativeView, actor: Actor) -> None:
     unmet = options.status.unmet("go")
     if unmet:
         st.warning(_("Before a go decision, this must be done:"))
-        for message in unmet:
-            st.markdown(f"- {message.render(lang)}")
+        for line in plain_messages(unmet, lang):
+            st.markdown(f"- {line}")
     else:
         st.success(_("Every rule of the gate holds."))
     if "fast_track" in options.status.results:
         fast_unmet = options.status.unmet("fast_track")
         with st.expander(_("Fast track to scale-up")):
             if fast_unmet:
-                for message in fast_unmet:
-                    st.markdown(f"- {message.render(lang)}")
+                for line in plain_messages(fast_unmet, lang):
+                    st.markdown(f"- {line}")
             else:
                 st.write(_("Every rule of the fast track holds."))
     if options.refusal is not None:
@@ -223,7 +235,7 @@ def _gate_panel(view: InitiativeView, actor: Actor) -> None:
               key="record_decision")
 
 
-def _decision_owners(view: InitiativeView, actor: Actor, users: dict[int, str]) -> None:
+def _decision_owners(view: InitiativeView, users: dict[int, str]) -> None:
     _ = tr()
     st.subheader(_("Decision owners"))
     st.dataframe(pd.DataFrame({
@@ -231,7 +243,7 @@ def _decision_owners(view: InitiativeView, actor: Actor, users: dict[int, str]) 
         _("Decision owner"): [view.decision_owners[g].display_name if g in view.decision_owners else "–"
                               for g in STAGE_ORDER],
     }), hide_index=True)
-    if not allowed("decision_owner.assign", actor):
+    if view.allowed["decision_owner.assign"] is not None:
         return
     with st.form("reassign"):
         st.selectbox(_("Gate"), list(STAGE_ORDER), format_func=lambda g: _(GATE_LABELS[g]), key="owner_gate")
@@ -249,42 +261,53 @@ def _history(view: InitiativeView, actor: Actor) -> None:
         d = item.decision
         st.markdown(
             f"**{d.decided_at:%Y-%m-%d}** · {_(OUTCOME_LABELS[d.outcome])} · "
-            f"{_(STAGE_LABELS[d.from_stage])} → {_(STAGE_LABELS[d.to_stage])} · {item.decided_by}"
+            f"{_(STAGE_LABELS[d.from_stage])} → {_(STAGE_LABELS[d.to_stage])} · {plain(item.decided_by)}"
         )
         details = [(N_("Rationale"), d.rationale), (N_("Conditions"), d.conditions),
                    (N_("Reason for stopping"), d.stop_reason), (N_("Lessons learned"), d.lessons_learned)]
         for label, text in details:
             if text:
-                st.caption(f"{_(label)}: {text}")
+                st.caption(f"{_(label)}: {plain(text)}")
         if d.hold_review_date:
             st.caption(_("Review date: {date}", date=d.hold_review_date.isoformat()))
         if d.outcome == "conditional_go":
             if d.conditions_met:
                 st.caption(_("The conditions are met."))
-            else:
+            elif view.allowed[at_gate("gate.conditions_met", d.from_stage)] is None:
                 st.button(_("Mark conditions as met"), key=f"conditions_{d.id}", on_click=_conditions_met,
                           args=(d.id,))
+            else:
+                st.caption(_("The conditions are not yet marked as met."))
     st.subheader(_("Audit trail"))
-    if allowed("audit.export", actor):
+    if view.allowed["audit.read"] is not None:
+        _refusal(view, "audit.read")
+        return
+    if view.allowed["audit.export"] is None:
         with read_session() as session:
             csv_text = export_audit_for(session=session, actor=actor, initiative_id=view.initiative.id)
         st.download_button(_("Download the audit trail (CSV)"), csv_text, key="audit_download",
                            file_name=f"audit-initiative-{view.initiative.id}.csv", mime="text/csv")
-    st.dataframe(pd.DataFrame({
-        _("When"): [a.event.at.strftime("%Y-%m-%d %H:%M") for a in view.audit],
+    table = {
+        _("When"): [a.at.strftime("%Y-%m-%d %H:%M") for a in view.audit],
         _("Who"): [a.user for a in view.audit],
-        _("Action"): [a.event.action for a in view.audit],
-        _("Before"): [json.dumps(a.event.before, ensure_ascii=False) if a.event.before else "" for a in view.audit],
-        _("After"): [json.dumps(a.event.after, ensure_ascii=False) if a.event.after else "" for a in view.audit],
-    }), hide_index=True, width="stretch")
+        _("Action"): [a.action for a in view.audit],
+    }
+    if view.allowed["audit.detail"] is None:
+        table[_("Before")] = [json.dumps(a.before, ensure_ascii=False) if a.before else "" for a in view.audit]
+        table[_("After")] = [json.dumps(a.after, ensure_ascii=False) if a.after else "" for a in view.audit]
+    st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
+    _refusal(view, "audit.detail")
 
 
 def _choose_initiative() -> int | None:
+    # A hand-edited ``?id=`` that is not a positive 64-bit id names no initiative: say so, query nothing.
     if "id" in st.query_params and "initiative_id" not in st.session_state:
-        try:
-            st.session_state["initiative_id"] = int(st.query_params["id"])
-        except ValueError:
-            pass
+        raw = st.query_params["id"].strip()
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 19 and 0 < int(raw) < 2**63):
+            st.title(tr()("Initiative"))
+            st.error(tr()("No such initiative."))
+            st.stop()
+        st.session_state["initiative_id"] = int(raw)
     return st.session_state.get("initiative_id")
 
 
@@ -299,19 +322,18 @@ def render() -> None:
         return
     try:
         with read_session() as session:
-            view = initiative_view(session=session, initiative_id=initiative_id)
-            scope = initiative_scope(session, view.initiative)
+            view = initiative_view(session=session, actor=actor, initiative_id=initiative_id)
             units = {u.id: u.name for u in list_org_units(session)}
             users = {u.id: u.display_name for u in list_users(session)}
     except DomainError as error:
-        st.error("\n\n".join(error.render(lang)))
+        st.error("\n\n".join(plain_messages(error.messages, lang)))
         return
     initiative = view.initiative
-    st.title(initiative.title)
+    st.title(plain(initiative.title))
     st.markdown(
-        f"**{_('Stage')}:** {_(STAGE_LABELS[initiative.stage])} · **{_('Portfolio')}:** {view.portfolio.name} · "
-        f"**{_('Org unit')}:** {view.org_unit.name if view.org_unit else '–'} · "
-        f"**{_('Implementation lead')}:** {view.lead.display_name if view.lead else '–'} · "
+        f"**{_('Stage')}:** {_(STAGE_LABELS[initiative.stage])} · **{_('Portfolio')}:** {plain(view.portfolio.name)} · "
+        f"**{_('Org unit')}:** {plain(view.org_unit.name) if view.org_unit else '–'} · "
+        f"**{_('Implementation lead')}:** {plain(view.lead.display_name) if view.lead else '–'} · "
         f"**{_('Estimated cost')}:** {format_number(initiative.estimated_cost, lang, 0)}"
     )
     if initiative.on_hold:
@@ -323,15 +345,15 @@ def render() -> None:
     tabs = st.tabs([_("Gate"), _("Checklist"), _("Benefits"), _("Details"), _("Decision owners"), _("History")],
                    key="initiative_tabs")
     with tabs[2]:
-        benefits_tab.render(view, actor, scope, units, users)
+        benefits_tab.render(view, units, users)
     with tabs[0]:
         _gate_panel(view, actor)
     with tabs[1]:
-        _checklist(view, allowed("checklist.update", actor, scope))
+        _checklist(view)
     with tabs[3]:
-        _details(view, allowed("initiative.edit", actor, scope), units, users)
+        _details(view, units, users)
     with tabs[4]:
-        _decision_owners(view, actor, users)
+        _decision_owners(view, users)
     with tabs[5]:
         _history(view, actor)
 

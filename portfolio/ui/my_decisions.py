@@ -8,6 +8,7 @@ from db.engine import read_session
 from portfolio.gates import my_decisions
 from portfolio.i18n import STAGE_LABELS
 from portfolio.ui.components import current_actor, language, tr
+from portfolio.ui.text import plain, plain_messages
 
 
 def _open(initiative_id: int) -> None:
@@ -33,12 +34,12 @@ def render() -> None:
         initiative = gate.initiative
         with st.container(border=True, key=f"gate_{initiative.id}"):
             columns = st.columns([5, 2, 1])
-            columns[0].markdown(f"**{initiative.title}**  \n{_('Gate')}: {_(STAGE_LABELS[initiative.stage])}")
+            columns[0].markdown(f"**{plain(initiative.title)}**  \n{_('Gate')}: {_(STAGE_LABELS[initiative.stage])}")
             columns[1].markdown(("✅ " + _("Ready")) if gate.ready else ("⏳ " + _("Not ready")))
             columns[2].button(_("Open initiative"), key=f"open_{initiative.id}", on_click=_open, args=(initiative.id,))
             if not gate.ready:
-                for message in gate.unmet:
-                    st.caption("– " + message.render(lang))
+                for line in plain_messages(gate.unmet, lang):
+                    st.caption("– " + line)
 
 
 if __name__ == "__main__":

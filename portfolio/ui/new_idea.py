@@ -8,6 +8,7 @@ from db.engine import read_session, write_session
 from portfolio.errors import DomainError
 from portfolio.initiatives import InitiativeCreate, create_initiative, list_org_units, list_portfolios
 from portfolio.ui.components import current_actor, language, tr
+from portfolio.ui.text import plain, plain_messages
 
 
 def render() -> None:
@@ -34,9 +35,9 @@ def render() -> None:
         with write_session() as session:
             initiative = create_initiative(session=session, actor=current_actor(), data=data)
     except DomainError as error:
-        st.error("\n\n".join(error.render(language())))
+        st.error("\n\n".join(plain_messages(error.messages, language())))
         return
-    st.success(_("The idea {title} is registered as number {id}.", title=initiative.title, id=initiative.id))
+    st.success(_("The idea {title} is registered as number {id}.", title=plain(initiative.title), id=initiative.id))
 
 
 if __name__ == "__main__":

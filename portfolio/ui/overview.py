@@ -18,6 +18,7 @@ from portfolio.initiatives import (
     portfolio_overview,
 )
 from portfolio.ui.components import current_data_version, language, tr
+from portfolio.ui.text import plain_messages
 from workflows.lifecycle import STAGES
 
 
@@ -61,7 +62,7 @@ def render() -> None:
     try:
         overview = _overview(OverviewFilters(portfolio_id, stage, unit_id, status), version)
     except DomainError as error:
-        st.error("\n\n".join(error.render(lang)))
+        st.error("\n\n".join(plain_messages(error.messages, lang)))
         return
 
     counts = st.columns(len(STAGES))
