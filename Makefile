@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
-PORTFOLIO_DEMO ?= 1
-export PORTFOLIO_DEMO
+# Without DATABASE_URL, `make run` and `make demo` use a demo database of their own; a database named in
+# DATABASE_URL is migrated and served as it is, and never gets demo data.
+DEMO_DATABASE_URL := sqlite:///data/demo.db
 
 .PHONY: run test install install-test migrate demo translations check-translations bench clean
 
@@ -29,11 +30,18 @@ install-test: $(VENV)/.installed-test
 migrate: install
 	$(BIN)/portfolio migrate
 
-# Loads demo data only into an empty database, and only in demo mode (PORTFOLIO_DEMO=0 turns it off).
+# Loads 40 demo initiatives into a new, empty database, which becomes a demo database (data/demo.db unless
+# DATABASE_URL names another). A demo database that has them already is left alone; any other database
+# is refused and left unchanged.
 demo: migrate
-	@if [ "$(PORTFOLIO_DEMO)" != "0" ]; then $(BIN)/portfolio demo --initiatives 40 --if-empty; fi
+	$(BIN)/portfolio demo --initiatives 40 --if-empty
 
+ifeq ($(strip $(DATABASE_URL)),)
+run demo: export DATABASE_URL := $(DEMO_DATABASE_URL)
 run: demo
+else
+run: migrate
+endif
 	$(BIN)/streamlit run streamlit_app.py --server.address 127.0.0.1 --server.port $(PORT) \
 		--server.headless true --browser.gatherUsageStats false
 

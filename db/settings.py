@@ -20,8 +20,9 @@ class Settings:
     """Runtime configuration.
 
     ``DATABASE_URL`` selects the database (embedded SQLite by default, PostgreSQL with
-    ``postgresql+psycopg://...``). ``PORTFOLIO_DEMO`` turns demo mode on (``1``) or off (``0``);
-    it is off unless asked for, and ``make run`` asks for it.
+    ``postgresql+psycopg://...``). Whether a database is a demo database is recorded in the database
+    itself, when it is created as one; ``PORTFOLIO_DEMO=0`` switches demo sign-in off even there (no
+    demo buttons, demo accounts refused), and no setting switches it on anywhere else.
     ``PORTFOLIO_SSO_CLAIM`` names the ID-token claim that identifies an account at single sign-on
     (``email`` by default, or e.g. ``sub``); ``PORTFOLIO_LOCAL_SIGNIN=0`` switches local passwords off.
     """
@@ -37,7 +38,7 @@ class Settings:
         url = os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE_PATH}"
         return cls(
             database_url=url,
-            demo_mode=_flag(os.environ.get("PORTFOLIO_DEMO"), default=False),
+            demo_mode=_flag(os.environ.get("PORTFOLIO_DEMO"), default=True),
             default_language=os.environ.get("PORTFOLIO_LANGUAGE", "sv"),
             sso_claim=os.environ.get("PORTFOLIO_SSO_CLAIM", "").strip() or "email",
             local_sign_in=_flag(os.environ.get("PORTFOLIO_LOCAL_SIGNIN"), default=True),

@@ -2,6 +2,10 @@
 
 Names, stages, checklists and decisions depend only on the seed and the number of
 initiatives; dates are laid out backwards from a reference day (today unless given).
+
+Demo data goes only into a demo database: loading it into a new, empty database marks that database
+as a demo database (``database_info``), and a database with anything else in it is refused. Demo
+accounts (password ``demo``) sign in only there, and every page of it says that it shows demo data.
 """
 
 from __future__ import annotations
@@ -9,10 +13,12 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlmodel import Session, func, select
+from sqlalchemy import text
+from sqlmodel import Session, select
 
 from db.models import (
     ChecklistItem,
+    DatabaseInfo,
     GateDecision,
     GateDecisionOwner,
     Initiative,
@@ -21,14 +27,15 @@ from db.models import (
     RoleAssignment,
     User,
 )
-from portfolio.audit import record
-from portfolio.auth import hash_password
-from portfolio.errors import FieldProblem, ValidationError
+from portfolio.audit import record_many
+from portfolio.auth import DEMO_PASSWORD, hash_password, is_demo_database
+from portfolio.errors import DomainError, FieldProblem, ValidationError
 from portfolio.i18n import N_, Message
 from workflows.lifecycle import STAGE_ORDER
 from workflows.process import load_process
 
-DEMO_PASSWORD = "demo"
+REAL_DATA = N_("This database holds real data; demo data is only loaded into a new, empty database, "
+               "which then becomes a demo database.")
 DEMO_USERS = (
     # username, display name, language
     ("admin", "Åsa Administratör", "sv"),
@@ -77,24 +84,52 @@ def reference_midnight(day: date) -> datetime:
     return datetime.combine(day, time(8, 0), tzinfo=timezone.utc)
 
 
-def is_empty(session: Session) -> bool:
-    return session.exec(select(func.count()).select_from(Initiative)).one() == 0
+def holds_data(session: Session) -> bool:
+    """True when the database has any account, initiative, portfolio or org unit."""
+    return any(session.exec(select(model.id).limit(1)).first() is not None
+               for model in (User, Initiative, Portfolio, OrgUnit))
 
 
-def ensure_demo_users(session: Session) -> dict[str, User]:
-    """The demo users (password ``demo``), created when missing. They only sign in in demo mode."""
+def has_initiatives(session: Session) -> bool:
+    return session.exec(select(Initiative.id).limit(1)).first() is not None
+
+
+def _become_demo_database(session: Session, events: list[dict]) -> None:
+    """Mark a new, empty database as a demo database; a demo database stays one; refuse any other."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Two first starts at once: the second waits here and then finds a demo database.
+        session.exec(text("LOCK TABLE database_info IN SHARE ROW EXCLUSIVE MODE"))
+    if is_demo_database(session):
+        return
+    if holds_data(session):
+        raise DomainError(Message(REAL_DATA))
+    info = session.get(DatabaseInfo, 1) or DatabaseInfo(id=1)
+    info.is_demo = True
+    session.add(info)
+    session.flush()
+    events.append(dict(user_id=None, action="database.mark_demo", entity="database", entity_id=1,
+                       after={"is_demo": True}))
+
+
+def _demo_users(session: Session, events: list[dict]) -> dict[str, User]:
+    """The demo users (password ``demo``), created (and audited) when missing."""
     names = [username for username, _name, _language in DEMO_USERS + EXTRA_LEADS]
     existing = {u.username: u for u in session.exec(select(User).where(User.username.in_(names))).all()}
     # A real account that happens to have a demo name is left alone and gets no demo role.
     users = {name: user for name, user in existing.items() if user.is_demo}
     password_hash = None
+    created = []
     for username, name, language in DEMO_USERS + EXTRA_LEADS:
         if username not in existing:
             password_hash = password_hash or hash_password(DEMO_PASSWORD)
             users[username] = User(username=username, display_name=name, password_hash=password_hash,
                                    language=language, is_demo=True)
             session.add(users[username])
+            created.append(users[username])
     session.flush()
+    events += [dict(user_id=None, action="user.create", entity="user", entity_id=user.id,
+                    after={"username": user.username, "display_name": user.display_name, "is_demo": True})
+               for user in created]
     return users
 
 
@@ -139,12 +174,23 @@ def _portfolios(session: Session, owner: User) -> list[Portfolio]:
     return children
 
 
-def load_demo(*, session: Session, initiatives: int, seed: int = 1, today: date | None = None) -> dict[str, int]:
-    """Create org units, portfolios, demo users with roles, and ``initiatives`` initiatives."""
+def load_demo(
+    *, session: Session, initiatives: int, seed: int = 1, today: date | None = None, only_if_new: bool = False
+) -> dict[str, int] | None:
+    """Create org units, portfolios, demo users with roles, and ``initiatives`` initiatives, every
+    account and role audited.
+
+    A new, empty database becomes a demo database; a database holding anything else is refused
+    (``REAL_DATA``). With ``only_if_new`` a demo database that already has initiatives is left as it is
+    (and None returned)."""
+    events: list[dict] = []
+    _become_demo_database(session, events)
+    if only_if_new and has_initiatives(session):
+        return None
     rng = random.Random(seed)
     today = today or date.today()
     now = reference_midnight(today)
-    users = ensure_demo_users(session)
+    users = _demo_users(session, events)
     taken = [name for name in ("owner", "lead", "lead2", "lead3", "reporter", "benefitowner") if name not in users]
     if taken:
         raise ValidationError([FieldProblem("username", Message(
@@ -161,10 +207,15 @@ def load_demo(*, session: Session, initiatives: int, seed: int = 1, today: date 
         ("reporter", "reporter", None, leaves[0].id),
         ("reporter", "reporter", None, leaves[1].id),
     ]
-    session.add_all([
+    assignments = [
         RoleAssignment(user_id=users[name].id, role=role, portfolio_id=portfolio_id, org_unit_id=unit_id)
         for name, role, portfolio_id, unit_id in roles if name in users
-    ])
+    ]
+    session.add_all(assignments)
+    session.flush()
+    events += [dict(user_id=None, action="role.grant", entity="role_assignment", entity_id=a.id,
+                    after={"user_id": a.user_id, "role": a.role, "portfolio_id": a.portfolio_id,
+                           "org_unit_id": a.org_unit_id}) for a in assignments]
     leads = [users["lead"], users["lead2"], users["lead3"]]
     process = load_process()
     weights = {"idea": 30, "concept": 20, "pilot": 18, "scale_up": 12, "benefits_realisation": 10,
@@ -235,8 +286,10 @@ def load_demo(*, session: Session, initiatives: int, seed: int = 1, today: date 
     session.add_all(items + owners + decisions)
     session.flush()
     benefit_counts = _benefits(session, rng, rows, leaves, users, today)
-    record(session=session, user_id=None, action="demo.load", entity="demo", entity_id=None,
-           after={"initiatives": initiatives, "seed": seed, "reference_day": today})
+    # The audit chain's head is locked last, as in every action.
+    record_many(session=session, events=events + [dict(
+        user_id=None, action="demo.load", entity="demo", entity_id=None,
+        after={"initiatives": initiatives, "seed": seed, "reference_day": today})])
     return {"initiatives": len(rows), "checklist_items": len(items), "decisions": len(decisions), **benefit_counts}
 
 

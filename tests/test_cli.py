@@ -185,7 +185,7 @@ def test_export_audit_to_a_file(cli, engine, world, tmp_path):
 # ---------------------------------------------------------------- known bugs
 
 
-@pytest.mark.parametrize("has_initiatives", [False, True], ids=["empty", "with-initiatives"])
+@pytest.mark.parametrize("has_initiatives", [False, True], ids=["accounts-only", "with-initiatives"])
 def test_demo_leaves_a_real_account_with_a_demo_username_alone(db_url, engine, monkeypatch, has_initiatives):
     monkeypatch.setenv("DATABASE_URL", db_url)
     runner = CliRunner()
@@ -198,12 +198,16 @@ def test_demo_leaves_a_real_account_with_a_demo_username_alone(db_url, engine, m
             make_initiative(session, portfolio=make_portfolio(session), creator=lead, lead=lead)
     with read_session(engine) as session:
         before = session.exec(select(User).where(User.username == "admin")).one()
+    state = snapshot(engine)
+    # A database with real accounts is never a demo database: the demo data is refused as a whole.
     result = runner.invoke(main, ["demo", "--if-empty", "--initiatives", "3"])
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    assert result.exit_code == 0
+    assert (result.exit_code, result.stderr) == (1, (
+        "error: This database holds real data; demo data is only loaded into a new, empty database, "
+        "which then becomes a demo database.\n"))
     with read_session(engine) as session:
         after = session.exec(select(User).where(User.username == "admin")).one()
     assert (after.id, after.is_demo, after.password_hash) == (before.id, False, before.password_hash)
+    assert snapshot(engine) == state
 
 
 def test_create_user_with_an_unknown_portfolio_is_reported(cli, engine):

@@ -1,17 +1,27 @@
-"""Shared page components: language, signed-in user, messages, cached reads."""
+"""Shared page components: language, signed-in user, messages, cached reads, the demo banner and the
+page shown while the database cannot be reached."""
 
 from __future__ import annotations
 
+import html
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Callable, Optional
 
 import streamlit as st
+from sqlalchemy.exc import DBAPIError
 
-from db.engine import read_session, write_session
+from db.engine import get_engine, read_session, write_session
 from db.settings import get_settings
+from portfolio.actions import UNREACHABLE, is_unreachable
 from portfolio.audit import data_version
-from portfolio.errors import DomainError
+from portfolio.auth import is_demo_database
+from portfolio.errors import DomainError, PermissionDenied
 from portfolio.i18n import LANGUAGES, Message, render, translator
 from portfolio.permissions import Actor, load_actor
+
+# How often a page that lost its database tries again.
+RETRY_SECONDS = 5
 
 
 def language() -> str:
@@ -31,11 +41,65 @@ def language_picker() -> None:
 
 
 def current_actor() -> Optional[Actor]:
+    """The signed-in user, or None. A user deactivated (or removed) since signing in is signed out
+    here, on their next click, and the sign-in page tells them why."""
     user_id = st.session_state.get("user_id")
     if user_id is None:
         return None
+    try:
+        with read_session() as session:
+            return load_actor(session=session, user_id=user_id)
+    except PermissionDenied:
+        st.session_state.pop("user_id", None)
+        flash("warning", [tr()("Your account is no longer active; you have been signed out.")])
+        return None
+
+
+# A banner of its own kind (not an alert), so that a page's own warnings stay the page's.
+_DEMO_BANNER = ('<div role="status" style="background:#fff4ce;color:#4d3800;border:1px solid #e0b400;'
+                'border-radius:0.5rem;padding:0.5rem 1rem;font-weight:600">⚠ {text}</div>')
+
+
+def demo_banner() -> None:
+    """Say on every page of a demo database that its data is invented."""
     with read_session() as session:
-        return load_actor(session=session, user_id=user_id)
+        demo = is_demo_database(session)
+    if demo:
+        text = tr()("Demo data: invented initiatives and users. Do not enter real information.")
+        st.html(_DEMO_BANNER.format(text=html.escape(text)))
+
+
+def _database_reachable() -> bool:
+    try:
+        with get_engine().connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    except DBAPIError:
+        return False
+    return True
+
+
+@st.fragment(run_every=RETRY_SECONDS)
+def _retry_when_database_is_back() -> None:
+    # Runs again every few seconds without a click; the whole page comes back once the database answers.
+    # Its first run is part of the failed page run itself, so it waits for the first tick.
+    if not st.session_state.pop("database_outage_just_shown", False) and _database_reachable():
+        st.rerun()
+
+
+@contextmanager
+def database_outage_shown() -> Iterator[None]:
+    """Run a page; if its database cannot be reached, say so in words (never the connection string,
+    host, file path or a traceback) and bring the page back by itself once the database answers."""
+    # The message goes at the top, above whatever the page had shown before the database went away.
+    slot = st.empty()
+    try:
+        yield
+    except DBAPIError as error:
+        if not is_unreachable(error):
+            raise
+        slot.error(tr()(UNREACHABLE))
+        st.session_state["database_outage_just_shown"] = True
+        _retry_when_database_is_back()
 
 
 def current_data_version() -> int:
@@ -53,6 +117,8 @@ def show_flash(where: str = "page") -> None:
     if kind == "success":
         for line in lines:
             st.success(line)
+    elif kind == "warning":
+        st.warning("\n\n".join(lines))
     elif kind == "error":
         st.error("\n\n".join(lines))
 

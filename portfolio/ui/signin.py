@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from db.engine import read_session
+from db.engine import read_session, write_session
 from db.settings import get_settings
-from portfolio.auth import authenticate
-from portfolio.demo import DEMO_PASSWORD, DEMO_USERS
+from portfolio.auth import DEMO_PASSWORD, is_demo_database, sign_in
+from portfolio.demo import DEMO_USERS
 from portfolio.i18n import N_
-from portfolio.ui.components import flash, show_flash, tr
+from portfolio.ui.components import flash, language, show_flash, tr
 from portfolio.ui.sso import render_provider_sign_in
 
 DEMO_ROLE_LABELS = {
@@ -23,14 +23,21 @@ DEMO_ROLE_LABELS = {
 
 
 def _sign_in(username: str, password: str) -> None:
-    _ = tr()
-    with read_session() as session:
-        user = authenticate(session=session, username=username, password=password,
-                            demo_mode=get_settings().demo_mode)
-    if user is None:
-        flash("error", [_("Wrong user name or password.")])
+    # One transaction: a failed attempt is recorded and counts towards the user name's wait.
+    with write_session() as session:
+        result = sign_in(session=session, username=username, password=password,
+                         demo_mode=get_settings().demo_mode)
+    if result.user is None:
+        flash("error", [result.refusal.render(language())])
         return
-    st.session_state["user_id"] = user.id
+    st.session_state["user_id"] = result.user.id
+
+
+def _offers_demo_accounts() -> bool:
+    if not get_settings().demo_mode:
+        return False
+    with read_session() as session:
+        return is_demo_database(session)
 
 
 def render() -> None:
@@ -47,7 +54,7 @@ def render() -> None:
         if st.form_submit_button(_("Sign in")):
             _sign_in(username, password)
             st.rerun()
-    if get_settings().demo_mode:
+    if _offers_demo_accounts():
         st.subheader(_("Demo mode"))
         st.info(_("This is a demonstration with invented data. Every demo user has the password {password}.",
                   password=DEMO_PASSWORD))
