@@ -41,6 +41,10 @@ LEAD_NEVER = "The implementation lead of an initiative may not decide its gates.
 CONDITIONS = "Only the decision owner or the portfolio owner may mark the conditions as met."
 ASSIGN = "Only an administrator may reassign decision owners."
 AUDIT = "Only an administrator or the steering group may export the audit trail."
+CHANGE_LEAD = "Only the portfolio owner or an administrator may change the implementation lead."
+AUDIT_READ = ("Only administrators, the portfolio's owners, steering group and implementation leads, and the "
+              "initiative's own lead and decision owners may read its audit trail.")
+AUDIT_DETAIL = "Only an administrator, the portfolio owner or the steering group may see what a change changed."
 SIGN_IN = "You must sign in first."
 
 
@@ -58,7 +62,7 @@ def build_world(engine, *, owner_decides: bool = False) -> World:
 
 def action_scope(session, action: str, initiative: Initiative) -> Scope:
     """The scope each action builds for its check (as the domain code builds it)."""
-    if action == "gate.decide":
+    if action in ("gate.decide", "audit.read", "audit.detail"):
         return initiative_scope(session, initiative)
     if action == "gate.conditions_met":
         return Scope(portfolio_id=initiative.portfolio_id,
@@ -94,6 +98,10 @@ PERMISSION_TABLE = {
     "gate.conditions_met": table({"decision_owner", "owner"}, CONDITIONS),
     "decision_owner.assign": table({"admin"}, ASSIGN),
     "audit.export": table({"admin", "steering"}, AUDIT),
+    "initiative.change_lead": table({"owner", "admin"}, CHANGE_LEAD),
+    # The lead (role in the portfolio and lead of the initiative) and the decision owner read the trail.
+    "audit.read": table({"admin", "owner", "steering", "lead", "decision_owner"}, AUDIT_READ),
+    "audit.detail": table({"admin", "owner", "steering"}, AUDIT_DETAIL),
 }
 # With owner_decides the portfolio owner decides too; nothing else changes.
 OWNER_DECIDES_TABLE = {**PERMISSION_TABLE,
@@ -112,7 +120,8 @@ def test_role_action_table(engine, owner_decides, expected):
 def test_table_covers_the_core_actions():
     covered = set(PERMISSION_TABLE)
     assert covered == {"initiative.create", "initiative.edit", "checklist.update", "gate.decide",
-                       "gate.conditions_met", "decision_owner.assign", "audit.export"}
+                       "gate.conditions_met", "decision_owner.assign", "audit.export", "initiative.change_lead",
+                       "audit.read", "audit.detail"}
     assert covered <= set(PERMISSIONS)
 
 
