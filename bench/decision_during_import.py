@@ -228,8 +228,8 @@ def run(where: str, url: str, rows: int, decisions: int, pause: float, verbose: 
         return False
     m = imported.moments
     print(f"{label} import {rows} rows in {m['end'] - m['start']:.2f} s: locked after "
-          f"{m['locked'] - m['start']:.2f} s, validated after {m['validated'] - m['start']:.2f} s, written and committed in "
-          f"{m['end'] - m['validated']:.2f} s; {imported.result}")
+          f"{m['locked'] - m['start']:.2f} s, validated after {m['validated'] - m['start']:.2f} s, "
+          f"written and committed in {m['end'] - m['validated']:.2f} s; {imported.result}")
     print(f"{label} transactions open in pg_stat_activity as the decisions began: {seen_open}")
     during = [t for t in timings if t[3]]
     if not during:
