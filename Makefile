@@ -58,6 +58,8 @@ bench: install-test
 	./scripts/ensure-test-system
 	$(BIN)/python bench/import_measurements.py
 	$(BIN)/python bench/portfolio_reads.py
+	$(BIN)/python bench/decision_during_import.py
+	$(BIN)/python bench/stress.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache
