@@ -26,7 +26,7 @@ from db.models import (
 )
 from portfolio import benefits_math
 from portfolio.audit import record, record_changes
-from portfolio.errors import FieldProblem, ValidationError, too_long
+from portfolio.errors import FieldProblem, ValidationError, has_control_characters, text_problems
 from portfolio.i18n import N_, Message
 from portfolio.permissions import Actor, initiative_scope, require
 from portfolio.audit import touch_initiative
@@ -98,7 +98,7 @@ def _check_benefit(session: Session, data: BenefitInput) -> list[FieldProblem]:
         problems.append(_problem("owner_id", N_("The benefit owner does not exist.")))
     if not _finite(data.money_per_unit) or (data.money_per_unit is not None and data.money_per_unit < 0):
         problems.append(_problem("money_per_unit", N_("The money value per unit must be zero or more.")))
-    return problems + too_long(Benefit, asdict(data))
+    return problems + text_problems(Benefit, asdict(data))
 
 
 def create_benefit(*, session: Session, actor: Actor, initiative_id: int, data: BenefitInput) -> Benefit:
@@ -163,7 +163,8 @@ def _check_indicator(session: Session, data: IndicatorInput, indicator_id: Optio
     code = data.code.strip()
     if not code:
         problems.append(_problem("code", N_("The indicator code must not be empty.")))
-    elif session.exec(select(Indicator.id).where(Indicator.code == code, Indicator.id != indicator_id)).first():
+    elif not has_control_characters(code) and session.exec(
+            select(Indicator.id).where(Indicator.code == code, Indicator.id != indicator_id)).first():
         problems.append(_problem("code", N_("The indicator code {code} is already used."), code=code))
     if _blank(data.name):
         problems.append(_problem("name", N_("The indicator name must not be empty.")))
@@ -201,7 +202,7 @@ def _check_indicator(session: Session, data: IndicatorInput, indicator_id: Optio
         problems.append(_problem("target_date", N_("Give the date the target should be reached.")))
     if data.baseline_date and data.target_date and data.target_date <= data.baseline_date:
         problems.append(_problem("target_date", N_("The target date must come after the baseline date.")))
-    return problems + too_long(Indicator, asdict(data))
+    return problems + text_problems(Indicator, asdict(data))
 
 
 def _in_range(value: float, low: Optional[float], high: Optional[float]) -> bool:
@@ -294,6 +295,7 @@ def revise_baseline(
         problems.append(_problem("baseline_date", N_("The target date must come after the baseline date.")))
     if locked and _blank(reason):
         problems.append(_problem("reason", N_("Give a reason for changing a locked baseline.")))
+    problems += text_problems(None, {"reason": reason})
     if problems:
         raise ValidationError(problems)
     before = {"baseline_value": indicator.baseline_value, "baseline_date": indicator.baseline_date,
@@ -319,6 +321,8 @@ def explain_deviation(
     indicator, benefit = _lock_indicator(session, indicator_id, expected_version)
     initiative = get_or_refuse(session, Initiative, benefit.initiative_id)
     require("deviation.explain", actor, initiative_scope(session, initiative))
+    if problems := text_problems(Indicator, {"deviation_explanation": explanation}):
+        raise ValidationError(problems)
     before = {"deviation_explanation": indicator.deviation_explanation}
     indicator.deviation_explanation = explanation.strip()
     indicator.version += 1

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from db.models import ChecklistItem, Initiative, utcnow
 from portfolio.audit import record, touch_initiative
-from portfolio.errors import FieldProblem, ValidationError, too_long
+from portfolio.errors import FieldProblem, ValidationError, text_problems
 from portfolio.i18n import CHECKLIST_STATUS_LABELS, N_, Message
 from portfolio.rows import get_or_refuse, stale
 from portfolio.permissions import Actor, Scope, require
@@ -84,7 +84,7 @@ def update_checklist(
         if change.status == "not_applicable" and not change.not_applicable_reason.strip():
             problems.append(FieldProblem(item.key, Message(
                 N_("{item}: give a reason when an item is not applicable."), {"item": label})))
-        problems += too_long(ChecklistItem, {"not_applicable_reason": change.not_applicable_reason})
+        problems += text_problems(ChecklistItem, {"not_applicable_reason": change.not_applicable_reason})
     if out_of_date:
         raise stale(ChecklistItem)
     if problems:

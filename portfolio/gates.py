@@ -12,7 +12,7 @@ from statemachine.exceptions import TransitionNotAllowed
 from db.models import ChecklistItem, GateDecision, GateDecisionOwner, Initiative, Portfolio, User, utcnow
 from portfolio.audit import record
 from portfolio.checklists import create_checklist
-from portfolio.errors import FieldProblem, NotFound, RuleViolation, ValidationError
+from portfolio.errors import FieldProblem, NotFound, RuleViolation, ValidationError, text_problems
 from portfolio.i18n import N_, OUTCOME_LABELS, STAGE_LABELS, Message
 from portfolio.rows import get_or_refuse, lock_for_edit, lock_initiative_of
 from portfolio.permissions import PERMISSIONS, Actor, Scope, initiative_scope, refusal, require
@@ -147,7 +147,9 @@ def _check_decision_input(data: DecisionInput, stage: str, today: date) -> list[
             problems.append(FieldProblem("hold_review_date", Message(N_("A hold needs a review date."))))
         elif data.hold_review_date <= today:
             problems.append(FieldProblem("hold_review_date", Message(N_("The review date must be in the future."))))
-    return problems
+    return problems + text_problems(GateDecision, {"rationale": data.rationale, "conditions": data.conditions,
+                                                   "stop_reason": data.stop_reason,
+                                                   "lessons_learned": data.lessons_learned})
 
 
 def record_gate_decision(

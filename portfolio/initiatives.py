@@ -21,7 +21,7 @@ from db.models import (
 )
 from portfolio.audit import record, record_changes
 from portfolio.checklists import create_checklist
-from portfolio.errors import FieldProblem, ValidationError, too_long
+from portfolio.errors import FieldProblem, ValidationError, text_problems
 from portfolio.i18n import N_, Message
 from portfolio.rows import get_or_refuse, lock_for_edit
 from portfolio.permissions import Actor, Scope, descendants, initiative_permissions, require
@@ -70,7 +70,7 @@ def _check_fields(session: Session, values: dict[str, Any]) -> list[FieldProblem
         elif len(title) > TITLE_MAX:
             problems.append(FieldProblem("title", Message(
                 N_("The title may have at most {count} characters."), {"count": TITLE_MAX})))
-    problems += too_long(Initiative, {k: v for k, v in values.items() if k != "title"})
+    problems += text_problems(Initiative, values, length_checked=("title",))
     if "portfolio_id" in values:
         if values["portfolio_id"] is None or session.get(Portfolio, values["portfolio_id"]) is None:
             problems.append(FieldProblem("portfolio_id", Message(N_("Choose a portfolio."))))

@@ -46,9 +46,14 @@ def stale(model: type[SQLModel]) -> Conflict:
     return Conflict(Message(STALE[model]))
 
 
+# Row ids are 32-bit integer columns: a larger number (a hand-edited link, a typo) names no row, and
+# PostgreSQL would refuse to compare it at all.
+MAX_ID = 2**31 - 1
+
+
 def get_or_refuse(session: Session, model: type[Row], row_id: int) -> Row:
     """The row, or NotFound naming what is missing."""
-    row = session.get(model, row_id)
+    row = session.get(model, row_id) if 0 < row_id <= MAX_ID else None
     if row is None:
         raise NotFound(Message(NOT_FOUND[model], {"id": row_id}))
     return row

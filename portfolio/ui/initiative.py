@@ -28,6 +28,7 @@ from portfolio.initiatives import (
     update_initiative,
 )
 from portfolio.permissions import Actor, at_gate
+from portfolio.rows import MAX_ID
 from portfolio.ui import benefits_tab
 from portfolio.ui.components import current_actor, language, run_action, show_flash, tr
 from portfolio.ui.text import plain, plain_messages
@@ -300,10 +301,10 @@ def _history(view: InitiativeView, actor: Actor) -> None:
 
 
 def _choose_initiative() -> int | None:
-    # A hand-edited ``?id=`` that is not a positive 64-bit id names no initiative: say so, query nothing.
+    # A hand-edited ``?id=`` that is not an id a row can have names no initiative: say so, query nothing.
     if "id" in st.query_params and "initiative_id" not in st.session_state:
         raw = st.query_params["id"].strip()
-        if not (raw.isascii() and raw.isdigit() and len(raw) <= 19 and 0 < int(raw) < 2**63):
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 19 and 0 < int(raw) <= MAX_ID):
             st.title(tr()("Initiative"))
             st.error(tr()("No such initiative."))
             st.stop()
