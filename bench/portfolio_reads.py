@@ -64,7 +64,7 @@ def run(label: str, url: str, initiatives: int) -> None:
                                        .where(Benefit.initiative_id == busiest)).first()
 
         def page(initiative_id: int) -> None:
-            view = initiative_view(session=session, initiative_id=initiative_id)
+            view = initiative_view(session=session, actor=owner, initiative_id=initiative_id)
             gate_status(session=session, initiative=view.initiative)
             indicator_summaries(session=session, initiative_id=initiative_id)
             unit_breakdown(session=session, indicator_id=first_indicator)
