@@ -401,3 +401,34 @@ def test_reporter_scope_covers_sub_units(engine):
         assert refusal("measurement.report", reporter, Scope(org_unit_id=ward.id)) is None
         assert refusal("measurement.report", reporter, Scope(org_unit_id=elsewhere.id)).render("en") == (
             "You may only report figures for your own units.")
+
+
+# ---------------------------------------------------------------- what the initiative page offers
+
+
+def test_initiative_permissions_are_the_registry_for_every_page_action(engine):
+    from dataclasses import replace
+
+    from portfolio.permissions import GATE_BOUND_ACTIONS, INITIATIVE_PAGE_ACTIONS, at_gate, initiative_permissions
+    from workflows.lifecycle import STAGE_ORDER
+
+    world = build_world(engine)
+    with read_session(engine) as session:
+        initiative = session.get(Initiative, world.initiative.id)
+        scope = initiative_scope(session, initiative)
+        for role, user in world.users.items():
+            who = actor(session, user)
+            page = initiative_permissions(session, who, initiative)
+            expected = {action: refusal(action, who, scope) for action in INITIATIVE_PAGE_ACTIONS}
+            # A reporter may report for their own units on any initiative.
+            if who.reporting_units:
+                expected["measurement.report"] = refusal(
+                    "measurement.report", who, replace(scope, org_unit_id=min(who.reporting_units)))
+            expected.update({at_gate(action, gate): refusal(action, who, initiative_scope(session, initiative, gate))
+                             for action in GATE_BOUND_ACTIONS for gate in STAGE_ORDER})
+            assert (role, page) == (role, expected)
+        assert initiative_permissions(session, actor(session, world.reporter), initiative)["measurement.report"] is None
+        assert initiative_permissions(session, actor(session, world.decider), initiative)[
+            at_gate("gate.conditions_met", "idea")] is None
+        assert initiative_permissions(session, actor(session, world.decider), initiative)[
+            at_gate("gate.conditions_met", "concept")].render("en") == CONDITIONS
