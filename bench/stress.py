@@ -148,18 +148,17 @@ class Tally:
     decisions: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     # Grid rows for a cell the user saw empty that replaced a value someone stored meanwhile.
     blind_overwrites: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, other: "Tally") -> None:
-        with self.lock:
-            for name in ("success", "conflict", "busy", "refused", "raw", "reasons", "checklist"):
-                getattr(self, name).update(getattr(other, name))
-            self.raw_examples += other.raw_examples
-            for target, source in ((self.measurements, other.measurements),
-                                   (self.calculations, other.calculations), (self.decisions, other.decisions)):
-                for key, values in source.items():
-                    target[key] += values
-            self.blind_overwrites += other.blind_overwrites
+        """Add another writer's tally to this one (after the threads have ended)."""
+        for name in ("success", "conflict", "busy", "refused", "raw", "reasons", "checklist"):
+            getattr(self, name).update(getattr(other, name))
+        self.raw_examples += other.raw_examples
+        for target, source in ((self.measurements, other.measurements),
+                               (self.calculations, other.calculations), (self.decisions, other.decisions)):
+            for key, values in source.items():
+                target[key] += values
+        self.blind_overwrites += other.blind_overwrites
 
 
 class Writer:
@@ -175,7 +174,7 @@ class Writer:
 
     def unique_value(self, write: int, row: int = 0) -> float:
         """A value no other write of the run stores (so the check can find each one)."""
-        return float(self.index * 1_000_000 + write * 10 + row + 1)
+        return float(self.index * 10_000_000 + write * 10 + row + 1)
 
     def run(self, writes: int, start: threading.Barrier) -> None:
         start.wait()
@@ -208,6 +207,7 @@ class Writer:
         return self.rng.choice((self.org.lead_id, self.org.owner_id))
 
     def checklist(self, write: int):
+        """Tick or untick an item of the current stage's checklist, as last read."""
         initiative_id, user_id = self.rng.choice(self.org.initiatives), self._anyone()
         with read_session(self.engine) as session:
             stage = session.exec(select(Initiative.stage).where(Initiative.id == initiative_id)).one()
@@ -238,6 +238,7 @@ class Writer:
                       seen_version=seen_version)
 
     def grid(self, write: int):
+        """Correct one value in the grid (or fill in an empty cell), with the version read just before."""
         initiative_id, user_id = self.rng.choice(self.org.initiatives), self._anyone()
         key = self._key(initiative_id)
         code, period, unit_id = key
@@ -258,6 +259,7 @@ class Writer:
                                                     rows=rows, source="form")), remember
 
     def file_import(self, write: int):
+        """Import a small file of 2 to 4 rows over one or two initiatives; files carry no versions."""
         user_id = self._anyone()
         initiatives = self.rng.sample(self.org.initiatives, min(2, len(self.org.initiatives)))
         keys: list[tuple] = []
@@ -278,6 +280,7 @@ class Writer:
                                                     file_name=f"stress-{self.index}-{write}.csv")), remember
 
     def calculation(self, write: int):
+        """Save the benefit calculation with the version read just before (None: the first save)."""
         initiative_id, user_id = self.rng.choice(self.org.initiatives), self._anyone()
         with read_session(self.engine) as session:
             version = session.exec(select(BenefitCalculation.version)
@@ -294,6 +297,7 @@ class Writer:
             expected_version=version, discount_rate=0.03, years=years)), remember
 
     def decision(self, write: int):
+        """Decide go, hold or recycle at the initiative's gate, on the version read just before."""
         initiative_id = self.rng.choice(self.org.initiatives)
         with read_session(self.engine) as session:
             version = session.exec(select(Initiative.version).where(Initiative.id == initiative_id)).one()
@@ -335,6 +339,8 @@ def _chain(problems: list[str], what: str, steps: list[tuple[Any, Any]], start: 
 
 
 def check_measurements(session, org: Organisation, tally: Tally) -> list[str]:
+    """Every lost or phantom measurement update: a broken old → new chain per value, a stored value or
+    version that is not the trail's last, a successful write not audited, an audited one not written."""
     problems: list[str] = []
     history: dict[tuple, list[tuple]] = defaultdict(list)
     for event in _events(session, "measurement.import", "measurement.record"):
@@ -367,6 +373,8 @@ def check_measurements(session, org: Organisation, tally: Tally) -> list[str]:
 
 
 def check_checklists(session, org: Organisation, tally: Tally) -> list[str]:
+    """Every checklist item whose audited changes do not chain, or do not match its successful changes,
+    its version or its stored status."""
     problems: list[str] = []
     steps: dict[int, list[tuple]] = defaultdict(list)
     for event in _events(session, "checklist.update"):
@@ -385,6 +393,8 @@ def check_checklists(session, org: Organisation, tally: Tally) -> list[str]:
 
 
 def check_calculations(session, org: Organisation, tally: Tally) -> list[str]:
+    """Every calculation whose saves do not chain, whose version is not the number of successful saves,
+    or whose stored figures are not the last audited ones."""
     problems: list[str] = []
     steps: dict[int, list[tuple]] = defaultdict(list)
     for event in _events(session, "calculation.save"):
@@ -413,6 +423,8 @@ def check_calculations(session, org: Organisation, tally: Tally) -> list[str]:
 
 
 def check_decisions(session, org: Organisation, tally: Tally) -> list[str]:
+    """Every initiative whose audited stages do not chain, or whose decisions, version or stage do not
+    match the successful decisions."""
     problems: list[str] = []
     steps: dict[int, list[tuple]] = defaultdict(list)
     for event in _events(session, like="gate.%"):
@@ -442,6 +454,8 @@ def check_decisions(session, org: Organisation, tally: Tally) -> list[str]:
 
 @dataclass
 class StressReport:
+    """The outcome of a run: the tally, every lost update found, and the audit chain's verification."""
+
     threads: int
     writes: int
     seconds: float
@@ -486,6 +500,8 @@ def run_stress(engine, *, threads: int, writes: int, initiatives: int, seed: int
 
 
 def print_report(label: str, report: StressReport, initiatives: int) -> None:
+    """The figures: per kind of write its outcomes, the refusals' reasons, lost updates, raw errors,
+    the audit chain, wall time and writes per second."""
     t = report.tally
     total = report.threads * report.writes
     print(f"{label}: {report.threads} threads × {report.writes} writes = {total} writes over {initiatives} initiatives")
