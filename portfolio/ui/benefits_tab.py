@@ -42,7 +42,7 @@ from portfolio.measurements import (
 )
 from portfolio.ui.charts import calculation_chart, indicator_chart
 from portfolio.ui.components import current_actor, flash, language, run_action, show_flash, tr
-from portfolio.ui.text import plain
+from portfolio.ui.text import plain, plain_messages
 
 STATUS_BADGES = {"green": "🟢", "amber": "🟡", "red": "🔴", "unknown": "⚪"}
 STATUS_LABELS = {"green": N_("On track"), "amber": N_("Slightly behind"), "red": N_("Behind plan"),
@@ -68,10 +68,12 @@ def _import_file(initiative_id: int) -> None:
                 progress=lambda done, total: bar.progress(done / max(total, 1), text=_("Checking rows…")),
             )
     except DomainError as error:
-        flash("error", [_("Nothing was imported from {file}.", file=upload.name), *error.render(lang)], "import")
+        # The file's name and cells are typed by someone: they are shown as plain text.
+        flash("error", [_("Nothing was imported from {file}.", file=plain(upload.name)),
+                        *plain_messages(error.messages, lang)], "import")
         return
     flash("success", [_("Imported {file}: {new} new values, {corrected} corrected, {unchanged} unchanged "
-                        "(read as {encoding}).", file=upload.name, new=result.inserted, corrected=result.corrected,
+                        "(read as {encoding}).", file=plain(upload.name), new=result.inserted, corrected=result.corrected,
                         unchanged=result.unchanged, encoding=parsed.label)], "import")
 
 
@@ -85,8 +87,9 @@ def _save_grid(indicator_id: int, code: str, key: str, rows: list[tuple[str, str
         raw.append(RawRow(int(index) + 1, code, change.get("period", period), change.get("org_unit", unit),
                           change.get("value", value), seen_version=None if moved else version))
     for offset, added in enumerate(state.get("added_rows", [])):
+        # A new row was an empty cell on the user's screen (version 0): a value stored meanwhile is a conflict.
         raw.append(RawRow(len(rows) + offset + 1, code, added.get("period"), added.get("org_unit"),
-                          added.get("value")))
+                          added.get("value"), seen_version=0))
     if raw:
         run_action(import_measurements, N_("The measurements are saved."), where=key, actor=current_actor(),
                    rows=raw, source="form")
