@@ -119,7 +119,7 @@ def demo_command(obj, initiatives: int, seed: int, today, if_empty: bool) -> Non
     except DomainError as error:
         _fail(error, obj["lang"])
     if counts is None:
-        click.echo("database already has initiatives; demo data not loaded")
+        click.echo("this demo database has its demo data already; nothing loaded")
         return
     click.echo("loaded demo data: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items()))
 

@@ -29,13 +29,14 @@ from db.models import (
 )
 from portfolio.audit import record_many
 from portfolio.auth import DEMO_PASSWORD, hash_password, is_demo_database
-from portfolio.errors import DomainError, FieldProblem, ValidationError
+from portfolio.errors import DomainError
 from portfolio.i18n import N_, Message
 from workflows.lifecycle import STAGE_ORDER
 from workflows.process import load_process
 
 REAL_DATA = N_("This database holds real data; demo data is only loaded into a new, empty database, "
                "which then becomes a demo database.")
+ALREADY_LOADED = N_("This demo database has its demo data already.")
 DEMO_USERS = (
     # username, display name, language
     ("admin", "Åsa Administratör", "sv"),
@@ -90,19 +91,8 @@ def holds_data(session: Session) -> bool:
                for model in (User, Initiative, Portfolio, OrgUnit))
 
 
-def has_initiatives(session: Session) -> bool:
-    return session.exec(select(Initiative.id).limit(1)).first() is not None
-
-
 def _become_demo_database(session: Session, events: list[dict]) -> None:
-    """Mark a new, empty database as a demo database; a demo database stays one; refuse any other."""
-    if session.get_bind().dialect.name == "postgresql":
-        # Two first starts at once: the second waits here and then finds a demo database.
-        session.exec(text("LOCK TABLE database_info IN SHARE ROW EXCLUSIVE MODE"))
-    if is_demo_database(session):
-        return
-    if holds_data(session):
-        raise DomainError(Message(REAL_DATA))
+    """Mark a new, empty database as a demo database (the caller has made sure it is empty)."""
     info = session.get(DatabaseInfo, 1) or DatabaseInfo(id=1)
     info.is_demo = True
     session.add(info)
@@ -112,24 +102,16 @@ def _become_demo_database(session: Session, events: list[dict]) -> None:
 
 
 def _demo_users(session: Session, events: list[dict]) -> dict[str, User]:
-    """The demo users (password ``demo``), created (and audited) when missing."""
-    names = [username for username, _name, _language in DEMO_USERS + EXTRA_LEADS]
-    existing = {u.username: u for u in session.exec(select(User).where(User.username.in_(names))).all()}
-    # A real account that happens to have a demo name is left alone and gets no demo role.
-    users = {name: user for name, user in existing.items() if user.is_demo}
-    password_hash = None
-    created = []
-    for username, name, language in DEMO_USERS + EXTRA_LEADS:
-        if username not in existing:
-            password_hash = password_hash or hash_password(DEMO_PASSWORD)
-            users[username] = User(username=username, display_name=name, password_hash=password_hash,
-                                   language=language, is_demo=True)
-            session.add(users[username])
-            created.append(users[username])
+    """The demo users (password ``demo``, hashed once for all of them), each creation audited."""
+    password_hash = hash_password(DEMO_PASSWORD)
+    users = {username: User(username=username, display_name=name, password_hash=password_hash,
+                            language=language, is_demo=True)
+             for username, name, language in DEMO_USERS + EXTRA_LEADS}
+    session.add_all(users.values())
     session.flush()
     events += [dict(user_id=None, action="user.create", entity="user", entity_id=user.id,
                     after={"username": user.username, "display_name": user.display_name, "is_demo": True})
-               for user in created]
+               for user in users.values()]
     return users
 
 
@@ -180,22 +162,24 @@ def load_demo(
     """Create org units, portfolios, demo users with roles, and ``initiatives`` initiatives, every
     account and role audited.
 
-    A new, empty database becomes a demo database; a database holding anything else is refused
-    (``REAL_DATA``). With ``only_if_new`` a demo database that already has initiatives is left as it is
-    (and None returned)."""
+    Demo data goes only into a new, empty database, which becomes a demo database. A database holding
+    anything else is refused (``REAL_DATA``), and so is a demo database that has its demo data already,
+    unless ``only_if_new`` asks to leave it as it is (then None is returned)."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Two first starts at once: the second waits here, then finds the first one's demo database.
+        session.exec(text("LOCK TABLE database_info IN SHARE ROW EXCLUSIVE MODE"))
+    if holds_data(session):
+        if not is_demo_database(session):
+            raise DomainError(Message(REAL_DATA))
+        if only_if_new:
+            return None
+        raise DomainError(Message(ALREADY_LOADED))
     events: list[dict] = []
     _become_demo_database(session, events)
-    if only_if_new and has_initiatives(session):
-        return None
     rng = random.Random(seed)
     today = today or date.today()
     now = reference_midnight(today)
     users = _demo_users(session, events)
-    taken = [name for name in ("owner", "lead", "lead2", "lead3", "reporter", "benefitowner") if name not in users]
-    if taken:
-        raise ValidationError([FieldProblem("username", Message(
-            N_("The demo data needs the user names {names}, but real accounts already use them."),
-            {"names": ", ".join(taken)}))])
     leaves = _org_units(session)
     portfolios = _portfolios(session, users["owner"])
     root_portfolio_id = portfolios[0].parent_id
@@ -209,7 +193,7 @@ def load_demo(
     ]
     assignments = [
         RoleAssignment(user_id=users[name].id, role=role, portfolio_id=portfolio_id, org_unit_id=unit_id)
-        for name, role, portfolio_id, unit_id in roles if name in users
+        for name, role, portfolio_id, unit_id in roles
     ]
     session.add_all(assignments)
     session.flush()

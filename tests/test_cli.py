@@ -100,7 +100,7 @@ def test_demo_then_list(cli, engine):
     assert len(ideas) == sum(i.stage == "idea" for i in initiatives)
     # --if-empty leaves a loaded database alone.
     again = cli("demo", "--if-empty")
-    assert (again.exit_code, again.stdout) == (0, "database already has initiatives; demo data not loaded\n")
+    assert (again.exit_code, again.stdout) == (0, "this demo database has its demo data already; nothing loaded\n")
     with read_session(engine) as session:
         assert session.exec(select(func.count()).select_from(Initiative)).one() == 12
 
