@@ -286,8 +286,9 @@ def import_measurements(
                    Measurement.value, Measurement.version).where(col(Measurement.indicator_id).in_(indicator_ids))
         ).all()
     }
+    # A grid row says which version it saw: 0 for a cell that was empty on the user's screen.
     stale_rows = [r.row for r in valid if r.seen_version is not None and (
-        existing.get((r.indicator_id, r.period_start, r.org_unit_id)) or (None, None, None))[2] != r.seen_version]
+        existing.get((r.indicator_id, r.period_start, r.org_unit_id)) or (None, None, 0))[2] != r.seen_version]
     if stale_rows:
         raise stale(Measurement)
     now = utcnow()
@@ -326,6 +327,9 @@ def import_measurements(
     return ImportResult(len(inserts), len(corrections), unchanged)
 
 
+AUDIT_PART = 1000
+
+
 def _audit_import(session: Session, actor: Actor, inserts: list[dict[str, Any]], corrections: list[tuple],
                   initiative_of: dict[int, int], source: str, file_name: str) -> None:
     """One audit event per initiative touched, listing every value the import changed: ``before``
@@ -336,7 +340,7 @@ def _audit_import(session: Session, actor: Actor, inserts: list[dict[str, Any]],
     def key(indicator_id: int, period: date, unit_id: Optional[int]) -> dict[str, Any]:
         return {"indicator": codes[indicator_id], "period": period.isoformat(), "org_unit_id": unit_id}
 
-    by_initiative: dict[int, dict[str, list]] = defaultdict(lambda: {"before": [], "after": [], "inserted": 0})
+    by_initiative: dict[int, dict[str, Any]] = defaultdict(lambda: {"before": [], "after": [], "inserted": 0})
     for row in inserts:
         changes = by_initiative[initiative_of[row["indicator_id"]]]
         changes["inserted"] += 1
@@ -346,13 +350,23 @@ def _audit_import(session: Session, actor: Actor, inserts: list[dict[str, Any]],
         changes = by_initiative[initiative_of[r.indicator_id]]
         changes["before"].append({**key(r.indicator_id, r.period_start, r.org_unit_id), "value": old})
         changes["after"].append({**key(r.indicator_id, r.period_start, r.org_unit_id), "value": r.value})
-    record_many(session=session, events=[dict(
-        user_id=actor.user_id, action="measurement.import" if source == "import" else "measurement.record",
-        entity="measurement", entity_id=None, initiative_id=initiative_id,
-        before={"values": changes["before"]} if changes["before"] else None,
-        after={"file": file_name, "source": source, "inserted": changes["inserted"],
-               "corrected": len(changes["before"]), "values": changes["after"]},
-    ) for initiative_id, changes in sorted(by_initiative.items())])
+    events = []
+    for initiative_id, changes in sorted(by_initiative.items()):
+        # Large imports are audited in parts of AUDIT_PART values each: every part is hashed and
+        # stored on its own, so no single step holds the interpreter for long in a shared app server.
+        old_by_key = {(v["indicator"], v["period"], v["org_unit_id"]): v for v in changes["before"]}
+        for start in range(0, len(changes["after"]), AUDIT_PART):
+            part = changes["after"][start:start + AUDIT_PART]
+            old = [old_by_key[k] for k in ((v["indicator"], v["period"], v["org_unit_id"]) for v in part)
+                   if k in old_by_key]
+            events.append(dict(
+                user_id=actor.user_id, action="measurement.import" if source == "import" else "measurement.record",
+                entity="measurement", entity_id=None, initiative_id=initiative_id,
+                before={"values": old} if old else None,
+                after={"file": file_name, "source": source, "inserted": len(part) - len(old), "corrected": len(old),
+                       "values": part},
+            ))
+    record_many(session=session, events=events)
 
 
 _INSERT_COLUMNS = ("indicator_id", "period_start", "org_unit_id", "value", "source", "reported_by_id",

@@ -257,3 +257,32 @@ def test_an_unreachable_database_gives_a_message_without_its_address(db_url):
     assert refused.value.render("en") == ["The database cannot be reached; trying again."]
     assert UNREACHABLE == "The database cannot be reached; trying again."
     engine.dispose()
+
+
+def test_a_grid_row_added_to_a_cell_filled_meanwhile_is_stale(engine, org):
+    """The user saw February empty and typed 7; someone stored 9 there meanwhile: refused, 9 stays."""
+    _import(engine, org["owner_id"], [RawRow(2, "WAIT", "2026-02", "", "9")])()
+    before = benefits_snapshot(engine)
+    with pytest.raises(Conflict) as refused:
+        perform(lambda s: import_measurements(session=s, actor=actor(s, org["world"].lead),
+                                              rows=[RawRow(2, "WAIT", "2026-02", "", "7", seen_version=0)],
+                                              source="form"), engine=engine)
+    assert refused.value.render("en") == [STALE_FIGURES]
+    assert benefits_snapshot(engine) == before
+
+
+def test_a_large_import_is_audited_in_parts_that_list_every_value(engine, org, monkeypatch):
+    import portfolio.measurements as measurements
+
+    monkeypatch.setattr(measurements, "AUDIT_PART", 2)
+    rows = [RawRow(2, "WAIT", "2026-01", "", "11"), *(RawRow(3 + n, "WAIT", f"2026-{n + 2:02d}", "", str(n))
+                                                      for n in range(4))]
+    assert _import(engine, org["lead_id"], rows)().changed == 5
+    with read_session(engine) as session:
+        events = session.exec(select(AuditEvent).where(AuditEvent.action == "measurement.import")
+                              .order_by(col(AuditEvent.seq))).all()
+        assert verify_chain(session=session).ok
+    assert [len(e.after["values"]) for e in events] == [2, 2, 1]
+    assert sum(e.after["inserted"] + e.after["corrected"] for e in events) == 5
+    olds = [v for e in events for v in (e.before or {}).get("values", [])]
+    assert olds == [{"indicator": "WAIT", "period": "2026-01-01", "org_unit_id": None, "value": 10.0}]
