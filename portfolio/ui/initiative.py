@@ -146,10 +146,11 @@ def _details(view: InitiativeView, units: dict[int, str], users: dict[int, str])
         unit_ids = [None, *units]
         st.selectbox(_("Owning unit"), unit_ids, index=unit_ids.index(initiative.org_unit_id),
                      format_func=lambda v: "–" if v is None else units[v], key="details_unit", disabled=not can_edit)
-        user_ids = [None, *users]
-        st.selectbox(_("Implementation lead"), user_ids,
-                     index=user_ids.index(initiative.lead_id) if initiative.lead_id in user_ids else 0,
-                     format_func=lambda v: "–" if v is None else users[v], key="details_lead",
+        # A deactivated lead stays the lead until someone who may change it chooses another.
+        leads = {**users, **({view.lead.id: view.lead.display_name} if view.lead else {})}
+        lead_ids = [None, *leads]
+        st.selectbox(_("Implementation lead"), lead_ids, index=lead_ids.index(initiative.lead_id),
+                     format_func=lambda v: "–" if v is None else leads[v], key="details_lead",
                      disabled=not (can_edit and can_change_lead))
         st.number_input(_("Estimated cost (SEK/NOK)"), min_value=0.0, step=10000.0,
                         value=initiative.estimated_cost, key="details_cost", disabled=not can_edit)

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import select
 
-from db.engine import read_session, write_session
+from db.engine import write_session
 from db.models import Portfolio, User
 from portfolio.benefits import BenefitInput, IndicatorInput, create_benefit, create_indicator, explain_deviation
 from portfolio.gates import DecisionInput, record_gate_decision

@@ -12,8 +12,7 @@ from sqlmodel import col, select
 
 from db.engine import read_session, write_session
 from db.models import Benefit, GateDecision, Indicator, Initiative, User
-from portfolio.permissions import PERMISSIONS, initiative_scope, refusal
-from portfolio.permissions import load_actor
+from portfolio.permissions import PERMISSIONS, initiative_scope, load_actor, refusal
 from tests.ui.conftest import open_initiative
 from workflows.lifecycle import FINAL_STAGES
 
@@ -130,3 +129,14 @@ def test_no_page_copies_a_refusal_or_checks_a_role(module):
                      and node.module == "portfolio.permissions" for alias in node.names
                      if alias.name in PERMISSION_CHECKS})
     assert (sorted(strings & REFUSALS), role_reads, checks) == ([], [], [])
+
+
+@pytest.mark.parametrize(("username", "may_change"), [("owner", True), ("admin", True), ("lead", False)])
+def test_only_those_who_may_change_the_lead_get_the_lead_field(app, demo_db, username, may_change):
+    _sign_in_as(app, demo_db, username)
+    open_initiative(app, 1)
+    assert app.selectbox(key="details_lead").disabled is not may_change
+    refused = "Only the portfolio owner or an administrator may change the implementation lead."
+    assert (refused in [c.value for c in app.caption]) is not may_change
+    # The lead still saves the other details.
+    assert not app.button(key="FormSubmitter:details-Save details").disabled
