@@ -50,7 +50,9 @@ def served_app(sqlite_url):
         load_demo(session=session, initiatives=24, seed=7, today=date(2026, 11, 2))
     get_engine(sqlite_url).dispose()
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": sqlite_url, "PORTFOLIO_DEMO": "1", "PORTFOLIO_LANGUAGE": "en"}
+    # Loading demo data made this a demo database: that alone offers the demo accounts.
+    env = {**{k: v for k, v in os.environ.items() if k != "PORTFOLIO_DEMO"}, "DATABASE_URL": sqlite_url,
+           "PORTFOLIO_LANGUAGE": "en"}
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",

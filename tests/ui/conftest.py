@@ -19,7 +19,8 @@ DEMO_DAY = date(2026, 11, 2)
 @pytest.fixture
 def demo_db(sqlite_url, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", sqlite_url)
-    monkeypatch.setenv("PORTFOLIO_DEMO", "1")
+    # Loading demo data makes this a demo database: that alone offers the demo accounts.
+    monkeypatch.delenv("PORTFOLIO_DEMO", raising=False)
     monkeypatch.setenv("PORTFOLIO_LANGUAGE", "en")
     with write_session(get_engine(sqlite_url)) as session:
         load_demo(session=session, initiatives=24, seed=7, today=DEMO_DAY)
