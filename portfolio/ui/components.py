@@ -50,8 +50,9 @@ def current_actor() -> Optional[Actor]:
         with read_session() as session:
             return load_actor(session=session, user_id=user_id)
     except PermissionDenied:
+        _ = tr()
         st.session_state.pop("user_id", None)
-        flash("warning", [tr()("Your account is no longer active; you have been signed out.")])
+        flash("warning", [_("Your account is no longer active; you have been signed out.")])
         return None
 
 
@@ -65,7 +66,8 @@ def demo_banner() -> None:
     with read_session() as session:
         demo = is_demo_database(session)
     if demo:
-        text = tr()("Demo data: invented initiatives and users. Do not enter real information.")
+        _ = tr()
+        text = _("Demo data: invented initiatives and users. Do not enter real information.")
         st.html(_DEMO_BANNER.format(text=html.escape(text)))
 
 

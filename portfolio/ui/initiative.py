@@ -306,8 +306,9 @@ def _choose_initiative() -> int | None:
     if "id" in st.query_params and "initiative_id" not in st.session_state:
         raw = st.query_params["id"].strip()
         if not (raw.isascii() and raw.isdigit() and len(raw) <= 19 and 0 < int(raw) <= MAX_ID):
-            st.title(tr()("Initiative"))
-            st.error(tr()("No such initiative."))
+            _ = tr()
+            st.title(_("Initiative"))
+            st.error(_("No such initiative."))
             st.stop()
         st.session_state["initiative_id"] = int(raw)
     return st.session_state.get("initiative_id")
