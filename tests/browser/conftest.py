@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -43,15 +44,12 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def served_app(sqlite_url):
-    """Streamlit serving the app on a fresh demo database; yields the base URL."""
-    with write_session(get_engine(sqlite_url)) as session:
-        load_demo(session=session, initiatives=24, seed=7, today=date(2026, 11, 2))
-    get_engine(sqlite_url).dispose()
+@contextlib.contextmanager
+def serve(database_url: str):
+    """Streamlit serving the app on ``database_url``; yields the base URL."""
     port = _free_port()
-    # Loading demo data made this a demo database: that alone offers the demo accounts.
-    env = {**{k: v for k, v in os.environ.items() if k != "PORTFOLIO_DEMO"}, "DATABASE_URL": sqlite_url,
+    # Loading demo data made a test's database a demo database: that alone offers the demo accounts.
+    env = {**{k: v for k, v in os.environ.items() if k != "PORTFOLIO_DEMO"}, "DATABASE_URL": database_url,
            "PORTFOLIO_LANGUAGE": "en"}
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
@@ -73,9 +71,21 @@ def served_app(sqlite_url):
             process.kill()
             pytest.fail(f"Streamlit did not start:\n{output}")
         time.sleep(0.2)
-    yield base
-    process.send_signal(signal.SIGTERM)
     try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture
+def served_app(sqlite_url):
+    """Streamlit serving the app on a fresh demo database; yields the base URL."""
+    with write_session(get_engine(sqlite_url)) as session:
+        load_demo(session=session, initiatives=24, seed=7, today=date(2026, 11, 2))
+    get_engine(sqlite_url).dispose()
+    with serve(sqlite_url) as base:
+        yield base
