@@ -243,6 +243,11 @@ def assign_decision_owner(
     elif user_id == initiative.lead_id:
         problems.append(FieldProblem("user_id", Message(
             N_("The implementation lead of an initiative may not decide its gates."))))
+    elif gate == initiative.stage and user_id in (initiative.leads_since_last_gate or ()):
+        # The same rule as deciding: a lead since the last gate may not be given the next one either.
+        problems.append(FieldProblem("user_id", Message(N_(
+            "{name} was the implementation lead of this initiative since its last gate decision, "
+            "so they may not decide this gate."), {"name": user.display_name})))
     elif user_id == actor.user_id:
         # Separation of duties: whoever assigns decision owners does not appoint themselves.
         problems.append(FieldProblem("user_id", Message(N_("You may not make yourself a decision owner."))))

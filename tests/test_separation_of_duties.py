@@ -175,3 +175,29 @@ def test_changing_the_lead_is_audited(engine):
         "initiative.update", world.owner.id, "initiative", world.initiative.id)
     assert event.before == {"lead_id": world.lead.id, "leads_since_last_gate": []}
     assert event.after == {"lead_id": successor.id, "leads_since_last_gate": [world.lead.id, successor.id]}
+
+
+def test_a_lead_since_the_last_gate_cannot_be_made_decision_owner_of_the_next_gate(engine):
+    """The administrator's reassignment follows the same rule as deciding: a former lead of this gate
+    period is refused with their name, and nothing changes; the next gate's owner is not affected."""
+    from portfolio.errors import ValidationError
+    from portfolio.gates import assign_decision_owner
+    from tests.factories import assert_refused
+
+    with write_session(engine) as session:
+        world = World(session)
+        deputy = make_user(session, username="deputy", display_name="Dana Deputy")
+    _change_lead(engine, world.owner, world.initiative.id, deputy.id)
+    _change_lead(engine, world.owner, world.initiative.id, world.lead.id)
+    with read_session(engine) as session:
+        version = session.get(Initiative, world.initiative.id).version
+    assert_refused(engine, world.initiative.id, ValidationError, [
+        "Dana Deputy was the implementation lead of this initiative since its last gate decision, "
+        "so they may not decide this gate."],
+        lambda s: assign_decision_owner(session=s, actor=actor(s, world.admin), initiative_id=world.initiative.id,
+                                        expected_version=version, gate="idea", user_id=deputy.id))
+    with write_session(engine) as session:
+        owner = assign_decision_owner(session=session, actor=actor(session, world.admin),
+                                      initiative_id=world.initiative.id, expected_version=version,
+                                      gate="concept", user_id=deputy.id)
+        assert (owner.gate, owner.user_id) == ("concept", deputy.id)
