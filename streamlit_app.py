@@ -5,6 +5,7 @@ import streamlit as st
 from portfolio.permissions import allowed
 from portfolio.ui.components import current_actor, database_outage_shown, demo_banner, language_picker, tr
 from portfolio.ui.sso import sign_in_from_provider, sign_out
+from portfolio.ui.text import plain
 
 st.set_page_config(page_title="Portfolio", page_icon="🧭", layout="wide")
 language_picker()
@@ -30,7 +31,7 @@ with database_outage_shown():
             pages["sign_in_failures"] = st.Page("portfolio/ui/signin_failures.py", title=_("Failed sign-ins"),
                                                 url_path="sign-in-failures")
         st.session_state["pages"] = pages
-        st.sidebar.write(_("Signed in as {name}", name=actor.display_name))
+        st.sidebar.write(_("Signed in as {name}", name=plain(actor.display_name)))
         if st.sidebar.button(_("Sign out")):
             sign_out()
         st.navigation(list(pages.values())).run()

@@ -58,14 +58,24 @@ def is_transient(error: BaseException) -> bool:
     return False
 
 
+# SQLite's words for a database file it cannot open or read (its errors carry no SQLSTATE).
+_SQLITE_UNREACHABLE = ("unable to open database file", "disk i/o error")
+
+
 def is_unreachable(error: BaseException) -> bool:
     """True when the database could not be reached at all (not a refusal of this statement)."""
-    if isinstance(error, DBAPIError):
-        return bool(error.connection_invalidated) or (
-            isinstance(error, OperationalError) and _sqlstate(error) in (None, "08000", "08001", "08003", "08006",
-                                                                         "57P01", "57P02", "57P03")
-            and "database is locked" not in str(getattr(error, "orig", error)))
-    return False
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    original = getattr(error, "orig", None)
+    if type(original).__module__.startswith("sqlite3"):
+        return any(words in str(original).lower() for words in _SQLITE_UNREACHABLE)
+    # PostgreSQL: connection exceptions (class 08), the server shutting down (57P01-57P03), or no
+    # SQLSTATE at all, which psycopg gives when it never got an answer.
+    return _sqlstate(error) in (None, "08000", "08001", "08003", "08006", "57P01", "57P02", "57P03")
 
 
 def perform(work: Callable[[Session], Result], *, engine: Engine | None = None, attempts: int = ATTEMPTS) -> Result:

@@ -14,6 +14,7 @@ from db.migrate import upgrade
 from db.models import User
 from db.settings import get_settings
 from portfolio import audit, auth, demo, sso
+from portfolio.actions import perform
 from portfolio.errors import DomainError
 from portfolio.gates import DecisionInput, record_gate_decision
 from portfolio.i18n import LANGUAGES, STAGE_LABELS, translator
@@ -180,11 +181,10 @@ def list_command(obj, stage: Optional[str], portfolio_id: Optional[int]) -> None
 def new_idea(obj, username: str, title: str, portfolio_id: int, need: str) -> None:
     """Propose a new idea."""
     try:
-        with write_session() as session:
-            initiative = create_initiative(
-                session=session, actor=_actor(session, username),
-                data=InitiativeCreate(title=title, portfolio_id=portfolio_id, need_description=need),
-            )
+        initiative = perform(lambda session: create_initiative(
+            session=session, actor=_actor(session, username),
+            data=InitiativeCreate(title=title, portfolio_id=portfolio_id, need_description=need),
+        ))
     except DomainError as error:
         _fail(error, obj["lang"])
     click.echo(f"created initiative {initiative.id}")
@@ -210,10 +210,9 @@ def decide(obj, username, initiative_id, expected_version, outcome, rationale, c
                          hold_review_date=review_date.date() if review_date else None,
                          stop_reason=stop_reason, lessons_learned=lessons_learned)
     try:
-        with write_session() as session:
-            decision = record_gate_decision(session=session, actor=_actor(session, username),
-                                            initiative_id=initiative_id, expected_version=expected_version,
-                                            data=data)
+        decision = perform(lambda session: record_gate_decision(
+            session=session, actor=_actor(session, username), initiative_id=initiative_id,
+            expected_version=expected_version, data=data))
     except DomainError as error:
         _fail(error, obj["lang"])
     click.echo(f"{_(STAGE_LABELS[decision.from_stage])} → {_(STAGE_LABELS[decision.to_stage])}")
@@ -247,9 +246,9 @@ def import_measurements_command(obj, file: Optional[Path], username: Optional[st
             def progress(done: int, total: int) -> None:
                 bar.update(done - bar.pos)
 
-            with write_session() as session:
-                result = import_measurements(session=session, actor=_actor(session, username), rows=rows,
-                                             file_name=file.name, progress=progress)
+            result = perform(lambda session: import_measurements(
+                session=session, actor=_actor(session, username), rows=rows, file_name=file.name,
+                progress=progress))
     except DomainError as error:
         _fail(error, lang)
     click.echo(f"{len(rows)} rows: {result.inserted} new, {result.corrected} corrected, "

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlmodel import col, select
 
-from db.engine import read_session, write_session
+from db.engine import get_engine, read_session, write_session
 from db.models import AuditEvent, BenefitCalculation, Measurement
 from portfolio.actions import UNREACHABLE, DatabaseUnavailable, perform
 from portfolio.audit import data_version, verify_chain
@@ -25,6 +25,7 @@ from portfolio.errors import Conflict
 from portfolio.gates import DecisionInput, record_gate_decision
 from portfolio.measurement_files import RawRow
 from portfolio.measurements import import_measurements
+from tests.conftest import _pg_url
 from tests.factories import World, actor, benefits_snapshot, make_benefit, make_indicator, make_initiative, \
     make_measurement
 
@@ -37,6 +38,10 @@ ROUNDS = 5
 
 @pytest.fixture
 def org(engine):
+    return _make_org(engine)
+
+
+def _make_org(engine) -> dict:
     """A pilot with one monthly indicator and a stored value of 10 for January 2026 (version 1)."""
     with write_session(engine) as session:
         world = World(session, stage="pilot")
@@ -200,12 +205,24 @@ def test_a_write_bumps_only_its_own_initiatives_data_version(engine, org):
         assert data_version(session) != list_before
 
 
-def test_a_decision_on_another_initiative_does_not_wait_for_an_open_import(engine, org):
+@pytest.fixture
+def pg_engine(pg_server):
+    """A fresh PostgreSQL database only: what these tests show does not exist on SQLite, which has one
+    writer at a time by design and no connection pool shared across threads."""
+    url = _pg_url(pg_server)
+    yield get_engine(url)
+    get_engine(url).dispose()
+
+
+@pytest.fixture
+def pg_org(pg_engine):
+    return _make_org(pg_engine)
+
+
+def test_a_decision_on_another_initiative_does_not_wait_for_an_open_import(pg_engine, pg_org):
     """There is no global write lock: while one transaction writes figures of initiative A and has not
-    committed, a gate decision on initiative B completes (PostgreSQL; SQLite has one writer at a
-    time by design)."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite serialises all writers; the per-initiative data version is tested above")
+    committed, a gate decision on initiative B completes."""
+    engine, org = pg_engine, pg_org
     with write_session(engine) as session:
         world = org["world"]
         other = make_initiative(session, portfolio=world.portfolio, creator=world.lead, lead=world.lead,
@@ -232,10 +249,8 @@ def test_a_decision_on_another_initiative_does_not_wait_for_an_open_import(engin
     assert outcome["decision"].to_stage == "concept"
 
 
-def test_an_exhausted_connection_pool_gives_the_conflict_message(db_url):
-    if not db_url.startswith("postgresql"):
-        pytest.skip("SQLite connections are not pooled across threads")
-    engine = create_engine(db_url, pool_size=1, max_overflow=0, pool_timeout=0.2)
+def test_an_exhausted_connection_pool_gives_the_conflict_message(pg_engine):
+    engine = create_engine(pg_engine.url, pool_size=1, max_overflow=0, pool_timeout=0.2)
     held = engine.connect()
     try:
         with pytest.raises(Conflict) as refused:

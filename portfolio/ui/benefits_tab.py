@@ -7,7 +7,8 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from db.engine import read_session, write_session
+from db.engine import read_session
+from portfolio.actions import perform
 from portfolio import benefits_math
 from portfolio.benefits import (
     AGGREGATION_LABELS,
@@ -62,11 +63,10 @@ def _import_file(initiative_id: int) -> None:
     bar = st.progress(0.0, text=_("Checking rows…"))
     try:
         parsed = read_file(upload.getvalue(), upload.name)
-        with write_session() as session:
-            result = import_measurements(
-                session=session, actor=current_actor(), rows=parsed.rows, file_name=upload.name,
-                progress=lambda done, total: bar.progress(done / max(total, 1), text=_("Checking rows…")),
-            )
+        result = perform(lambda session: import_measurements(
+            session=session, actor=current_actor(), rows=parsed.rows, file_name=upload.name,
+            progress=lambda done, total: bar.progress(done / max(total, 1), text=_("Checking rows…")),
+        ))
     except DomainError as error:
         # The file's name and cells are typed by someone: they are shown as plain text.
         flash("error", [_("Nothing was imported from {file}.", file=plain(upload.name)),

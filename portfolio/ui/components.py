@@ -11,7 +11,7 @@ from typing import Callable, Optional
 import streamlit as st
 from sqlalchemy.exc import DBAPIError
 
-from db.engine import get_engine, read_session, write_session
+from db.engine import get_engine, read_session
 from db.settings import get_settings
 from portfolio.actions import UNREACHABLE, is_unreachable
 from portfolio.audit import data_version
@@ -126,13 +126,16 @@ def show_flash(where: str = "page") -> None:
 
 
 def run_action(action: Callable[..., object], success: Message | str, where: str = "page", **kwargs) -> bool:
-    """Run one domain action in one transaction; show its refusal (every problem) or its success."""
+    """Run one domain action in one transaction (retried by ``perform`` when the database asks for it);
+    show its refusal (every problem, with what the user typed escaped) or its success."""
+    from portfolio.actions import perform
+    from portfolio.ui.text import plain_messages
+
     lang = language()
     try:
-        with write_session() as session:
-            action(session=session, **kwargs)
+        perform(lambda session: action(session=session, **kwargs))
     except DomainError as error:
-        flash("error", error.render(lang), where)
+        flash("error", plain_messages(error.messages, lang), where)
         return False
     flash("success", [render(success, lang)], where)
     return True

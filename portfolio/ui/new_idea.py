@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from db.engine import read_session, write_session
+from db.engine import read_session
+from portfolio.actions import perform
 from portfolio.errors import DomainError
 from portfolio.initiatives import InitiativeCreate, create_initiative, list_org_units, list_portfolios
 from portfolio.ui.components import current_actor, language, tr
@@ -32,8 +33,8 @@ def render() -> None:
     data = InitiativeCreate(title=title, portfolio_id=portfolio_id, org_unit_id=unit_id, need_description=need,
                             need_owner=need_owner, expected_effects=effects, description=description)
     try:
-        with write_session() as session:
-            initiative = create_initiative(session=session, actor=current_actor(), data=data)
+        actor = current_actor()
+        initiative = perform(lambda session: create_initiative(session=session, actor=actor, data=data))
     except DomainError as error:
         st.error("\n\n".join(plain_messages(error.messages, language())))
         return

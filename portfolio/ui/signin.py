@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from db.engine import read_session, write_session
+from db.engine import read_session
 from db.settings import get_settings
+from portfolio.actions import perform
 from portfolio.auth import DEMO_PASSWORD, is_demo_database, sign_in
 from portfolio.demo import DEMO_USERS
+from portfolio.errors import DomainError
 from portfolio.i18n import N_
 from portfolio.ui.components import flash, language, show_flash, tr
 from portfolio.ui.sso import render_provider_sign_in
@@ -24,9 +26,12 @@ DEMO_ROLE_LABELS = {
 
 def _sign_in(username: str, password: str) -> None:
     # One transaction: a failed attempt is recorded and counts towards the user name's wait.
-    with write_session() as session:
-        result = sign_in(session=session, username=username, password=password,
-                         demo_mode=get_settings().demo_mode)
+    try:
+        result = perform(lambda session: sign_in(session=session, username=username, password=password,
+                                                  demo_mode=get_settings().demo_mode))
+    except DomainError as error:
+        flash("error", error.render(language()))
+        return
     if result.user is None:
         flash("error", [result.refusal.render(language())])
         return

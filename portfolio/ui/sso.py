@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 import streamlit as st
 
-from db.engine import write_session
+from portfolio.actions import perform
 from db.settings import get_settings
 from portfolio.errors import DomainError
 from portfolio.permissions import Actor
@@ -43,9 +43,9 @@ def sign_in_from_provider() -> Optional[Actor]:
         st.session_state.pop(_REFUSAL, None)
         return None
     try:
-        with write_session() as session:
-            user_id = user_for_identity(session=session, claims=st.user.to_dict(),
-                                        claim_name=get_settings().sso_claim).id
+        claims = st.user.to_dict()
+        user_id = perform(lambda session: user_for_identity(session=session, claims=claims,
+                                                            claim_name=get_settings().sso_claim).id)
     except DomainError as error:
         st.session_state[_REFUSAL] = error.messages
         return None
