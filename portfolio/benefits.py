@@ -186,16 +186,7 @@ def _check_indicator(session: Session, data: IndicatorInput, indicator_id: Optio
         value = getattr(data, name)
         if value is not None and not _in_range(value, data.valid_min, data.valid_max):
             problems.append(_problem(name, N_("{field} is outside the valid range."), field=name))
-    # A target on the wrong side would show progress and "on track" for getting worse. A target equal
-    # to the baseline is allowed: it means "hold the level", which progress_to_target handles.
-    baseline, target = data.baseline_value, data.target_value
-    if baseline is not None and target is not None and _finite(baseline) and _finite(target):
-        if data.direction == "higher" and target < baseline:
-            problems.append(_problem("target_value", N_(
-                "The target must be above the baseline, because higher is better for this indicator.")))
-        elif data.direction == "lower" and target > baseline:
-            problems.append(_problem("target_value", N_(
-                "The target must be below the baseline, because lower is better for this indicator.")))
+    problems += _target_side_problems(data.direction, data.baseline_value, data.target_value)
     if data.baseline_value is not None and data.baseline_date is None:
         problems.append(_problem("baseline_date", N_("Give the date the baseline was measured.")))
     if data.target_value is not None and data.target_date is None:
@@ -203,6 +194,20 @@ def _check_indicator(session: Session, data: IndicatorInput, indicator_id: Optio
     if data.baseline_date and data.target_date and data.target_date <= data.baseline_date:
         problems.append(_problem("target_date", N_("The target date must come after the baseline date.")))
     return problems + text_problems(Indicator, asdict(data))
+
+
+def _target_side_problems(direction: str, baseline: Optional[float], target: Optional[float]) -> list[FieldProblem]:
+    """A target on the wrong side of the baseline would show progress and "on track" for getting worse.
+    A target equal to the baseline is allowed: it means "hold the level", which progress_to_target handles."""
+    if baseline is None or target is None or not (_finite(baseline) and _finite(target)):
+        return []
+    if direction == "higher" and target < baseline:
+        return [_problem("target_value", N_(
+            "The target must be above the baseline, because higher is better for this indicator."))]
+    if direction == "lower" and target > baseline:
+        return [_problem("target_value", N_(
+            "The target must be below the baseline, because lower is better for this indicator."))]
+    return []
 
 
 def _in_range(value: float, low: Optional[float], high: Optional[float]) -> bool:
@@ -293,6 +298,9 @@ def revise_baseline(
         problems.append(_problem("baseline_date", N_("Give the date the baseline was measured.")))
     elif indicator.target_date is not None and indicator.target_date <= new_date:
         problems.append(_problem("baseline_date", N_("The target date must come after the baseline date.")))
+    if baseline_value is not None and _finite(baseline_value):
+        # A revised baseline must leave the target on the side the indicator points to, as at creation.
+        problems += _target_side_problems(indicator.direction, baseline_value, indicator.target_value)
     if locked and _blank(reason):
         problems.append(_problem("reason", N_("Give a reason for changing a locked baseline.")))
     problems += text_problems(None, {"reason": reason})

@@ -373,6 +373,19 @@ def test_baseline_revision_validates_the_value_and_both_problems_are_listed(engi
         baseline_value=math.nan, reason="x")) == ["baseline_value must be a number."]
 
 
+def test_a_revised_baseline_must_leave_the_target_on_the_side_the_indicator_points_to(engine):
+    """Lower is better, target 0: a baseline revised to below the target would make getting worse look
+    like progress. Refused with the direction in words, nothing changed; a baseline equal to the target
+    (hold the level) is accepted."""
+    s = build(engine)
+    before = benefits_snapshot(engine)
+    assert refuse(engine, ValidationError, lambda session: revise_baseline(
+        session=session, actor=actor(session, s.world.lead), indicator_id=s.indicator_id, expected_version=1,
+        baseline_value=-5)) == ["The target must be below the baseline, because lower is better for this indicator."]
+    assert benefits_snapshot(engine) == before
+    revise(engine, s.world.lead, s.indicator_id, 0)
+
+
 def test_stale_version_conflicts(engine):
     s = build(engine)
     revise(engine, s.world.lead, s.indicator_id, 190)  # now version 2
