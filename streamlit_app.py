@@ -2,11 +2,13 @@
 
 import streamlit as st
 
+from db.settings import tune_interpreter
 from portfolio.permissions import allowed
 from portfolio.ui.components import current_actor, database_outage_shown, demo_banner, language_picker, tr
 from portfolio.ui.sso import sign_in_from_provider, sign_out
 from portfolio.ui.text import plain
 
+tune_interpreter()
 st.set_page_config(page_title="Portfolio", page_icon="🧭", layout="wide")
 language_picker()
 _ = tr()

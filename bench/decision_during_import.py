@@ -18,9 +18,9 @@ committed count. The target is every one under 200 ms.
 The import runs either in another process (``process``: the command line, or another app process;
 this measures what the database makes a decision wait for) or in a thread of the process that
 decides (``thread``: an upload in the same app server, where the import's Python work also competes
-for the interpreter lock). ``both`` runs the two, each on a fresh database. The exit status is 1
-when a decision missed the target while the import ran in another process: that is what the
-database makes a decision wait for. The ``thread`` figures are printed beside it, missed or not.
+for the interpreter lock; the process is tuned as the app server tunes itself, see
+``db.settings.tune_interpreter``). ``both`` runs the two, each on a fresh database. The exit status
+is 1 when any decision missed the target in either mode.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from sqlmodel import select  # noqa: E402
 
 from bench._setup import build_organisation, databases, generate_csv, migrated_engine  # noqa: E402
 from db.engine import get_engine, read_session, write_session  # noqa: E402
+from db.settings import tune_interpreter  # noqa: E402
 from db.models import Initiative, Portfolio, User  # noqa: E402
 from portfolio.actions import perform  # noqa: E402
 from portfolio.gates import DecisionInput, record_gate_decision  # noqa: E402
@@ -131,6 +132,7 @@ def start_import(where: str, url: str, rows: int, unit_codes: list[str], owner_i
     """Start the import and return at once; the run's events tell how far it is."""
     run = ImportRun()
     if where == "thread":
+        tune_interpreter()  # as the app server does, where an upload runs in a thread like this one
         threading.Thread(target=_import, args=(url, rows, unit_codes, owner_id, run.note), daemon=True).start()
         return run
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no engine or lock inherited
@@ -271,9 +273,9 @@ def main() -> None:
     for where, ok in results.items():
         print(f"{where:<8} import {WHERE[where]}: {'every decision under' if ok else 'NOT every decision under'} "
               f"{TARGET_MS} ms")
-    # The database's promise (no global write lock) is what the exit status stands for; a thread of
-    # the same process also shares the interpreter lock with the import's Python work.
-    sys.exit(0 if results.get("process", True) else 1)
+    # Both must hold: the database's promise (no global write lock, the process mode) and the app
+    # server's (a thread beside an upload, with the interpreter tuned as the app tunes it).
+    sys.exit(0 if all(results.values()) else 1)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +44,18 @@ class Settings:
             sso_claim=os.environ.get("PORTFOLIO_SSO_CLAIM", "").strip() or "email",
             local_sign_in=_flag(os.environ.get("PORTFOLIO_LOCAL_SIGNIN"), default=True),
         )
+
+
+# The app server runs every user's clicks, and large imports, as threads of one Python process. With the
+# default 5 ms switch interval a thread coming back from a database round trip may wait that long for the
+# interpreter behind an import's validation loop, once per round trip; 1 ms keeps a gate decision beside
+# a 100,000-row import well under 200 ms (bench/decision_during_import.py, thread mode).
+SWITCH_INTERVAL_SECONDS = 0.001
+
+
+def tune_interpreter() -> None:
+    """Apply the app server's interpreter settings to this process."""
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
 
 
 def get_settings() -> Settings:
