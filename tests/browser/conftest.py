@@ -45,16 +45,18 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(database_url: str):
-    """Streamlit serving the app on ``database_url``; yields the base URL."""
-    port = _free_port()
+def serve(database_url: str, *, port: int | None = None, env: dict[str, str] | None = None,
+          options: tuple[str, ...] = ()):
+    """Streamlit serving the app on ``database_url`` (on ``port``, default a free one, with ``env`` added
+    to the environment and ``options`` to the command line); yields the base URL."""
+    port = port or _free_port()
     # Loading demo data made a test's database a demo database: that alone offers the demo accounts.
     env = {**{k: v for k, v in os.environ.items() if k != "PORTFOLIO_DEMO"}, "DATABASE_URL": database_url,
-           "PORTFOLIO_LANGUAGE": "en"}
+           "PORTFOLIO_LANGUAGE": "en", **(env or {})}
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
+         "--server.fileWatcherType", "none", *options],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"

@@ -3,14 +3,7 @@ its ``[auth]`` secrets, and Chromium following the redirects both ways."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import threading
-import time
-import urllib.request
-from pathlib import Path
 
 import oidc_provider_mock
 import pytest
@@ -20,7 +13,7 @@ from sqlmodel import func, select
 
 from db.engine import get_engine, read_session, write_session
 from db.models import AuditEvent, User
-from tests.browser.conftest import ROOT, _free_port
+from tests.browser.conftest import _free_port, serve
 from tests.factories import make_portfolio, make_user
 
 pytestmark = pytest.mark.browser
@@ -66,34 +59,9 @@ client_id = "portfolio"
 client_secret = "portfolio-secret"
 server_metadata_url = "{provider}/.well-known/openid-configuration"
 """, encoding="utf-8")
-    env = {**os.environ, "DATABASE_URL": sqlite_url, "PORTFOLIO_DEMO": "0", "PORTFOLIO_LANGUAGE": "en",
-           "PORTFOLIO_SSO_CLAIM": "email"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none", "--secrets.files", str(secrets)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            output = process.stdout.read().decode() if process.stdout else ""
-            process.kill()
-            pytest.fail(f"Streamlit did not start:\n{output}")
-        time.sleep(0.2)
-    yield base
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    with serve(sqlite_url, port=port, env={"PORTFOLIO_DEMO": "0", "PORTFOLIO_SSO_CLAIM": "email"},
+               options=("--secrets.files", str(secrets))) as base:
+        yield base
 
 
 def sign_in_at_provider(page: Page, base: str, subject: str) -> None:
