@@ -103,18 +103,21 @@ def test_locked_baseline_needs_the_owner_and_a_reason(app, demo_db):
     open_initiative(app, 5)  # in benefits realisation: the pilot gate is passed
     with read_session(demo_db) as session:
         indicator = session.exec(select(Indicator).join(Benefit).where(Benefit.initiative_id == 5)).first()
-    app.number_input(key=f"revise_{indicator.id}_value").set_value(99.0)
+    # Halfway to the target: a revised baseline that leaves the target on its side of the direction.
+    revised = float(round((indicator.baseline_value + indicator.target_value) / 2))
+    app.number_input(key=f"revise_{indicator.id}_value").set_value(revised)
     app.button(key=f"revise_{indicator.id}").click().run()
     assert texts(app.error) == ["Give a reason for changing a locked baseline."]
     with read_session(demo_db) as session:
         assert session.get(Indicator, indicator.id).baseline_value == indicator.baseline_value
 
-    app.number_input(key=f"revise_{indicator.id}_value").set_value(99.0)
+    app.number_input(key=f"revise_{indicator.id}_value").set_value(revised)
     app.text_area(key=f"revise_{indicator.id}_reason").input("The first baseline missed one ward.")
     app.button(key=f"revise_{indicator.id}").click().run()
     assert "The baseline is changed." in texts(app.success)
     baseline = dict(_metrics(app))["Baseline"]
-    assert baseline == f"99 (original {format_number(indicator.baseline_value, 'en')})"
+    assert baseline == (f"{format_number(revised, 'en')} (original "
+                        f"{format_number(indicator.baseline_value, 'en')})")
 
 
 def test_lead_is_not_offered_to_change_a_locked_baseline(app, demo_db):
