@@ -31,8 +31,9 @@ from db.engine import read_session, write_session  # noqa: E402
 from db.models import Benefit, Indicator, Initiative, Measurement, User  # noqa: E402
 from portfolio.demo import load_demo  # noqa: E402
 from portfolio.gates import gate_status, my_decisions  # noqa: E402
-from portfolio.initiatives import OverviewFilters, initiative_view, portfolio_overview  # noqa: E402
-from portfolio.measurements import indicator_summaries, unit_breakdown  # noqa: E402
+from portfolio.initiatives import initiative_view
+from portfolio.reports import OverviewFilters, portfolio_overview  # noqa: E402
+from portfolio.indicator_figures import indicator_summaries, unit_breakdown  # noqa: E402
 from portfolio.permissions import load_actor  # noqa: E402
 
 

@@ -21,7 +21,8 @@ from portfolio.i18n import LANGUAGES, STAGE_LABELS, translator
 from portfolio.exports import csv_text
 from portfolio.measurement_files import read_file, template_examples, write_template
 from portfolio.measurements import import_measurements
-from portfolio.initiatives import InitiativeCreate, OverviewFilters, create_initiative, portfolio_overview
+from portfolio.initiatives import InitiativeCreate, create_initiative
+from portfolio.reports import OverviewFilters, portfolio_overview
 from portfolio.permissions import Actor, load_actor
 from db.models import ROLES
 

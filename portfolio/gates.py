@@ -9,7 +9,7 @@ from typing import Optional
 from sqlmodel import Session, col, or_, select
 from statemachine.exceptions import TransitionNotAllowed
 
-from db.models import ChecklistItem, GateDecision, GateDecisionOwner, Initiative, Portfolio, User, utcnow
+from db.models import GateDecision, GateDecisionOwner, Initiative, Portfolio, User, utcnow
 from portfolio.audit import record
 from portfolio.checklists import create_checklist
 from portfolio.errors import FieldProblem, NotFound, RuleViolation, ValidationError, text_problems
@@ -18,8 +18,8 @@ from portfolio.rows import get_or_refuse, lock_for_edit, lock_initiative_of
 from portfolio.permissions import PERMISSIONS, Actor, Scope, initiative_scope, refusal, require
 from workflows import lifecycle
 from workflows.process import load_process
-from portfolio.measurements import benefit_facts
-from workflows.rules import BenefitFacts, ChecklistFact, GateContext, RuleResult, evaluate
+from portfolio.gate_facts import benefit_facts, build_context, checklist_facts, gate_context
+from workflows.rules import RuleResult, evaluate
 
 # Outcomes that move an initiative forward and so need every rule of the gate to hold.
 FORWARD_OUTCOMES = ("go", "conditional_go", "fast_track")
@@ -28,40 +28,6 @@ FORWARD_OUTCOMES = ("go", "conditional_go", "fast_track")
 def gate_of(stage: str, outcome: str) -> str:
     """The rule set an outcome is judged by: the stage's gate, or the fast-track gate."""
     return "fast_track" if outcome == "fast_track" else stage
-
-
-def checklist_facts(session: Session, initiative_ids: list[int]) -> dict[int, list[ChecklistFact]]:
-    """The checklist items the rules read (each initiative's current stage and fast track), as plain facts."""
-    rows = session.exec(
-        select(ChecklistItem.initiative_id, ChecklistItem.stage, ChecklistItem.key, ChecklistItem.label,
-               ChecklistItem.required, ChecklistItem.status, ChecklistItem.not_applicable_reason)
-        .join(Initiative, Initiative.id == ChecklistItem.initiative_id)
-        .where(col(ChecklistItem.initiative_id).in_(initiative_ids),
-               or_(ChecklistItem.stage == Initiative.stage, ChecklistItem.stage == "fast_track"))
-        .order_by(col(ChecklistItem.id))
-    ).all()
-    facts: dict[int, list[ChecklistFact]] = {initiative_id: [] for initiative_id in initiative_ids}
-    for initiative_id, *fields in rows:
-        facts[initiative_id].append(ChecklistFact(*fields))
-    return facts
-
-
-def build_context(initiative: Initiative, checklist: list[ChecklistFact], benefits: BenefitFacts) -> GateContext:
-    """The rules' view of an initiative, its checklist and its benefit facts (already loaded)."""
-    return GateContext(
-        stage=initiative.stage,
-        need_description=initiative.need_description,
-        need_owner=initiative.need_owner,
-        expected_effects=initiative.expected_effects,
-        org_unit_id=initiative.org_unit_id,
-        checklist=tuple(checklist),
-        benefits=benefits,
-    )
-
-
-def gate_context(session: Session, initiative: Initiative) -> GateContext:
-    return build_context(initiative, checklist_facts(session, [initiative.id])[initiative.id],
-                         benefit_facts(session, [initiative.id])[initiative.id])
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Measurements: the editable grid, CSV/Excel imports, and the figures read from them.
+"""Measurements: validating and writing the editable grid, CSV/Excel imports and command-line imports.
 
 Every way in (grid, file, command line) goes through ``import_measurements``: all rows are
 validated first, every problem is reported with its row number, and the rows are written all
@@ -15,21 +15,20 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Callable, Optional
 
-from sqlalchemy import bindparam, func, insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from db.models import Benefit, Indicator, Initiative, Measurement, OrgUnit, utcnow
 from portfolio import benefits_math
 from portfolio.audit import lock_initiatives, record_many
-from portfolio.benefits_math import Direction, Frequency
+from portfolio.benefits_math import Frequency
 from portfolio.errors import Conflict, FieldProblem, ValidationError
 from portfolio.i18n import N_, Message
 from portfolio.measurement_files import RawRow
 from portfolio.measurement_files import cell_text as _text
 from portfolio.permissions import Actor, Scope, allowed
 from portfolio.rows import stale
-from workflows.rules import BenefitFact, BenefitFacts, IndicatorFact
 
 MAX_LISTED_PROBLEMS = 200
 # Values people report lie far inside this; it keeps every SQL SUM and AVG of them finite.
@@ -388,231 +387,3 @@ def insert_measurements(session: Session, rows: list[dict[str, Any]]) -> None:
                 copy.write_row(tuple(row[name] for name in _INSERT_COLUMNS))
     except psycopg.IntegrityError as error:  # the driver's own error: COPY bypasses SQLAlchemy
         raise IntegrityError("COPY measurement", None, error) from error
-
-
-# ------------------------------------------------------------------ figures
-
-
-def _per_period(session: Session, indicator_ids: list[int], latest_only: bool = False) -> dict[int, list[tuple]]:
-    """Per indicator and period (oldest first): the sum and mean of the values, computed in SQL.
-
-    A value reported for the whole initiative (no org unit) is the period's figure; otherwise the
-    org units' values are combined. Mixing the two would count the same work twice.
-    """
-    if not indicator_ids:
-        return {}
-    whole = col(Measurement.org_unit_id).is_(None)
-    query = (
-        select(Measurement.indicator_id, Measurement.period_start, whole.label("whole"),
-               func.sum(Measurement.value), func.avg(Measurement.value))
-        .where(col(Measurement.indicator_id).in_(indicator_ids))
-        .group_by(Measurement.indicator_id, Measurement.period_start, whole)
-        .order_by(Measurement.indicator_id, Measurement.period_start, whole)
-    )
-    if latest_only:
-        latest = (
-            select(Measurement.indicator_id, func.max(Measurement.period_start).label("period"))
-            .where(col(Measurement.indicator_id).in_(indicator_ids)).group_by(Measurement.indicator_id).subquery()
-        )
-        query = query.join(latest, (latest.c.indicator_id == Measurement.indicator_id)
-                           & (latest.c.period == Measurement.period_start))
-    result: dict[int, list[tuple]] = defaultdict(list)
-    for indicator_id, period, is_whole, total, mean in session.exec(query).all():
-        points = result[indicator_id]
-        if points and points[-1][0] == period:
-            if is_whole:  # ordered after the units' row of the same period: it replaces it
-                points[-1] = (period, total, mean)
-            continue
-        points.append((period, total, mean))
-    return result
-
-
-def _pick(aggregation: str, total: float, mean: float) -> float:
-    return float(total) if aggregation == "sum" else float(mean)
-
-
-def _progress(indicator: Indicator, value: Optional[float]) -> Optional[float]:
-    return benefits_math.progress_to_target(indicator.baseline_value, indicator.target_value, value,
-                                            direction=Direction(indicator.direction))
-
-
-def _status(indicator: Indicator, period: Optional[date], value: Optional[float]) -> benefits_math.Status:
-    if indicator.baseline_date is None or indicator.target_date is None:
-        return benefits_math.Status.UNKNOWN
-    return benefits_math.status(
-        baseline=indicator.baseline_value, target=indicator.target_value, baseline_date=indicator.baseline_date,
-        target_date=indicator.target_date, direction=Direction(indicator.direction), latest=value,
-        latest_date=period, amber_tolerance=indicator.amber_tolerance, red_tolerance=indicator.red_tolerance,
-    )
-
-
-@dataclass(frozen=True)
-class IndicatorSummary:
-    indicator: Indicator
-    benefit_id: int
-    series: list[tuple[date, float]]
-    latest_period: Optional[date]
-    latest_value: Optional[float]
-    progress: Optional[float]
-    status: benefits_math.Status
-    overdue: bool
-
-
-def indicator_summaries(*, session: Session, initiative_id: int, today: Optional[date] = None) -> list[IndicatorSummary]:
-    """Each indicator of the initiative with its combined series per period, progress, status and overdue flag."""
-    today = today or date.today()
-    indicators = session.exec(
-        select(Indicator).join(Benefit, Benefit.id == Indicator.benefit_id)
-        .where(Benefit.initiative_id == initiative_id).order_by(col(Indicator.id))
-    ).all()
-    if not indicators:
-        return []
-    by_indicator = {i.id: i for i in indicators}
-    series = {
-        indicator_id: [(period, _pick(by_indicator[indicator_id].aggregation, total, mean))
-                       for period, total, mean in points]
-        for indicator_id, points in _per_period(session, list(by_indicator)).items()
-    }
-    summaries = []
-    for indicator in indicators:
-        points = series.get(indicator.id, [])
-        period, value = points[-1] if points else (None, None)
-        summaries.append(IndicatorSummary(
-            indicator=indicator, benefit_id=indicator.benefit_id, series=points, latest_period=period,
-            latest_value=value, progress=_progress(indicator, value), status=_status(indicator, period, value),
-            overdue=benefits_math.is_overdue(Frequency(indicator.frequency), period, today),
-        ))
-    return summaries
-
-
-@dataclass(frozen=True)
-class UnitFigure:
-    org_unit_id: int
-    name: str
-    depth: int
-    value: float
-    reporting_units: int
-
-
-def unit_breakdowns(
-    *, session: Session, indicator_ids: list[int], period: Optional[date] = None
-) -> dict[int, list[UnitFigure]]:
-    """Each indicator's latest period (or ``period``) per org unit, rolled up the org-unit tree with its
-    sum or mean.
-
-    Sums and counts per unit come from one SQL query for all the indicators; the tree (small) is
-    walked in Python. Units without values in their sub-tree are left out.
-    """
-    if not indicator_ids:
-        return {}
-    aggregation = dict(session.exec(
-        select(Indicator.id, Indicator.aggregation).where(col(Indicator.id).in_(indicator_ids))).all())
-    query = (
-        select(Measurement.indicator_id, Measurement.org_unit_id, func.sum(Measurement.value), func.count())
-        .where(col(Measurement.indicator_id).in_(indicator_ids), col(Measurement.org_unit_id).is_not(None))
-        .group_by(Measurement.indicator_id, Measurement.org_unit_id)
-    )
-    if period is not None:
-        query = query.where(Measurement.period_start == period)
-    else:
-        latest = (
-            select(Measurement.indicator_id, func.max(Measurement.period_start).label("period"))
-            .where(col(Measurement.indicator_id).in_(indicator_ids)).group_by(Measurement.indicator_id).subquery()
-        )
-        query = query.join(latest, (latest.c.indicator_id == Measurement.indicator_id)
-                           & (latest.c.period == Measurement.period_start))
-    own: dict[int, dict[int, tuple[float, int]]] = defaultdict(dict)
-    for indicator_id, unit_id, total, count in session.exec(query).all():
-        own[indicator_id][unit_id] = (float(total), count)
-    children: dict[Optional[int], list[OrgUnit]] = defaultdict(list)
-    for unit in session.exec(select(OrgUnit).order_by(col(OrgUnit.name))).all():
-        children[unit.parent_id].append(unit)
-    return {indicator_id: _roll_up(children, own.get(indicator_id, {}), aggregation.get(indicator_id, "sum"))
-            for indicator_id in indicator_ids}
-
-
-def _roll_up(children: dict[Optional[int], list[OrgUnit]], own: dict[int, tuple[float, int]],
-             aggregation: str) -> list[UnitFigure]:
-    figures: list[UnitFigure] = []
-
-    def walk(unit: OrgUnit, depth: int) -> tuple[float, int]:
-        position = len(figures)
-        total, count = own.get(unit.id, (0.0, 0))
-        for child in children.get(unit.id, []):
-            child_total, child_count = walk(child, depth + 1)
-            total, count = total + child_total, count + child_count
-        if count:
-            value = total if aggregation == "sum" else total / count
-            figures.insert(position, UnitFigure(unit.id, unit.name, depth, value, count))
-        return total, count
-
-    for root in children.get(None, []):
-        walk(root, 0)
-    return figures
-
-
-def unit_breakdown(*, session: Session, indicator_id: int, period: Optional[date] = None) -> list[UnitFigure]:
-    """One indicator's latest period (or ``period``) per org unit, rolled up the tree (see ``unit_breakdowns``)."""
-    return unit_breakdowns(session=session, indicator_ids=[indicator_id], period=period).get(indicator_id, [])
-
-
-def measurements_for_grid(*, session: Session, indicator_ids: list[int]) -> dict[int, list[tuple]]:
-    """The stored values of each indicator (newest first) as (period, org unit id, value, version), for
-    the grid; a correction sends the version back, so a value changed meanwhile is refused as stale."""
-    grid: dict[int, list[tuple]] = {indicator_id: [] for indicator_id in indicator_ids}
-    for indicator_id, period, unit_id, value, version in session.exec(
-        select(Measurement.indicator_id, Measurement.period_start, Measurement.org_unit_id, Measurement.value,
-               Measurement.version)
-        .where(col(Measurement.indicator_id).in_(indicator_ids))
-        .order_by(Measurement.indicator_id, col(Measurement.period_start).desc(), col(Measurement.org_unit_id))
-    ).all():
-        grid[indicator_id].append((period, unit_id, value, version))
-    return grid
-
-
-def benefit_facts(session: Session, initiative_ids: list[int]) -> dict[int, BenefitFacts]:
-    """The facts the benefit gate rules need, for many initiatives in four queries."""
-    from db.models import BenefitCalculation, CalculationYear
-
-    if not initiative_ids:
-        return {}
-    benefits = session.exec(select(Benefit).where(col(Benefit.initiative_id).in_(initiative_ids))
-                            .order_by(col(Benefit.id))).all()
-    indicators = session.exec(
-        select(Indicator, Benefit.initiative_id).join(Benefit, Benefit.id == Indicator.benefit_id)
-        .where(col(Benefit.initiative_id).in_(initiative_ids)).order_by(col(Indicator.id))
-    ).all()
-    latest = {indicator_id: points[-1]
-              for indicator_id, points in _per_period(session, [i.id for i, _ in indicators], True).items()}
-    with_calculation = set(session.exec(
-        select(BenefitCalculation.initiative_id).join(CalculationYear,
-                                                      CalculationYear.calculation_id == BenefitCalculation.id)
-        .where(col(BenefitCalculation.initiative_id).in_(initiative_ids)).distinct()
-    ).all())
-    count_by_benefit: dict[int, int] = defaultdict(int)
-    facts_by_initiative: dict[int, list[IndicatorFact]] = defaultdict(list)
-    for indicator, initiative_id in indicators:
-        count_by_benefit[indicator.benefit_id] += 1
-        period, total, mean = latest.get(indicator.id, (None, None, None))
-        value = _pick(indicator.aggregation, total, mean) if period is not None else None
-        progress = _progress(indicator, value)
-        facts_by_initiative[initiative_id].append(IndicatorFact(
-            code=indicator.code, name=indicator.name,
-            has_baseline_and_target=indicator.baseline_value is not None and indicator.target_value is not None,
-            measured_after_baseline=period is not None and (indicator.baseline_date is None
-                                                            or period > indicator.baseline_date),
-            at_target=progress is not None and progress >= 1,
-            deviation_explained=bool(indicator.deviation_explanation.strip()),
-        ))
-    benefits_by_initiative: dict[int, list[BenefitFact]] = defaultdict(list)
-    for benefit in benefits:
-        benefits_by_initiative[benefit.initiative_id].append(
-            BenefitFact(benefit.title, benefit.owner_id is not None, count_by_benefit[benefit.id]))
-    return {
-        initiative_id: BenefitFacts(
-            benefits=tuple(benefits_by_initiative[initiative_id]),
-            indicators=tuple(facts_by_initiative[initiative_id]),
-            has_calculation=initiative_id in with_calculation,
-        )
-        for initiative_id in initiative_ids
-    }

@@ -28,7 +28,8 @@ from portfolio.benefits import (
 from portfolio.benefits_math import CashflowYear, Status
 from portfolio.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from portfolio.gates import DecisionInput, record_gate_decision
-from portfolio.measurements import benefit_facts, indicator_summaries, unit_breakdown
+from portfolio.gate_facts import benefit_facts
+from portfolio.indicator_figures import indicator_summaries, unit_breakdown
 from portfolio.permissions import Scope, allowed, refusal
 from tests.factories import (
     World,

@@ -23,7 +23,8 @@ from portfolio.cli import main as cli
 from portfolio.errors import ValidationError
 from portfolio.gates import my_decisions
 from portfolio.measurement_files import RawRow, read_file, read_rows
-from portfolio.measurements import ImportResult, import_measurements, indicator_summaries, unit_breakdowns
+from portfolio.indicator_figures import indicator_summaries, unit_breakdowns
+from portfolio.measurements import ImportResult, import_measurements
 from tests.factories import (
     World,
     actor,

@@ -27,14 +27,8 @@ from portfolio.gates import (
     my_decisions,
     record_gate_decision,
 )
-from portfolio.initiatives import (
-    InitiativeCreate,
-    OverviewFilters,
-    create_initiative,
-    parse_stage,
-    portfolio_overview,
-    update_initiative,
-)
+from portfolio.initiatives import InitiativeCreate, create_initiative, parse_stage, update_initiative
+from portfolio.reports import OverviewFilters, portfolio_overview
 from tests import conftest
 from tests.factories import (
     World,

@@ -35,12 +35,8 @@ from portfolio.errors import DomainError
 from portfolio.i18n import N_, format_number
 from portfolio.initiatives import InitiativeView
 from portfolio.measurement_files import RawRow, read_file, template_bytes, template_examples
-from portfolio.measurements import (
-    import_measurements,
-    indicator_summaries,
-    measurements_for_grid,
-    unit_breakdowns,
-)
+from portfolio.indicator_figures import indicator_summaries, measurements_for_grid, unit_breakdowns
+from portfolio.measurements import import_measurements
 from portfolio.ui.charts import calculation_chart, indicator_chart
 from portfolio.ui.components import current_actor, flash, language, run_action, show_flash, tr
 from portfolio.ui.text import plain, plain_messages

@@ -8,15 +8,8 @@ import streamlit as st
 from db.engine import read_session
 from portfolio.errors import DomainError
 from portfolio.i18n import STAGE_LABELS
-from portfolio.initiatives import (
-    STATUS_LABELS,
-    STATUSES,
-    Overview,
-    OverviewFilters,
-    list_org_units,
-    list_portfolios,
-    portfolio_overview,
-)
+from portfolio.initiatives import STATUS_LABELS, STATUSES, list_org_units, list_portfolios
+from portfolio.reports import Overview, OverviewFilters, portfolio_overview
 from portfolio.ui.components import current_data_version, language, tr
 from portfolio.ui.text import plain_messages
 from workflows.lifecycle import STAGES

@@ -9,7 +9,7 @@ from db.engine import read_session
 from db.models import AuditEvent, Benefit, Indicator, Measurement, OrgUnit
 from portfolio.benefits import get_calculation
 from portfolio.i18n import format_number
-from portfolio.measurements import indicator_summaries
+from portfolio.indicator_figures import indicator_summaries
 from tests.ui.conftest import open_initiative, sign_in, texts
 
 PILOT = 3  # the demo initiative at the pilot gate, with one monthly indicator measured per unit

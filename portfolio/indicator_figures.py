@@ -1,0 +1,193 @@
+"""The read-side indicator figures: each indicator's series per period, latest value, progress, status and
+overdue flag, and the breakdown per org unit, all computed from stored measurements."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from typing import Optional
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from db.models import Benefit, Indicator, Measurement, OrgUnit
+from portfolio import benefits_math
+from portfolio.benefits_math import Direction, Frequency
+
+
+def _per_period(session: Session, indicator_ids: list[int], latest_only: bool = False) -> dict[int, list[tuple]]:
+    """Per indicator and period (oldest first): the sum and mean of the values, computed in SQL.
+
+    A value reported for the whole initiative (no org unit) is the period's figure; otherwise the
+    org units' values are combined. Mixing the two would count the same work twice.
+    """
+    if not indicator_ids:
+        return {}
+    whole = col(Measurement.org_unit_id).is_(None)
+    query = (
+        select(Measurement.indicator_id, Measurement.period_start, whole.label("whole"),
+               func.sum(Measurement.value), func.avg(Measurement.value))
+        .where(col(Measurement.indicator_id).in_(indicator_ids))
+        .group_by(Measurement.indicator_id, Measurement.period_start, whole)
+        .order_by(Measurement.indicator_id, Measurement.period_start, whole)
+    )
+    if latest_only:
+        latest = (
+            select(Measurement.indicator_id, func.max(Measurement.period_start).label("period"))
+            .where(col(Measurement.indicator_id).in_(indicator_ids)).group_by(Measurement.indicator_id).subquery()
+        )
+        query = query.join(latest, (latest.c.indicator_id == Measurement.indicator_id)
+                           & (latest.c.period == Measurement.period_start))
+    result: dict[int, list[tuple]] = defaultdict(list)
+    for indicator_id, period, is_whole, total, mean in session.exec(query).all():
+        points = result[indicator_id]
+        if points and points[-1][0] == period:
+            if is_whole:  # ordered after the units' row of the same period: it replaces it
+                points[-1] = (period, total, mean)
+            continue
+        points.append((period, total, mean))
+    return result
+
+
+def _pick(aggregation: str, total: float, mean: float) -> float:
+    return float(total) if aggregation == "sum" else float(mean)
+
+
+def _progress(indicator: Indicator, value: Optional[float]) -> Optional[float]:
+    return benefits_math.progress_to_target(indicator.baseline_value, indicator.target_value, value,
+                                            direction=Direction(indicator.direction))
+
+
+def _status(indicator: Indicator, period: Optional[date], value: Optional[float]) -> benefits_math.Status:
+    if indicator.baseline_date is None or indicator.target_date is None:
+        return benefits_math.Status.UNKNOWN
+    return benefits_math.status(
+        baseline=indicator.baseline_value, target=indicator.target_value, baseline_date=indicator.baseline_date,
+        target_date=indicator.target_date, direction=Direction(indicator.direction), latest=value,
+        latest_date=period, amber_tolerance=indicator.amber_tolerance, red_tolerance=indicator.red_tolerance,
+    )
+
+
+@dataclass(frozen=True)
+class IndicatorSummary:
+    indicator: Indicator
+    benefit_id: int
+    series: list[tuple[date, float]]
+    latest_period: Optional[date]
+    latest_value: Optional[float]
+    progress: Optional[float]
+    status: benefits_math.Status
+    overdue: bool
+
+
+def indicator_summaries(*, session: Session, initiative_id: int, today: Optional[date] = None) -> list[IndicatorSummary]:
+    """Each indicator of the initiative with its combined series per period, progress, status and overdue flag."""
+    today = today or date.today()
+    indicators = session.exec(
+        select(Indicator).join(Benefit, Benefit.id == Indicator.benefit_id)
+        .where(Benefit.initiative_id == initiative_id).order_by(col(Indicator.id))
+    ).all()
+    if not indicators:
+        return []
+    by_indicator = {i.id: i for i in indicators}
+    series = {
+        indicator_id: [(period, _pick(by_indicator[indicator_id].aggregation, total, mean))
+                       for period, total, mean in points]
+        for indicator_id, points in _per_period(session, list(by_indicator)).items()
+    }
+    summaries = []
+    for indicator in indicators:
+        points = series.get(indicator.id, [])
+        period, value = points[-1] if points else (None, None)
+        summaries.append(IndicatorSummary(
+            indicator=indicator, benefit_id=indicator.benefit_id, series=points, latest_period=period,
+            latest_value=value, progress=_progress(indicator, value), status=_status(indicator, period, value),
+            overdue=benefits_math.is_overdue(Frequency(indicator.frequency), period, today),
+        ))
+    return summaries
+
+
+@dataclass(frozen=True)
+class UnitFigure:
+    org_unit_id: int
+    name: str
+    depth: int
+    value: float
+    reporting_units: int
+
+
+def unit_breakdowns(
+    *, session: Session, indicator_ids: list[int], period: Optional[date] = None
+) -> dict[int, list[UnitFigure]]:
+    """Each indicator's latest period (or ``period``) per org unit, rolled up the org-unit tree with its
+    sum or mean.
+
+    Sums and counts per unit come from one SQL query for all the indicators; the tree (small) is
+    walked in Python. Units without values in their sub-tree are left out.
+    """
+    if not indicator_ids:
+        return {}
+    aggregation = dict(session.exec(
+        select(Indicator.id, Indicator.aggregation).where(col(Indicator.id).in_(indicator_ids))).all())
+    query = (
+        select(Measurement.indicator_id, Measurement.org_unit_id, func.sum(Measurement.value), func.count())
+        .where(col(Measurement.indicator_id).in_(indicator_ids), col(Measurement.org_unit_id).is_not(None))
+        .group_by(Measurement.indicator_id, Measurement.org_unit_id)
+    )
+    if period is not None:
+        query = query.where(Measurement.period_start == period)
+    else:
+        latest = (
+            select(Measurement.indicator_id, func.max(Measurement.period_start).label("period"))
+            .where(col(Measurement.indicator_id).in_(indicator_ids)).group_by(Measurement.indicator_id).subquery()
+        )
+        query = query.join(latest, (latest.c.indicator_id == Measurement.indicator_id)
+                           & (latest.c.period == Measurement.period_start))
+    own: dict[int, dict[int, tuple[float, int]]] = defaultdict(dict)
+    for indicator_id, unit_id, total, count in session.exec(query).all():
+        own[indicator_id][unit_id] = (float(total), count)
+    children: dict[Optional[int], list[OrgUnit]] = defaultdict(list)
+    for unit in session.exec(select(OrgUnit).order_by(col(OrgUnit.name))).all():
+        children[unit.parent_id].append(unit)
+    return {indicator_id: _roll_up(children, own.get(indicator_id, {}), aggregation.get(indicator_id, "sum"))
+            for indicator_id in indicator_ids}
+
+
+def _roll_up(children: dict[Optional[int], list[OrgUnit]], own: dict[int, tuple[float, int]],
+             aggregation: str) -> list[UnitFigure]:
+    figures: list[UnitFigure] = []
+
+    def walk(unit: OrgUnit, depth: int) -> tuple[float, int]:
+        position = len(figures)
+        total, count = own.get(unit.id, (0.0, 0))
+        for child in children.get(unit.id, []):
+            child_total, child_count = walk(child, depth + 1)
+            total, count = total + child_total, count + child_count
+        if count:
+            value = total if aggregation == "sum" else total / count
+            figures.insert(position, UnitFigure(unit.id, unit.name, depth, value, count))
+        return total, count
+
+    for root in children.get(None, []):
+        walk(root, 0)
+    return figures
+
+
+def unit_breakdown(*, session: Session, indicator_id: int, period: Optional[date] = None) -> list[UnitFigure]:
+    """One indicator's latest period (or ``period``) per org unit, rolled up the tree (see ``unit_breakdowns``)."""
+    return unit_breakdowns(session=session, indicator_ids=[indicator_id], period=period).get(indicator_id, [])
+
+
+def measurements_for_grid(*, session: Session, indicator_ids: list[int]) -> dict[int, list[tuple]]:
+    """The stored values of each indicator (newest first) as (period, org unit id, value, version), for
+    the grid; a correction sends the version back, so a value changed meanwhile is refused as stale."""
+    grid: dict[int, list[tuple]] = {indicator_id: [] for indicator_id in indicator_ids}
+    for indicator_id, period, unit_id, value, version in session.exec(
+        select(Measurement.indicator_id, Measurement.period_start, Measurement.org_unit_id, Measurement.value,
+               Measurement.version)
+        .where(col(Measurement.indicator_id).in_(indicator_ids))
+        .order_by(Measurement.indicator_id, col(Measurement.period_start).desc(), col(Measurement.org_unit_id))
+    ).all():
+        grid[indicator_id].append((period, unit_id, value, version))
+    return grid

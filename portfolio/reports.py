@@ -1,0 +1,97 @@
+"""Portfolio-level reads: the overview of initiatives with its counts per stage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Optional
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from db.models import Initiative, OrgUnit, Portfolio, User
+from portfolio.errors import FieldProblem, ValidationError
+from portfolio.i18n import N_, Message
+from portfolio.initiatives import STATUSES, parse_stage, status_of
+from portfolio.permissions import descendants
+from workflows.lifecycle import FINAL_STAGES, STAGES
+
+
+@dataclass(frozen=True)
+class OverviewFilters:
+    portfolio_id: Optional[int] = None
+    stage: Optional[str] = None
+    org_unit_id: Optional[int] = None
+    status: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class OverviewRow:
+    id: int
+    title: str
+    stage: str
+    status: str
+    portfolio: str
+    org_unit: Optional[str]
+    lead: Optional[str]
+    stage_entered_at: date
+    hold_review_date: Optional[date]
+
+
+@dataclass(frozen=True)
+class Overview:
+    rows: list[OverviewRow]
+    count_per_stage: dict[str, int]
+
+
+def _status_clause(status: str):
+    if status == "on_hold":
+        return col(Initiative.on_hold).is_(True) & col(Initiative.stage).not_in(FINAL_STAGES)
+    if status == "closed":
+        return col(Initiative.stage).in_(FINAL_STAGES)
+    return col(Initiative.on_hold).is_(False) & col(Initiative.stage).not_in(FINAL_STAGES)
+
+
+def portfolio_overview(*, session: Session, filters: OverviewFilters) -> Overview:
+    """Initiatives matching the filters (sub-portfolios and sub-units included) and a count per stage."""
+    conditions = []
+    if filters.portfolio_id is not None:
+        tree = session.exec(select(Portfolio.id, Portfolio.parent_id)).all()
+        conditions.append(col(Initiative.portfolio_id).in_(descendants(tree, {filters.portfolio_id})))
+    if filters.org_unit_id is not None:
+        tree = session.exec(select(OrgUnit.id, OrgUnit.parent_id)).all()
+        conditions.append(col(Initiative.org_unit_id).in_(descendants(tree, {filters.org_unit_id})))
+    if filters.stage is not None:
+        conditions.append(Initiative.stage == parse_stage(filters.stage))
+    if filters.status is not None:
+        if filters.status not in STATUSES:
+            raise ValidationError([FieldProblem("status", Message(
+                N_("Unknown status {status}. The statuses are: {statuses}."),
+                {"status": repr(filters.status), "statuses": ", ".join(STATUSES)}))])
+        conditions.append(_status_clause(filters.status))
+
+    lead = User.__table__.alias("lead")
+    query = (
+        select(
+            Initiative.id, Initiative.title, Initiative.stage, Initiative.on_hold, Portfolio.name,
+            OrgUnit.name, lead.c.display_name, Initiative.stage_entered_at, Initiative.hold_review_date,
+        )
+        .join(Portfolio, Portfolio.id == Initiative.portfolio_id)
+        .join(OrgUnit, OrgUnit.id == Initiative.org_unit_id, isouter=True)
+        .join(lead, lead.c.id == Initiative.lead_id, isouter=True)
+        .where(*conditions)
+        .order_by(col(Initiative.id))
+    )
+    rows = [
+        OverviewRow(
+            id=r[0], title=r[1], stage=r[2], status=status_of(r[2], bool(r[3])), portfolio=r[4],
+            org_unit=r[5], lead=r[6], stage_entered_at=r[7].date(), hold_review_date=r[8],
+        )
+        for r in session.exec(query).all()
+    ]
+    counts = dict(
+        session.exec(
+            select(Initiative.stage, func.count()).where(*conditions).group_by(Initiative.stage)
+        ).all()
+    )
+    return Overview(rows=rows, count_per_stage={stage: counts.get(stage, 0) for stage in STAGES})
