@@ -45,7 +45,9 @@ endif
 	$(BIN)/streamlit run streamlit_app.py --server.address 127.0.0.1 --server.port $(PORT) \
 		--server.headless true --browser.gatherUsageStats false
 
+# The architecture contracts ([tool.importlinter] in pyproject.toml) are checked first; a broken one stops here.
 test: install-test
+	$(BIN)/lint-imports --no-cache --no-logo
 	./scripts/ensure-test-system
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -7,12 +7,37 @@ initiative is ``portfolio.gates.record_gate_decision``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from statemachine import State, StateMachine
+
+from messages import N_
 
 STAGE_ORDER = ("idea", "concept", "pilot", "scale_up", "benefits_realisation")
 FINAL_STAGES = ("realised", "stopped")
 STAGES = STAGE_ORDER + FINAL_STAGES
 OUTCOMES = ("go", "conditional_go", "hold", "recycle", "stop", "fast_track")
+
+# Labels for the stage and outcome ids (the ids are English and stay in code and database). "fast_track"
+# is also the name of the fast-track checklist and its gate, hence its stage label.
+STAGE_LABELS = {
+    "idea": N_("Idea"),
+    "concept": N_("Concept"),
+    "pilot": N_("Pilot"),
+    "scale_up": N_("Scale-up"),
+    "benefits_realisation": N_("Benefits realisation"),
+    "realised": N_("Realised"),
+    "stopped": N_("Stopped"),
+    "fast_track": N_("Fast track"),
+}
+OUTCOME_LABELS = {
+    "go": N_("Go"),
+    "conditional_go": N_("Conditional go"),
+    "hold": N_("Hold"),
+    "recycle": N_("Recycle"),
+    "stop": N_("Stop"),
+    "fast_track": N_("Fast track to scale-up"),
+}
 
 
 class Lifecycle(StateMachine):
@@ -60,19 +85,29 @@ class Lifecycle(StateMachine):
     fast_track = idea.to(scale_up)
 
 
-_TARGETS: dict[tuple[str, str], str] = {}
+@dataclass(frozen=True)
+class Move:
+    """One transition of the lifecycle: gate outcome ``outcome`` takes an initiative from ``source`` to ``target``."""
+
+    source: str
+    outcome: str
+    target: str
 
 
-def _build_targets() -> None:
-    for event in OUTCOMES:
-        for source in STAGE_ORDER:
-            machine = Lifecycle(start_value=source)
-            if event in {e.id for e in machine.allowed_events}:
-                machine.send(event)
-                _TARGETS[(source, event)] = machine.current_state_value
+def _moves() -> tuple[Move, ...]:
+    """Every transition the machine declares, read from its states, in stage and outcome order."""
+    moves = {
+        (state.value, event.id): Move(state.value, event.id, transition.target.value)
+        for state in Lifecycle.states
+        for transition in state.transitions
+        if transition.source is state
+        for event in transition.events
+    }
+    return tuple(sorted(moves.values(), key=lambda move: (STAGES.index(move.source), OUTCOMES.index(move.outcome))))
 
 
-_build_targets()
+MOVES = _moves()
+_TARGETS = {(move.source, move.outcome): move.target for move in MOVES}
 
 
 def target_stage(stage: str, outcome: str) -> str | None:
@@ -83,10 +118,6 @@ def target_stage(stage: str, outcome: str) -> str | None:
 def allowed_outcomes(stage: str) -> list[str]:
     """The gate outcomes the lifecycle allows from ``stage``, in the canonical order."""
     return [outcome for outcome in OUTCOMES if (stage, outcome) in _TARGETS]
-
-
-def next_stage(stage: str) -> str | None:
-    return target_stage(stage, "go")
 
 
 def advance(model: object, outcome: str) -> str:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from portfolio.i18n import N_, STAGE_LABELS, Message
+from messages import N_, Message
+from workflows.lifecycle import STAGE_LABELS
 
 
 @dataclass(frozen=True)

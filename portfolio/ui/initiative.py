@@ -27,6 +27,7 @@ from portfolio.initiatives import (
     list_users,
     update_initiative,
 )
+from portfolio.lifecycle_view import lifecycle_dot
 from portfolio.permissions import Actor, at_gate
 from portfolio.rows import MAX_ID
 from portfolio.ui import benefits_tab
@@ -35,22 +36,6 @@ from portfolio.ui.text import plain, plain_messages
 from workflows.lifecycle import FINAL_STAGES, STAGE_ORDER
 
 GATE_LABELS = {stage: STAGE_LABELS[stage] for stage in STAGE_ORDER}
-
-
-def lifecycle_dot(current: str, label) -> str:
-    """The lifecycle as Graphviz DOT with the current stage highlighted."""
-    def node(stage: str) -> str:
-        style = 'style="filled", fillcolor="#1f6f8b", fontcolor="white"' if stage == current else 'style="rounded"'
-        return f'"{stage}" [label="{label(STAGE_LABELS[stage])}", shape=box, {style}];'
-
-    lines = ["digraph lifecycle {", "rankdir=LR;", 'node [fontname="Helvetica"];']
-    lines += [node(stage) for stage in (*STAGE_ORDER, "realised", "stopped")]
-    path = [*STAGE_ORDER, "realised"]
-    lines += [f'"{a}" -> "{b}";' for a, b in zip(path, path[1:])]
-    lines.append(f'"idea" -> "scale_up" [style=dashed, label="{label(STAGE_LABELS["fast_track"])}"];')
-    lines.append('"pilot" -> "stopped" [style=dotted];')
-    lines.append("}")
-    return "\n".join(lines)
 
 
 # ------------------------------------------------------------------ callbacks (run before the rerun)
