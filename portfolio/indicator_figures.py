@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from typing import Optional
+from typing import Optional, Union
 
-from sqlalchemy import func
+from sqlalchemy import Select, func
 from sqlmodel import Session, col, select
 
 from db.models import Benefit, Indicator, Measurement, OrgUnit
@@ -16,29 +16,39 @@ from portfolio import benefits_math
 from portfolio.benefits_math import Direction, Frequency
 
 
-def _per_period(session: Session, indicator_ids: list[int], latest_only: bool = False) -> dict[int, list[tuple]]:
+def _latest_periods(indicator_ids: Union[list[int], Select]):
+    """Each indicator's latest period, found through the measurement key index on (indicator, period):
+    one correlated ``max`` per indicator instead of a scan of the whole measurement table."""
+    latest = select(func.max(Measurement.period_start)).where(
+        Measurement.indicator_id == Indicator.id).correlate(Indicator).scalar_subquery()
+    return select(Indicator.id.label("indicator_id"), latest.label("period")).where(
+        col(Indicator.id).in_(indicator_ids)).subquery("latest")
+
+
+def _per_period(session: Session, indicator_ids: Union[list[int], Select],
+                latest_only: bool = False) -> dict[int, list[tuple]]:
     """Per indicator and period (oldest first): the sum and mean of the values, computed in SQL.
 
-    A value reported for the whole initiative (no org unit) is the period's figure; otherwise the
-    org units' values are combined. Mixing the two would count the same work twice.
+    ``indicator_ids`` is a list of ids or a SQL selection of them (joined in, so no statement binds
+    one parameter per indicator). A value reported for the whole initiative (no org unit) is the
+    period's figure; otherwise the org units' values are combined. Mixing the two would count the
+    same work twice.
     """
-    if not indicator_ids:
+    if isinstance(indicator_ids, list) and not indicator_ids:
         return {}
     whole = col(Measurement.org_unit_id).is_(None)
     query = (
         select(Measurement.indicator_id, Measurement.period_start, whole.label("whole"),
                func.sum(Measurement.value), func.avg(Measurement.value))
-        .where(col(Measurement.indicator_id).in_(indicator_ids))
         .group_by(Measurement.indicator_id, Measurement.period_start, whole)
         .order_by(Measurement.indicator_id, Measurement.period_start, whole)
     )
     if latest_only:
-        latest = (
-            select(Measurement.indicator_id, func.max(Measurement.period_start).label("period"))
-            .where(col(Measurement.indicator_id).in_(indicator_ids)).group_by(Measurement.indicator_id).subquery()
-        )
+        latest = _latest_periods(indicator_ids)
         query = query.join(latest, (latest.c.indicator_id == Measurement.indicator_id)
                            & (latest.c.period == Measurement.period_start))
+    else:
+        query = query.where(col(Measurement.indicator_id).in_(indicator_ids))
     result: dict[int, list[tuple]] = defaultdict(list)
     for indicator_id, period, is_whole, total, mean in session.exec(query).all():
         points = result[indicator_id]
@@ -138,10 +148,7 @@ def unit_breakdowns(
     if period is not None:
         query = query.where(Measurement.period_start == period)
     else:
-        latest = (
-            select(Measurement.indicator_id, func.max(Measurement.period_start).label("period"))
-            .where(col(Measurement.indicator_id).in_(indicator_ids)).group_by(Measurement.indicator_id).subquery()
-        )
+        latest = _latest_periods(indicator_ids)
         query = query.join(latest, (latest.c.indicator_id == Measurement.indicator_id)
                            & (latest.c.period == Measurement.period_start))
     own: dict[int, dict[int, tuple[float, int]]] = defaultdict(dict)
