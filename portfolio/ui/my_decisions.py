@@ -1,11 +1,11 @@
-"""My decisions: the gates waiting for the signed-in user."""
+"""My decisions: the gates waiting for the signed-in user, 50 cards a page, grouped by portfolio and readiness."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from db.engine import read_session
-from portfolio.gates import my_decisions
+from portfolio.gates import my_decisions_page
 from portfolio.i18n import STAGE_LABELS
 from portfolio.ui.components import current_actor, language, tr
 from portfolio.ui.text import plain, plain_messages
@@ -16,6 +16,16 @@ def _open(initiative_id: int) -> None:
     st.session_state["open_initiative"] = True
 
 
+def _go_to(page: int) -> None:
+    # The page number lives in the address, so a shared link opens the same page.
+    st.query_params["page"] = str(page)
+
+
+def _requested_page() -> int:
+    raw = st.query_params.get("page", "1")
+    return int(raw) if raw.isdigit() else 1
+
+
 def render() -> None:
     _ = tr()
     lang = language()
@@ -23,15 +33,22 @@ def render() -> None:
         st.switch_page(st.session_state["pages"]["initiative"])
     st.title(_("My decisions"))
     with read_session() as session:
-        pending = my_decisions(session=session, actor=current_actor())
-    if not pending:
+        page = my_decisions_page(session=session, actor=current_actor(), page=_requested_page())
+    if not page.total:
         st.info(_("No gates are waiting for you."))
         return
-    ready = sum(1 for p in pending if p.ready)
-    st.caption(_("{count} gates are waiting for you; {ready} are ready for a decision.", count=len(pending),
-                 ready=ready))
-    for gate in pending:
+    st.caption(_("{count} gates are waiting for you; {ready} are ready for a decision.", count=page.total,
+                 ready=page.ready))
+    counts = {(g.portfolio_id, g.ready): g.count for g in page.groups}
+    shown = None
+    for gate in page.gates:
         initiative = gate.initiative
+        group = (initiative.portfolio_id, gate.ready)
+        if group != shown:
+            shown = group
+            name, count = plain(initiative.portfolio), counts[group]
+            st.subheader(_("{portfolio}: ready ({count})", portfolio=name, count=count) if gate.ready
+                         else _("{portfolio}: not ready ({count})", portfolio=name, count=count))
         with st.container(border=True, key=f"gate_{initiative.id}"):
             columns = st.columns([5, 2, 1])
             columns[0].markdown(f"**{plain(initiative.title)}**  \n{_('Gate')}: {_(STAGE_LABELS[initiative.stage])}")
@@ -40,6 +57,13 @@ def render() -> None:
             if not gate.ready:
                 for line in plain_messages(gate.unmet, lang):
                     st.caption("– " + line)
+    if page.pages > 1:
+        columns = st.columns([1, 2, 1])
+        columns[0].button(_("Previous page"), key="page_previous", disabled=page.page <= 1,
+                          on_click=_go_to, args=(page.page - 1,))
+        columns[1].caption(_("Page {page} of {pages}", page=page.page, pages=page.pages))
+        columns[2].button(_("Next page"), key="page_next", disabled=page.page >= page.pages,
+                          on_click=_go_to, args=(page.page + 1,))
 
 
 if __name__ == "__main__":
