@@ -24,7 +24,7 @@ from db.models import Benefit, Indicator
 from portfolio import benefits_math
 from portfolio.benefits_math import Frequency
 from portfolio.errors import FieldProblem, ValidationError
-from portfolio.exports import csv_bytes, unneutralise, xlsx_bytes
+from portfolio.exports import NEUTRALISER, csv_bytes, unneutralise, xlsx_bytes
 from portfolio.i18n import N_, Message
 
 COLUMNS = ("indicator", "period", "org_unit", "value")
@@ -145,11 +145,11 @@ def _rows(table: Iterator[list[Any]], delimiter: Optional[str]) -> list[RawRow]:
         raise _file_problem(N_("The first row names the columns {columns} more than once."),
                             columns=", ".join(repeated))
     index = {name: header.index(name) for name in COLUMNS}
+    picks = [index[name] for name in COLUMNS]
     rows = []
     for number, cells in enumerate(table, start=2):
-        texts = [cell_text(cell) for cell in cells]
-        used = len(texts)
-        while used and texts[used - 1] == "":
+        used = len(cells)
+        while used and _blank(cells[used - 1]):
             used -= 1
         if used == 0:
             continue
@@ -161,9 +161,19 @@ def _rows(table: Iterator[list[Any]], delimiter: Optional[str]) -> list[RawRow]:
             problem = Message(msgid, {"row": number, "cells": used, "columns": len(header)})
             rows.append(RawRow(number, None, None, None, None, problem))
             continue
-        cells = list(cells) + [None] * (len(header) - len(cells))
-        rows.append(RawRow(number, *(cells[index[name]] for name in COLUMNS)))
+        if len(cells) < len(header):
+            cells = list(cells) + [None] * (len(header) - len(cells))
+        rows.append(RawRow(number, *[cells[i] for i in picks]))
     return rows
+
+
+def _blank(cell: Any) -> bool:
+    """True when a cell reads as empty text (what ``cell_text`` gives as ``""``)."""
+    if cell is None:
+        return True
+    if type(cell) is str:
+        return not cell or cell.isspace()
+    return cell_text(cell) == ""
 
 
 def _decode(content: bytes) -> tuple[str, str]:
@@ -222,10 +232,14 @@ def _checked(number: int, cells: list[Any]) -> list[Any]:
     used = len(cells)
     while used and cells[used - 1] in (None, ""):  # a wide sheet pads every row with empty cells
         used -= 1
-    for cell in cells[:used]:
-        if isinstance(cell, str) and len(cell) > MAX_CELL_CHARS:
-            raise _too_long(number)
-    return [unneutralise(cell) for cell in cells[:used]]
+    cells = cells[:used]
+    neutralised = False
+    for cell in cells:
+        if isinstance(cell, str):
+            if len(cell) > MAX_CELL_CHARS:
+                raise _too_long(number)
+            neutralised = neutralised or cell.startswith(NEUTRALISER)
+    return [unneutralise(cell) for cell in cells] if neutralised else cells
 
 
 def _too_long(number: int) -> ValidationError:

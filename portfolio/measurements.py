@@ -13,7 +13,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Callable, Optional
+from typing import Any, Callable, NamedTuple, Optional
 
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
@@ -52,6 +52,7 @@ class ImportResult:
 _NUMBER = re.compile(
     r"[+\-\u2212]?(?:[0-9]{1,3}(?:[ \u00a0\u202f][0-9]{3})+|[0-9]+)(?:[.,][0-9]*)?(?:[eE][+-]?[0-9]+)?"
     r"|[+\-\u2212]?[.,][0-9]+(?:[eE][+-]?[0-9]+)?")
+_GROUP_SEPARATOR = re.compile(r"[ \u00a0\u202f]")
 
 
 def parse_number(value: Any) -> Optional[float]:
@@ -69,11 +70,12 @@ def parse_number(value: Any) -> Optional[float]:
         except OverflowError:  # an int beyond any float
             return math.inf if value > 0 else -math.inf
         return None if math.isnan(number) else number
-    text = _text(value)
+    text = value.strip() if type(value) is str else _text(value)
     if not _NUMBER.fullmatch(text):
         return None
-    text = re.sub(r"[ \u00a0\u202f]", "", text).replace(",", ".").replace("\u2212", "-")
-    return float(text)
+    if not text.isascii() or " " in text:  # digit groups or a minus sign (checks cost less than a sub)
+        text = _GROUP_SEPARATOR.sub("", text).replace("\u2212", "-")
+    return float(text.replace(",", "."))
 
 
 def number_in_range(number: float) -> bool:
@@ -84,53 +86,64 @@ def number_in_range(number: float) -> bool:
 # ------------------------------------------------------------------ validation and writing
 
 
+@dataclass(frozen=True)
+class _IndicatorInfo:
+    """What validation needs of one indicator, read once per import (plain values, not ORM rows)."""
+
+    id: int
+    code: str
+    frequency: Frequency
+    valid_min: Optional[float]
+    valid_max: Optional[float]
+    initiative_id: int
+    portfolio_id: int
+    lead_id: Optional[int]
+    benefit_owner_id: Optional[int]
+
+
 @dataclass
 class _Lookups:
-    indicators: dict[str, Indicator]
-    initiative_of: dict[int, Initiative]
-    benefit_owner_of: dict[int, Optional[int]]
-    units_by_key: dict[str, Optional[OrgUnit]]  # None marks a name that several units share
+    indicators: dict[str, _IndicatorInfo]
+    units_by_key: dict[str, Optional[tuple[int, str]]]  # (id, name); None marks a name several units share
     permission: dict[tuple[int, Optional[int]], bool] = field(default_factory=dict)
 
 
 def _load_lookups(session: Session, rows: list[RawRow]) -> _Lookups:
     codes = {_text(r.indicator) for r in rows}
     found = session.exec(
-        select(Indicator, Benefit.owner_id, Initiative)
+        select(Indicator.id, Indicator.code, Indicator.frequency, Indicator.valid_min, Indicator.valid_max,
+               Initiative.id, Initiative.portfolio_id, Initiative.lead_id, Benefit.owner_id)
         .join(Benefit, Benefit.id == Indicator.benefit_id)
         .join(Initiative, Initiative.id == Benefit.initiative_id)
         .where(col(Indicator.code).in_(codes))
     ).all() if codes else []
-    units = session.exec(select(OrgUnit)).all()
-    units_by_key: dict[str, Optional[OrgUnit]] = {}
-    for unit in units:
+    units = session.exec(select(OrgUnit.id, OrgUnit.name, OrgUnit.code).order_by(col(OrgUnit.id))).all()
+    units_by_key: dict[str, Optional[tuple[int, str]]] = {}
+    for unit_id, name, _code in units:
         # A name shared by two units names neither: the row must give the unit's code.
-        key = unit.name.casefold()
-        units_by_key[key] = None if key in units_by_key else unit
-    for unit in units:  # a code wins over a name that happens to look the same
-        if unit.code:
-            units_by_key[unit.code.casefold()] = unit
+        key = name.casefold()
+        units_by_key[key] = None if key in units_by_key else (unit_id, name)
+    for unit_id, name, code in units:  # a code wins over a name that happens to look the same
+        if code:
+            units_by_key[code.casefold()] = (unit_id, name)
     return _Lookups(
-        indicators={indicator.code: indicator for indicator, _, _ in found},
-        initiative_of={indicator.id: initiative for indicator, _, initiative in found},
-        benefit_owner_of={indicator.id: owner for indicator, owner, _ in found},
+        indicators={code: _IndicatorInfo(indicator_id, code, Frequency(frequency), low, high, *rest)
+                    for indicator_id, code, frequency, low, high, *rest in found},
         units_by_key=units_by_key,
     )
 
 
-def _may_report(lookups: _Lookups, actor: Actor, indicator: Indicator, unit_id: Optional[int]) -> bool:
+def _may_report(lookups: _Lookups, actor: Actor, indicator: _IndicatorInfo, unit_id: Optional[int]) -> bool:
     key = (indicator.id, unit_id)
     if key not in lookups.permission:
-        initiative = lookups.initiative_of[indicator.id]
-        owner = lookups.benefit_owner_of[indicator.id]
-        scope = Scope(portfolio_id=initiative.portfolio_id, lead_id=initiative.lead_id, org_unit_id=unit_id,
+        owner = indicator.benefit_owner_id
+        scope = Scope(portfolio_id=indicator.portfolio_id, lead_id=indicator.lead_id, org_unit_id=unit_id,
                       benefit_owner_ids=frozenset({owner} if owner else ()))
         lookups.permission[key] = allowed("measurement.report", actor, scope)
     return lookups.permission[key]
 
 
-@dataclass(frozen=True)
-class _ValidRow:
+class _ValidRow(NamedTuple):
     initiative_id: int
     indicator_id: int
     period_start: date
@@ -144,12 +157,50 @@ def _row_problem(row: int, msgid: str, **params) -> FieldProblem:
     return FieldProblem(f"row {row}", Message(msgid, {"row": row, **params}))
 
 
+_MISSING = object()
+
+
+def _memo(cache: dict, cell: Any, compute: Callable[[Any], Any]) -> Any:
+    """``compute(cell)``, remembered for text cells: a file repeats its codes, units and periods."""
+    if type(cell) is not str:  # 1, 1.0 and True are equal keys, but not the same cell text
+        return compute(cell)
+    found = cache.get(cell, _MISSING)
+    if found is _MISSING:
+        found = cache[cell] = compute(cell)
+    return found
+
+
 def validate_rows(
     session: Session, actor: Actor, rows: list[RawRow], progress: Optional[Progress] = None
 ) -> tuple[list[_ValidRow], list[FieldProblem]]:
-    """Check every row; return the valid rows and every problem found, each naming its row."""
+    """Check every row; return the valid rows and every problem found, each naming its row.
+
+    Every row gets every check; what repeats from row to row (an indicator code, a unit, a period
+    of a frequency, a permission per indicator and unit) is looked up once per import."""
     lookups = _load_lookups(session, rows)
-    periods: dict[tuple[str, str], Optional[date]] = {}
+    indicators, units_by_key = lookups.indicators, lookups.units_by_key
+    code_cache: dict[str, tuple[str, Optional[_IndicatorInfo]]] = {}
+    unit_cache: dict[str, tuple[str, Optional[tuple[int, str]]]] = {}
+    period_caches: dict[Frequency, dict[str, tuple[str, Optional[date]]]] = defaultdict(dict)
+
+    def indicator_of(cell: Any) -> tuple[str, Optional[_IndicatorInfo]]:
+        code = _text(cell)
+        return code, indicators.get(code)
+
+    def unit_of(cell: Any) -> tuple[str, Optional[tuple[int, str]]]:
+        unit_text = _text(cell)
+        return unit_text, units_by_key.get(unit_text.casefold()) if unit_text else None
+
+    def period_parser(frequency: Frequency) -> Callable[[Any], tuple[str, Optional[date]]]:
+        def parse(cell: Any) -> tuple[str, Optional[date]]:
+            period_text = _text(cell)
+            try:
+                return period_text, benefits_math.parse_period(frequency, period_text)
+            except ValueError:
+                return period_text, None
+        return parse
+
+    parsers = {frequency: period_parser(frequency) for frequency in Frequency}
     first_row_of: dict[tuple[int, date, Optional[int]], int] = {}
     valid: list[_ValidRow] = []
     problems: list[FieldProblem] = []
@@ -161,15 +212,14 @@ def validate_rows(
             problems.append(FieldProblem(f"row {raw.row}", raw.problem))
             continue
         row_ok = True
-        code = _text(raw.indicator)
-        indicator = lookups.indicators.get(code)
+        code, indicator = _memo(code_cache, raw.indicator, indicator_of)
         if indicator is None:
             problems.append(_row_problem(raw.row, N_("Row {row}: unknown indicator {code}."), code=repr(code)))
             row_ok = False
-        unit_text = _text(raw.org_unit)
-        unit = lookups.units_by_key.get(unit_text.casefold()) if unit_text else None
+        unit_text, unit = _memo(unit_cache, raw.org_unit, unit_of)
+        unit_id = unit[0] if unit is not None else None
         if unit_text and unit is None:
-            if unit_text.casefold() in lookups.units_by_key:
+            if unit_text.casefold() in units_by_key:
                 problems.append(_row_problem(raw.row, N_(
                     "Row {row}: several org units are named {unit}; give the unit's code instead."),
                     unit=repr(unit_text)))
@@ -177,22 +227,16 @@ def validate_rows(
                 problems.append(_row_problem(raw.row, N_("Row {row}: unknown org unit {unit}."),
                                              unit=repr(unit_text)))
             row_ok = False
-        period_text = _text(raw.period)
         period = None
         if indicator is not None:
-            key = (indicator.frequency, period_text)
-            if key not in periods:
-                try:
-                    periods[key] = benefits_math.parse_period(Frequency(indicator.frequency), period_text)
-                except ValueError:
-                    periods[key] = None
-            period = periods[key]
+            frequency = indicator.frequency
+            period_text, period = _memo(period_caches[frequency], raw.period, parsers[frequency])
             if period is None:
                 problems.append(_row_problem(
                     raw.row, N_("Row {row}: {period} is not a period of the {frequency} indicator {code}; "
                                 "write it as {format}."),
-                    period=repr(period_text), frequency=Message(FREQUENCY_NAMES[indicator.frequency]), code=code,
-                    format=benefits_math.PERIOD_FORMATS[Frequency(indicator.frequency)]))
+                    period=repr(period_text), frequency=Message(FREQUENCY_NAMES[frequency]), code=code,
+                    format=benefits_math.PERIOD_FORMATS[frequency]))
                 row_ok = False
         value = parse_number(raw.value)
         if value is None:
@@ -211,26 +255,29 @@ def validate_rows(
                 value=_text(value), low=_bound(indicator.valid_min), high=_bound(indicator.valid_max), code=code))
             row_ok = False
         if indicator is not None and (unit is not None or not unit_text):
-            if not _may_report(lookups, actor, indicator, unit.id if unit else None):
+            permitted = lookups.permission.get((indicator.id, unit_id))
+            if permitted is None:
+                permitted = _may_report(lookups, actor, indicator, unit_id)
+            if not permitted:
                 if unit is None:
                     problems.append(_row_problem(raw.row, N_(
                         "Row {row}: you may not report figures for the whole initiative, only for your own units.")))
                 else:
                     problems.append(_row_problem(raw.row, N_("Row {row}: you may not report figures for {unit}."),
-                                                 unit=unit.name))
+                                                 unit=unit[1]))
                 row_ok = False
         if indicator is not None and period is not None:
-            key = (indicator.id, period, unit.id if unit else None)
-            if key in first_row_of:
+            key = (indicator.id, period, unit_id)
+            first = first_row_of.get(key)
+            if first is not None:
                 problems.append(_row_problem(raw.row, N_(
-                    "Row {row} repeats row {first}: the same indicator, period and org unit."),
-                    first=first_row_of[key]))
+                    "Row {row} repeats row {first}: the same indicator, period and org unit."), first=first))
                 row_ok = False
             else:
                 first_row_of[key] = raw.row
         if row_ok:
-            valid.append(_ValidRow(lookups.initiative_of[indicator.id].id, indicator.id, period,
-                                   unit.id if unit else None, value, raw.row, raw.seen_version))
+            valid.append(_ValidRow(indicator.initiative_id, indicator.id, period, unit_id, value, raw.row,
+                                   raw.seen_version))
     if progress:
         progress(total, total)
     return valid, problems
@@ -246,7 +293,7 @@ def _bound(value: Optional[float]) -> str:
     return _text(value)
 
 
-def _in_valid_range(indicator: Indicator, value: float) -> bool:
+def _in_valid_range(indicator: _IndicatorInfo, value: float) -> bool:
     return (indicator.valid_min is None or value >= indicator.valid_min) and (
         indicator.valid_max is None or value <= indicator.valid_max)
 
