@@ -13,7 +13,7 @@ from db.models import Initiative, OrgUnit, Portfolio, User
 from portfolio.errors import FieldProblem, ValidationError
 from portfolio.i18n import N_, Message
 from portfolio.initiatives import STATUSES, parse_stage, status_of
-from portfolio.permissions import descendants
+from portfolio.permissions import subtree_ids
 from workflows.lifecycle import FINAL_STAGES, STAGES
 
 
@@ -40,8 +40,16 @@ class OverviewRow:
 
 @dataclass(frozen=True)
 class Overview:
+    """One page of the overview's rows, the count per stage over all pages, and where the page lies."""
+
     rows: list[OverviewRow]
     count_per_stage: dict[str, int]
+    total: int = 0
+    page: int = 1
+    pages: int = 1
+
+
+OVERVIEW_PER_PAGE = 100
 
 
 def _status_clause(status: str):
@@ -52,15 +60,18 @@ def _status_clause(status: str):
     return col(Initiative.on_hold).is_(False) & col(Initiative.stage).not_in(FINAL_STAGES)
 
 
-def portfolio_overview(*, session: Session, filters: OverviewFilters) -> Overview:
-    """Initiatives matching the filters (sub-portfolios and sub-units included) and a count per stage."""
+def portfolio_overview(*, session: Session, filters: OverviewFilters, page: int = 1,
+                       per_page: Optional[int] = None) -> Overview:
+    """Initiatives matching the filters (sub-portfolios and sub-units included) and a count per stage.
+
+    With ``per_page`` only that page's rows are read (pages count from 1; a page past the end gives the
+    last one); without it, every row. Counts and sub-trees are computed in SQL.
+    """
     conditions = []
     if filters.portfolio_id is not None:
-        tree = session.exec(select(Portfolio.id, Portfolio.parent_id)).all()
-        conditions.append(col(Initiative.portfolio_id).in_(descendants(tree, {filters.portfolio_id})))
+        conditions.append(col(Initiative.portfolio_id).in_(subtree_ids(Portfolio, {filters.portfolio_id})))
     if filters.org_unit_id is not None:
-        tree = session.exec(select(OrgUnit.id, OrgUnit.parent_id)).all()
-        conditions.append(col(Initiative.org_unit_id).in_(descendants(tree, {filters.org_unit_id})))
+        conditions.append(col(Initiative.org_unit_id).in_(subtree_ids(OrgUnit, {filters.org_unit_id})))
     if filters.stage is not None:
         conditions.append(Initiative.stage == parse_stage(filters.stage))
     if filters.status is not None:
@@ -70,6 +81,14 @@ def portfolio_overview(*, session: Session, filters: OverviewFilters) -> Overvie
                 {"status": repr(filters.status), "statuses": ", ".join(STATUSES)}))])
         conditions.append(_status_clause(filters.status))
 
+    counts = dict(
+        session.exec(
+            select(Initiative.stage, func.count()).where(*conditions).group_by(Initiative.stage)
+        ).all()
+    )
+    total = sum(counts.values())
+    pages = max(1, -(-total // per_page)) if per_page else 1
+    page = min(max(1, page), pages)
     lead = User.__table__.alias("lead")
     query = (
         select(
@@ -82,6 +101,8 @@ def portfolio_overview(*, session: Session, filters: OverviewFilters) -> Overvie
         .where(*conditions)
         .order_by(col(Initiative.id))
     )
+    if per_page:
+        query = query.offset((page - 1) * per_page).limit(per_page)
     rows = [
         OverviewRow(
             id=r[0], title=r[1], stage=r[2], status=status_of(r[2], bool(r[3])), portfolio=r[4],
@@ -89,9 +110,5 @@ def portfolio_overview(*, session: Session, filters: OverviewFilters) -> Overvie
         )
         for r in session.exec(query).all()
     ]
-    counts = dict(
-        session.exec(
-            select(Initiative.stage, func.count()).where(*conditions).group_by(Initiative.stage)
-        ).all()
-    )
-    return Overview(rows=rows, count_per_stage={stage: counts.get(stage, 0) for stage in STAGES})
+    return Overview(rows=rows, count_per_stage={stage: counts.get(stage, 0) for stage in STAGES}, total=total,
+                    page=page, pages=pages)

@@ -9,17 +9,27 @@ from db.engine import read_session
 from portfolio.errors import DomainError
 from portfolio.i18n import STAGE_LABELS
 from portfolio.initiatives import STATUS_LABELS, STATUSES, list_org_units, list_portfolios
-from portfolio.reports import Overview, OverviewFilters, portfolio_overview
+from portfolio.reports import OVERVIEW_PER_PAGE, Overview, OverviewFilters, portfolio_overview
 from portfolio.ui.components import current_data_version, language, tr
 from portfolio.ui.text import plain_messages
 from workflows.lifecycle import STAGES
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _overview(filters: OverviewFilters, version: int) -> Overview:
+def _overview(filters: OverviewFilters, page: int, version: int) -> Overview:
     # Keyed on the data version: any write anywhere makes the next read fresh.
     with read_session() as session:
-        return portfolio_overview(session=session, filters=filters)
+        return portfolio_overview(session=session, filters=filters, page=page, per_page=OVERVIEW_PER_PAGE)
+
+
+def _go_to(page: int) -> None:
+    # The page number lives in the address, so a shared link opens the same page.
+    st.query_params["page"] = str(page)
+
+
+def _requested_page() -> int:
+    raw = st.query_params.get("page", "1")
+    return int(raw) if raw.isdigit() else 1
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -53,7 +63,7 @@ def render() -> None:
         stage = stage_param  # a shared link with a bad stage: let the service say what is wrong
 
     try:
-        overview = _overview(OverviewFilters(portfolio_id, stage, unit_id, status), version)
+        overview = _overview(OverviewFilters(portfolio_id, stage, unit_id, status), _requested_page(), version)
     except DomainError as error:
         st.error("\n\n".join(plain_messages(error.messages, lang)))
         return
@@ -77,9 +87,16 @@ def render() -> None:
             _("In stage since"): [r.stage_entered_at for r in overview.rows],
         }
     )
-    st.caption(_("{count} initiatives. Choose a row to open the initiative.", count=len(overview.rows)))
+    st.caption(_("{count} initiatives. Choose a row to open the initiative.", count=overview.total))
     event = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun",
                          selection_mode="single-row", key="overview_table")
+    if overview.pages > 1:
+        columns = st.columns([1, 2, 1])
+        columns[0].button(_("Previous page"), key="page_previous", disabled=overview.page <= 1,
+                          on_click=_go_to, args=(overview.page - 1,))
+        columns[1].caption(_("Page {page} of {pages}", page=overview.page, pages=overview.pages))
+        columns[2].button(_("Next page"), key="page_next", disabled=overview.page >= overview.pages,
+                          on_click=_go_to, args=(overview.page + 1,))
     selected = event.selection.rows if event is not None else []
     if selected:
         st.session_state["initiative_id"] = overview.rows[selected[0]].id
