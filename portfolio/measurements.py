@@ -343,9 +343,7 @@ def import_measurements(
     for r in valid:
         found = existing.get((r.indicator_id, r.period_start, r.org_unit_id))
         if found is None:
-            inserts.append({"indicator_id": r.indicator_id, "period_start": r.period_start,
-                            "org_unit_id": r.org_unit_id, "value": r.value, "source": source,
-                            "reported_by_id": actor.user_id, "reported_at": now, "version": 1})
+            inserts.append((r.indicator_id, r.period_start, r.org_unit_id, r.value, source, actor.user_id, now, 1))
         elif found[1] != r.value:
             corrections.append((found[0], found[1], r))
         else:
@@ -356,7 +354,7 @@ def import_measurements(
     table = Measurement.__table__
     try:
         if inserts:
-            insert_measurements(session, inserts)
+            insert_measurement_tuples(session, inserts)
         if corrections:
             session.execute(
                 update(table).where(table.c.id == bindparam("b_id")).values(
@@ -376,22 +374,24 @@ def import_measurements(
 AUDIT_PART = 1000
 
 
-def _audit_import(session: Session, actor: Actor, inserts: list[dict[str, Any]], corrections: list[tuple],
+def _audit_import(session: Session, actor: Actor, inserts: list[tuple], corrections: list[tuple],
                   initiative_of: dict[int, int], source: str, file_name: str) -> None:
     """One audit event per initiative touched, listing every value the import changed: ``before``
     holds the old value of each correction, ``after`` the new value of every new or corrected one."""
     codes = dict(session.exec(select(Indicator.id, Indicator.code)
                               .where(col(Indicator.id).in_(set(initiative_of)))).all())
 
+    iso = _memoised(date.isoformat)
+
     def key(indicator_id: int, period: date, unit_id: Optional[int]) -> dict[str, Any]:
-        return {"indicator": codes[indicator_id], "period": period.isoformat(), "org_unit_id": unit_id}
+        return {"indicator": codes[indicator_id], "period": iso(period), "org_unit_id": unit_id}
 
     by_initiative: dict[int, dict[str, Any]] = defaultdict(lambda: {"before": [], "after": [], "inserted": 0})
-    for row in inserts:
-        changes = by_initiative[initiative_of[row["indicator_id"]]]
+    for indicator_id, period, unit_id, value, *_ in inserts:
+        changes = by_initiative[initiative_of[indicator_id]]
         changes["inserted"] += 1
-        changes["after"].append({**key(row["indicator_id"], row["period_start"], row["org_unit_id"]),
-                                 "value": row["value"]})
+        changes["after"].append({"indicator": codes[indicator_id], "period": iso(period), "org_unit_id": unit_id,
+                                 "value": value})
     for _measurement_id, old, r in corrections:
         changes = by_initiative[initiative_of[r.indicator_id]]
         changes["before"].append({**key(r.indicator_id, r.period_start, r.org_unit_id), "value": old})
@@ -420,10 +420,41 @@ _INSERT_COLUMNS = ("indicator_id", "period_start", "org_unit_id", "value", "sour
 
 
 def insert_measurements(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Bulk insert: PostgreSQL's COPY (several times faster than executemany there), else executemany."""
+    """Bulk insert of measurement rows given as dicts of ``_INSERT_COLUMNS``."""
+    insert_measurement_tuples(session, [tuple(row[name] for name in _INSERT_COLUMNS) for row in rows])
+
+
+def _memoised(convert: Optional[Callable[[Any], Any]]) -> Callable[[Any], Any]:
+    """``convert`` remembered per value (dates and times repeat from row to row)."""
+    if convert is None:
+        return lambda value: value
+    cache: dict[Any, Any] = {}
+
+    def converted(value: Any) -> Any:
+        found = cache.get(value, _MISSING)
+        if found is _MISSING:
+            found = cache[value] = convert(value)
+        return found
+    return converted
+
+
+def insert_measurement_tuples(session: Session, rows: list[tuple]) -> None:
+    """Bulk insert of rows given as tuples in ``_INSERT_COLUMNS`` order: PostgreSQL's COPY, else one
+    executemany of the driver's own statement, with dates and times converted once per distinct value
+    (SQLAlchemy's per-row parameter handling costs more than SQLite's insert itself)."""
+    if not rows:
+        return
     connection = session.connection()
-    if connection.dialect.name != "postgresql":
-        session.execute(insert(Measurement.__table__), rows)
+    dialect = connection.dialect
+    if dialect.name != "postgresql":
+        columns = Measurement.__table__.c
+        as_date = _memoised(columns.period_start.type.dialect_impl(dialect).bind_processor(dialect))
+        as_time = _memoised(columns.reported_at.type.dialect_impl(dialect).bind_processor(dialect))
+        statement = (f"INSERT INTO measurement ({', '.join(_INSERT_COLUMNS)}) "
+                     f"VALUES ({', '.join('?' for _ in _INSERT_COLUMNS)})")
+        connection.exec_driver_sql(statement, [
+            (indicator_id, as_date(period), unit_id, float(value), source, reported_by_id, as_time(at), version)
+            for indicator_id, period, unit_id, value, source, reported_by_id, at, version in rows])
         return
     import psycopg
 
@@ -431,6 +462,6 @@ def insert_measurements(session: Session, rows: list[dict[str, Any]]) -> None:
     try:
         with cursor.copy(f"COPY measurement ({', '.join(_INSERT_COLUMNS)}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row(tuple(row[name] for name in _INSERT_COLUMNS))
+                copy.write_row(row)
     except psycopg.IntegrityError as error:  # the driver's own error: COPY bypasses SQLAlchemy
         raise IntegrityError("COPY measurement", None, error) from error
