@@ -291,17 +291,6 @@ def is_overdue(frequency: Frequency, last_period: date | None, today: date, grac
     return (today - current_start).days >= grace_days
 
 
-def combine(values: list[float | None], how: str) -> float | None:
-    """Return the "sum" or "mean" of the values that are neither None nor NaN; None if there are none."""
-    if how not in ("sum", "mean"):
-        raise ValueError(f"unknown combination {how!r}; expected 'sum' or 'mean'")
-    present = [value for value in values if not _missing(value)]
-    if not present:
-        return None
-    total = math.fsum(present)
-    return total if how == "sum" else total / len(present)
-
-
 # --- Benefit calculation (nyttokalkyl) ----------------------------------------------------
 
 

@@ -44,7 +44,6 @@ class Actor:
     steering_portfolios: frozenset[int] = frozenset()
     lead_portfolios: frozenset[int] = frozenset()
     reporting_units: frozenset[int] = frozenset()
-    roles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -265,7 +264,6 @@ def load_actor(*, session: Session, user_id: int) -> Actor:
         steering_portfolios=descendants(portfolio_tree, by_role["steering"]),
         lead_portfolios=descendants(portfolio_tree, by_role["implementation_lead"]),
         reporting_units=descendants(unit_tree, units),
-        roles=tuple(sorted({a.role for a in assignments})),
     )
 
 

@@ -15,7 +15,6 @@ from portfolio.benefits_math import (
     Frequency,
     Status,
     calculate,
-    combine,
     format_period,
     is_overdue,
     is_period_start,
@@ -457,33 +456,6 @@ def test_is_overdue_never_when_completed_period_has_value(frequency, today, grac
     completed = period_start(frequency, period_start(frequency, today) - timedelta(days=1))
     assert not is_overdue(frequency, completed, today, grace)
     assert is_overdue(frequency, None, today, 0)
-
-
-# --- combine ----------------------------------------------------------------------------
-
-
-def test_combine_sum_and_mean():
-    assert combine([1.0, 2.0, 3.5], "sum") == pytest.approx(6.5)
-    assert combine([1.0, 2.0, 3.0], "mean") == pytest.approx(2.0)
-    assert combine([1.0, None, math.nan, 3.0], "sum") == pytest.approx(4.0)
-    assert combine([1.0, None, math.nan, 3.0], "mean") == pytest.approx(2.0)
-    assert combine([0.1] * 10, "sum") == 1.0
-
-
-def test_combine_nothing_to_combine():
-    assert combine([], "sum") is None
-    assert combine([None, math.nan], "mean") is None
-
-
-def test_combine_unknown_how():
-    with pytest.raises(ValueError, match="unknown combination 'median'"):
-        combine([1.0], "median")
-
-
-@given(st.lists(values, min_size=1, max_size=20))
-def test_combine_mean_times_count_is_sum(numbers):
-    assert math.isclose(combine(numbers, "mean") * len(numbers), combine(numbers, "sum"), rel_tol=1e-9, abs_tol=1e-6)
-    assert min(numbers) - 1e-6 <= combine(numbers, "mean") <= max(numbers) + 1e-6
 
 
 # --- calculate (nyttokalkyl) ------------------------------------------------------------
