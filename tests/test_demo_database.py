@@ -18,6 +18,7 @@ from sqlmodel import col, select
 
 from db.engine import get_engine, read_session, write_session
 from db.models import AuditEvent, DatabaseInfo, Initiative, RoleAssignment, User
+from portfolio.audit import verify_chain
 from portfolio.auth import is_demo_database
 from portfolio.cli import main
 from portfolio.demo import DEMO_USERS, EXTRA_LEADS
@@ -58,9 +59,18 @@ def test_an_empty_database_becomes_a_demo_database_with_every_account_audited(cl
     granted = Counter(e.entity_id for e in events if e.action == "role.grant")
     assert created == Counter(users.keys())  # one audit event per account, none without
     assert granted == Counter(r.id for r in roles) and len(roles) == 6
-    assert [e.action for e in events if e.action not in ("user.create", "role.grant")] == [
+    assert [e.action for e in events if e.initiative_id is None and e.action not in ("user.create", "role.grant")] == [
         "database.mark_demo", "demo.load"]
     assert events[0].after == {"is_demo": True}
+    # Every initiative's own chain starts at its creation, and the whole trail verifies.
+    first_of = {}
+    for event in events:
+        if event.initiative_id is not None:
+            first_of.setdefault(event.initiative_id, event.action)
+    with read_session(engine) as session:
+        initiative_ids = session.exec(select(Initiative.id)).all()
+        assert verify_chain(session=session).ok
+    assert first_of == {initiative_id: "initiative.create" for initiative_id in initiative_ids}
 
 
 def _real_user(session):
