@@ -257,7 +257,7 @@ class _Heads:
         return unit
 
     def create_pending(self, session: Session, events: list[dict]) -> None:
-        units = [u for position, u in sorted(self.pending.items())]
+        units = list(self.pending.values())  # in the order first needed, whatever the batch size
         self.pending.clear()
         rows = []
         for unit in units:
