@@ -3,10 +3,13 @@
 Run from the project root:
 
     .venv/bin/python bench/import_measurements.py [--rows 100000] [--db sqlite|postgresql|both] [--profile]
+                                                  [--filled 2000]
 
-For each database it migrates a fresh database, creates a small organisation (a portfolio with an
-owner, 20 org units with codes, one initiative with 10 indicators of mixed frequencies), generates
-valid CSV rows in memory, and times with ``time.perf_counter``:
+For each database it migrates a fresh database, fills it with the demo data of ``--filled``
+initiatives (default 2,000: about 11,000 indicators and 500,000 measurements; 0 for an
+empty database), creates a small organisation (a portfolio with an owner, 20 org units with codes,
+one initiative with 10 indicators of mixed frequencies), generates valid CSV rows in memory, and
+times with ``time.perf_counter``:
 
 - parse:    ``read_rows`` on the CSV bytes;
 - import:   ``import_measurements`` in one write transaction (validate + write + commit);
@@ -23,6 +26,7 @@ import cProfile
 import pstats
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +39,7 @@ from sqlmodel import select  # noqa: E402
 from bench._setup import build_organisation, databases, generate_csv, migrated_engine  # noqa: E402
 from db.engine import read_session, write_session  # noqa: E402
 from db.models import Measurement, User  # noqa: E402
+from portfolio.demo import load_demo  # noqa: E402
 from portfolio.measurement_files import read_rows  # noqa: E402
 from portfolio.measurements import ImportResult, import_measurements  # noqa: E402
 from portfolio.permissions import load_actor  # noqa: E402
@@ -56,8 +61,21 @@ def line(db: str, phase: str, rows: int, seconds: float) -> None:
     print(f"{db:<11} {phase:<8} {rows} rows  {seconds:6.2f} s  ({rate:,.0f} rows/s)", flush=True)
 
 
-def bench(db: str, url: str, rows: int, profile: bool) -> dict[str, float]:
+def fill(engine, initiatives: int) -> None:
+    """Demo data first, so the import goes into a database that already holds data, as in real use."""
+    if not initiatives:
+        return
+    t0 = time.perf_counter()
+    with write_session(engine) as session:
+        counts = load_demo(session=session, initiatives=initiatives, seed=1, today=date(2026, 11, 2))
+    print(f"filled with {counts['initiatives']} initiatives, {counts['measurements']} measurements "
+          f"in {time.perf_counter() - t0:.1f} s", flush=True)
+
+
+def bench(db: str, url: str, rows: int, profile: bool, filled: int = 0) -> dict[str, float]:
     engine = migrated_engine(url)
+    fill(engine, filled)
+    filled_rows = count_measurements(engine)
     username, codes = build_organisation(engine)
     content = generate_csv(rows, codes)
     print(f"{db:<11} file     {rows} rows  {len(content) / 1e6:.1f} MB", flush=True)
@@ -82,7 +100,7 @@ def bench(db: str, url: str, rows: int, profile: bool) -> dict[str, float]:
     reimported = time.perf_counter() - t0
     line(db, "reimport", len(raw), reimported)
 
-    stored = count_measurements(engine)
+    stored = count_measurements(engine) - filled_rows
     ok = first == ImportResult(rows, 0, 0) and second == ImportResult(0, 0, rows) and stored == rows
     print(f"{db:<11} check    first import {first}, second import {second}, {stored} rows stored: "
           f"{'OK' if ok else 'MISMATCH'}", flush=True)
@@ -102,12 +120,14 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--profile", action="store_true", help="Profile the import phase with cProfile.")
+    parser.add_argument("--filled", type=int, default=2000,
+                        help="Demo initiatives loaded before the import (0: an empty database).")
     args = parser.parse_args()
 
-    results = {db: bench(db, url, args.rows, args.profile) for db, url in databases(args.db)}
+    results = {db: bench(db, url, args.rows, args.profile, args.filled) for db, url in databases(args.db)}
     for db, phases in results.items():
         total = phases["parse"] + phases["import"]
-        verdict = "well under 10 s" if total < 5 else ("under 10 s" if total < 10 else "OVER 10 s")
+        verdict = "within the 3 s target" if total <= 3 else "OVER the 3 s target"
         print(f"{db:<11} total    parse + import {total:.2f} s for {args.rows} rows ({verdict})")
 
 
