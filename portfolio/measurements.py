@@ -12,7 +12,7 @@ import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Callable, NamedTuple, Optional
 
 from sqlalchemy import bindparam, insert, update
@@ -212,11 +212,15 @@ def validate_rows(
             problems.append(FieldProblem(f"row {raw.row}", raw.problem))
             continue
         row_ok = True
-        code, indicator = _memo(code_cache, raw.indicator, indicator_of)
+        cell = raw.indicator
+        found = code_cache.get(cell) if type(cell) is str else None
+        code, indicator = found if found is not None else _memo(code_cache, cell, indicator_of)
         if indicator is None:
             problems.append(_row_problem(raw.row, N_("Row {row}: unknown indicator {code}."), code=repr(code)))
             row_ok = False
-        unit_text, unit = _memo(unit_cache, raw.org_unit, unit_of)
+        cell = raw.org_unit
+        found = unit_cache.get(cell) if type(cell) is str else None
+        unit_text, unit = found if found is not None else _memo(unit_cache, cell, unit_of)
         unit_id = unit[0] if unit is not None else None
         if unit_text and unit is None:
             if unit_text.casefold() in units_by_key:
@@ -230,7 +234,9 @@ def validate_rows(
         period = None
         if indicator is not None:
             frequency = indicator.frequency
-            period_text, period = _memo(period_caches[frequency], raw.period, parsers[frequency])
+            cell, cache = raw.period, period_caches[frequency]
+            found = cache.get(cell) if type(cell) is str else None
+            period_text, period = found if found is not None else _memo(cache, cell, parsers[frequency])
             if period is None:
                 problems.append(_row_problem(
                     raw.row, N_("Row {row}: {period} is not a period of the {frequency} indicator {code}; "
@@ -458,10 +464,26 @@ def insert_measurement_tuples(session: Session, rows: list[tuple]) -> None:
         return
     import psycopg
 
+    # COPY's text format written here rather than row by row by the driver (a third of the time):
+    # ids and versions are ints, values finite floats (repr reads back exactly), dates ISO text.
+    as_date, as_time, as_text = _memoised(date.isoformat), _memoised(datetime.isoformat), _memoised(_copy_text)
     cursor = connection.connection.dbapi_connection.cursor()
     try:
         with cursor.copy(f"COPY measurement ({', '.join(_INSERT_COLUMNS)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+            for start in range(0, len(rows), 10_000):
+                copy.write("".join([
+                    f"{int(indicator_id)}\t{as_date(period)}\t{_copy_int(unit_id)}\t{float(value)!r}\t"
+                    f"{as_text(source)}\t{_copy_int(reported_by_id)}\t{as_time(at)}\t{int(version)}\n"
+                    for indicator_id, period, unit_id, value, source, reported_by_id, at, version
+                    in rows[start:start + 10_000]]))
     except psycopg.IntegrityError as error:  # the driver's own error: COPY bypasses SQLAlchemy
         raise IntegrityError("COPY measurement", None, error) from error
+
+
+def _copy_int(value: Optional[int]) -> str:
+    return "\\N" if value is None else str(int(value))
+
+
+def _copy_text(value: str) -> str:
+    """A text field in COPY's text format: backslash, tab and line ends escaped."""
+    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
