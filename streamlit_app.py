@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from db.settings import tune_interpreter
+from portfolio.queries import tune_interpreter
 from portfolio.permissions import allowed
 from portfolio.ui.components import current_actor, database_outage_shown, demo_banner, language_picker, tr
 from portfolio.ui.sso import sign_in_from_provider, sign_out

@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session
 
-from db.engine import write_session
+from db.engine import get_engine, write_session
 from portfolio.errors import Conflict, DomainError
 from portfolio.i18n import N_, Message
 
@@ -76,6 +76,16 @@ def is_unreachable(error: BaseException) -> bool:
     # PostgreSQL: connection exceptions (class 08), the server shutting down (57P01-57P03), or no
     # SQLSTATE at all, which psycopg gives when it never got an answer.
     return _sqlstate(error) in (None, "08000", "08001", "08003", "08006", "57P01", "57P02", "57P03")
+
+
+def database_reachable(engine: Engine | None = None) -> bool:
+    """True when the database answers a trivial query now."""
+    try:
+        with (engine or get_engine()).connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    except DBAPIError:
+        return False
+    return True
 
 
 def perform(work: Callable[[Session], Result], *, engine: Engine | None = None, attempts: int = ATTEMPTS) -> Result:

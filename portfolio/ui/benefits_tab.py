@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
 
-from db.engine import read_session
-from portfolio.actions import perform
 from portfolio import benefits_math
+from portfolio.actions import perform
 from portfolio.benefits import (
     AGGREGATION_LABELS,
     CATEGORY_LABELS,
@@ -30,7 +30,6 @@ from portfolio.benefits import (
     revise_baseline,
     save_calculation,
 )
-from db.models import Benefit, Indicator
 from portfolio.errors import DomainError
 from portfolio.i18n import N_, format_number
 from portfolio.initiatives import InitiativeView
@@ -39,7 +38,11 @@ from portfolio.indicator_figures import indicator_summaries, measurements_for_gr
 from portfolio.measurements import import_measurements
 from portfolio.ui.charts import calculation_chart, indicator_chart
 from portfolio.ui.components import current_actor, flash, language, run_action, show_flash, tr
+from portfolio.queries import read
 from portfolio.ui.text import plain, plain_messages
+
+if TYPE_CHECKING:
+    from db.models import Benefit, Indicator
 
 STATUS_BADGES = {"green": "🟢", "amber": "🟡", "red": "🔴", "unknown": "⚪"}
 STATUS_LABELS = {"green": N_("On track"), "amber": N_("Slightly behind"), "red": N_("Behind plan"),
@@ -347,8 +350,7 @@ def _import_section(initiative_id: int) -> None:
     st.caption(_("A CSV or Excel file with the columns indicator (code), period, org_unit (code or name, empty "
                  "for the whole initiative) and value. Every row is checked first; a file with any error imports "
                  "nothing."))
-    with read_session() as session:
-        examples = template_examples(session, initiative_id)
+    examples = read(lambda session: template_examples(session, initiative_id))
     st.download_button(_("Download a template"), template_bytes(examples), file_name="measurements-template.csv",
                        mime="text/csv")
     # In a form, the Import button waits until the chosen file has finished uploading.
@@ -364,8 +366,7 @@ def _calculation_section(view: InitiativeView) -> None:
     initiative_id = view.initiative.id
     can_edit = view.allowed["calculation.edit"] is None
     st.subheader(_("Benefit calculation"))
-    with read_session() as session:
-        calculation = get_calculation(session=session, initiative_id=initiative_id)
+    calculation = read(get_calculation, initiative_id=initiative_id)
     years = calculation.years if calculation else []
     table = pd.DataFrame({
         "year": [y.year for y in years] or [date.today().year],
@@ -411,17 +412,21 @@ def _calculation_section(view: InitiativeView) -> None:
     st.altair_chart(calculation_chart(result, _), width="stretch")
 
 
+def _benefit_figures(*, session, initiative_id: int):
+    """Everything the tab shows, in one read: benefits, indicator summaries, breakdowns, grid values, lock."""
+    items = benefits_of(session, initiative_id)
+    summaries = {s.indicator.id: s for s in indicator_summaries(session=session, initiative_id=initiative_id)}
+    breakdowns = unit_breakdowns(session=session, indicator_ids=list(summaries))
+    grids = measurements_for_grid(session=session, indicator_ids=list(summaries))
+    return items, summaries, breakdowns, grids, baseline_locked(session, initiative_id)
+
+
 def render(view: InitiativeView, units: dict[int, str], users: dict[int, str]) -> None:
     """The tab; what it offers follows ``view.allowed`` alone."""
     _ = tr()
     lang = language()
     initiative = view.initiative
-    with read_session() as session:
-        items = benefits_of(session, initiative.id)
-        summaries = {s.indicator.id: s for s in indicator_summaries(session=session, initiative_id=initiative.id)}
-        breakdowns = unit_breakdowns(session=session, indicator_ids=list(summaries))
-        grids = measurements_for_grid(session=session, indicator_ids=list(summaries))
-        locked = baseline_locked(session, initiative.id)
+    items, summaries, breakdowns, grids, locked = read(_benefit_figures, initiative_id=initiative.id)
     can_edit = view.allowed["benefit.edit"] is None
     if not items:
         st.info(_("No benefits are recorded for this initiative yet."))

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import altair as alt
 import pandas as pd
 
-from db.models import Indicator
 from portfolio.benefits_math import BenefitCalculation
+
+if TYPE_CHECKING:
+    from db.models import Indicator
 
 
 def indicator_chart(indicator: Indicator, series: list, _: Callable[..., str]) -> alt.LayerChart:

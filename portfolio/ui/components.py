@@ -9,16 +9,14 @@ from contextlib import contextmanager
 from typing import Callable, Optional
 
 import streamlit as st
-from sqlalchemy.exc import DBAPIError
 
-from db.engine import get_engine, read_session
-from db.settings import get_settings
-from portfolio.actions import UNREACHABLE, is_unreachable
+from portfolio.actions import UNREACHABLE, database_reachable, is_unreachable
 from portfolio.audit import data_version
 from portfolio.auth import is_demo_database
 from portfolio.errors import DomainError, PermissionDenied
 from portfolio.i18n import LANGUAGES, Message, render, translator
 from portfolio.permissions import Actor, load_actor
+from portfolio.queries import get_settings, read
 
 # How often a page that lost its database tries again.
 RETRY_SECONDS = 5
@@ -47,8 +45,7 @@ def current_actor() -> Optional[Actor]:
     if user_id is None:
         return None
     try:
-        with read_session() as session:
-            return load_actor(session=session, user_id=user_id)
+        return read(load_actor, user_id=user_id)
     except PermissionDenied:
         _ = tr()
         st.session_state.pop("user_id", None)
@@ -63,28 +60,17 @@ _DEMO_BANNER = ('<div role="status" style="background:#fff4ce;color:#4d3800;bord
 
 def demo_banner() -> None:
     """Say on every page of a demo database that its data is invented."""
-    with read_session() as session:
-        demo = is_demo_database(session)
-    if demo:
+    if read(lambda session: is_demo_database(session)):
         _ = tr()
         text = _("Demo data: invented initiatives and users. Do not enter real information.")
         st.html(_DEMO_BANNER.format(text=html.escape(text)))
-
-
-def _database_reachable() -> bool:
-    try:
-        with get_engine().connect() as connection:
-            connection.exec_driver_sql("SELECT 1")
-    except DBAPIError:
-        return False
-    return True
 
 
 @st.fragment(run_every=RETRY_SECONDS)
 def _retry_when_database_is_back() -> None:
     # Runs again every few seconds without a click; the whole page comes back once the database answers.
     # Its first run is part of the failed page run itself, so it waits for the first tick.
-    if not st.session_state.pop("database_outage_just_shown", False) and _database_reachable():
+    if not st.session_state.pop("database_outage_just_shown", False) and database_reachable():
         st.rerun()
 
 
@@ -96,7 +82,7 @@ def database_outage_shown() -> Iterator[None]:
     slot = st.empty()
     try:
         yield
-    except DBAPIError as error:
+    except Exception as error:  # noqa: BLE001 - only an unreachable database is handled; the rest goes on
         if not is_unreachable(error):
             raise
         slot.error(tr()(UNREACHABLE))
@@ -104,9 +90,8 @@ def database_outage_shown() -> Iterator[None]:
         _retry_when_database_is_back()
 
 
-def current_data_version() -> int:
-    with read_session() as session:
-        return data_version(session)
+def current_data_version() -> tuple[int, ...]:
+    return read(data_version)
 
 
 def flash(kind: str, lines: list[str], where: str = "page") -> None:

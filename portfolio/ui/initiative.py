@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from db.engine import read_session
+from portfolio.queries import read
 from portfolio.audit import export_audit_for
 from portfolio.checklists import ChecklistChange, editable_stages, update_checklist
 from portfolio.errors import DomainError
@@ -187,8 +187,7 @@ def _gate_panel(view: InitiativeView, actor: Actor) -> None:
     if initiative.stage in FINAL_STAGES:
         st.info(_("The initiative is {stage}. There are no more gates.", stage=_(STAGE_LABELS[initiative.stage])))
         return
-    with read_session() as session:
-        options = decision_options(session=session, actor=actor, initiative=initiative)
+    options = read(decision_options, actor=actor, initiative=initiative)
     st.subheader(_("Gate: {stage}", stage=_(STAGE_LABELS[initiative.stage])))
     unmet = options.status.unmet("go")
     if unmet:
@@ -270,8 +269,7 @@ def _history(view: InitiativeView, actor: Actor) -> None:
         _refusal(view, "audit.read")
         return
     if view.allowed["audit.export"] is None:
-        with read_session() as session:
-            csv_text = export_audit_for(session=session, actor=actor, initiative_id=view.initiative.id)
+        csv_text = read(export_audit_for, actor=actor, initiative_id=view.initiative.id)
         st.download_button(_("Download the audit trail (CSV)"), csv_text, key="audit_download",
                            file_name=f"audit-initiative-{view.initiative.id}.csv", mime="text/csv")
     table = {
@@ -309,10 +307,11 @@ def render() -> None:
         st.info(_("Choose an initiative in the portfolio overview."))
         return
     try:
-        with read_session() as session:
-            view = initiative_view(session=session, actor=actor, initiative_id=initiative_id)
-            units = {u.id: u.name for u in list_org_units(session)}
-            users = {u.id: u.display_name for u in list_users(session)}
+        view, units, users = read(lambda session: (
+            initiative_view(session=session, actor=actor, initiative_id=initiative_id),
+            {u.id: u.name for u in list_org_units(session)},
+            {u.id: u.display_name for u in list_users(session)},
+        ))
     except DomainError as error:
         st.error("\n\n".join(plain_messages(error.messages, lang)))
         return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from db.engine import read_session
+from portfolio.queries import read
 from portfolio.gates import my_decisions_page
 from portfolio.i18n import STAGE_LABELS
 from portfolio.ui.components import current_actor, language, tr
@@ -32,8 +32,7 @@ def render() -> None:
     if st.session_state.pop("open_initiative", False):
         st.switch_page(st.session_state["pages"]["initiative"])
     st.title(_("My decisions"))
-    with read_session() as session:
-        page = my_decisions_page(session=session, actor=current_actor(), page=_requested_page())
+    page = read(my_decisions_page, actor=current_actor(), page=_requested_page())
     if not page.total:
         st.info(_("No gates are waiting for you."))
         return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from db.engine import read_session
+from portfolio.queries import read
 from portfolio.actions import perform
 from portfolio.errors import DomainError
 from portfolio.initiatives import InitiativeCreate, create_initiative, list_org_units, list_portfolios
@@ -16,9 +16,8 @@ def render() -> None:
     _ = tr()
     st.title(_("New idea"))
     st.caption(_("Anyone may propose an idea. The portfolio owner decides at the idea gate."))
-    with read_session() as session:
-        portfolios = {p.id: p.name for p in list_portfolios(session)}
-        units = {u.id: u.name for u in list_org_units(session)}
+    portfolios, units = read(lambda session: ({p.id: p.name for p in list_portfolios(session)},
+                                              {u.id: u.name for u in list_org_units(session)}))
     with st.form("new_idea", clear_on_submit=False):
         title = st.text_input(_("Title"))
         portfolio_id = st.selectbox(_("Portfolio"), list(portfolios), format_func=portfolios.__getitem__)

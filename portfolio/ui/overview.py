@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from db.engine import read_session
+from portfolio.queries import read
 from portfolio.errors import DomainError
 from portfolio.i18n import STAGE_LABELS
 from portfolio.initiatives import STATUS_LABELS, STATUSES, list_org_units, list_portfolios
@@ -18,8 +18,7 @@ from workflows.lifecycle import STAGES
 @st.cache_data(max_entries=64, show_spinner=False)
 def _overview(filters: OverviewFilters, page: int, version: int) -> Overview:
     # Keyed on the data version: any write anywhere makes the next read fresh.
-    with read_session() as session:
-        return portfolio_overview(session=session, filters=filters, page=page, per_page=OVERVIEW_PER_PAGE)
+    return read(portfolio_overview, filters=filters, page=page, per_page=OVERVIEW_PER_PAGE)
 
 
 def _go_to(page: int) -> None:
@@ -34,8 +33,8 @@ def _requested_page() -> int:
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _choices(version: int) -> tuple[dict[int, str], dict[int, str]]:
-    with read_session() as session:
-        return ({p.id: p.name for p in list_portfolios(session)}, {u.id: u.name for u in list_org_units(session)})
+    return read(lambda session: ({p.id: p.name for p in list_portfolios(session)},
+                                 {u.id: u.name for u in list_org_units(session)}))
 
 
 def render() -> None:

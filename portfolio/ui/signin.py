@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from db.engine import read_session
-from db.settings import get_settings
+from portfolio.queries import get_settings, read
 from portfolio.actions import perform
 from portfolio.auth import DEMO_PASSWORD, is_demo_database, sign_in
 from portfolio.demo import DEMO_USERS
@@ -41,8 +40,7 @@ def _sign_in(username: str, password: str) -> None:
 def _offers_demo_accounts() -> bool:
     if not get_settings().demo_mode:
         return False
-    with read_session() as session:
-        return is_demo_database(session)
+    return read(lambda session: is_demo_database(session))
 
 
 def render() -> None:

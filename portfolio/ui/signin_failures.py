@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from db.engine import read_session
+from portfolio.queries import read
 from portfolio.auth import FAILURE_WINDOW, MAX_FAILURES, recent_sign_in_failures
 from portfolio.errors import DomainError
 from portfolio.ui.components import current_actor, language, tr
@@ -18,8 +18,7 @@ def render() -> None:
                  "must wait before it may try again.", count=MAX_FAILURES,
                  minutes=int(FAILURE_WINDOW.total_seconds() // 60)))
     try:
-        with read_session() as session:
-            failures = recent_sign_in_failures(session=session, actor=current_actor())
+        failures = read(recent_sign_in_failures, actor=current_actor())
     except DomainError as error:
         st.error("\n\n".join(error.render(language())))
         return

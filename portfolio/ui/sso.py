@@ -9,7 +9,7 @@ from typing import Any, Optional
 import streamlit as st
 
 from portfolio.actions import perform
-from db.settings import get_settings
+from portfolio.queries import get_settings
 from portfolio.errors import DomainError
 from portfolio.permissions import Actor
 from portfolio.sso import sso_providers, user_for_identity
