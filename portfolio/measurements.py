@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Callable, NamedTuple, Optional
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -171,12 +171,14 @@ def _memo(cache: dict, cell: Any, compute: Callable[[Any], Any]) -> Any:
 
 
 def validate_rows(
-    session: Session, actor: Actor, rows: list[RawRow], progress: Optional[Progress] = None
+    session: Session, actor: Actor, rows: list[RawRow], progress: Optional[Progress] = None,
+    sink: Optional[Callable[[list[_ValidRow]], None]] = None,
 ) -> tuple[list[_ValidRow], list[FieldProblem]]:
     """Check every row; return the valid rows and every problem found, each naming its row.
 
     Every row gets every check; what repeats from row to row (an indicator code, a unit, a period
-    of a frequency, a permission per indicator and unit) is looked up once per import."""
+    of a frequency, a permission per indicator and unit) is looked up once per import. ``sink``
+    receives the valid rows every 5,000 rows for as long as no row has had a problem."""
     lookups = _load_lookups(session, rows)
     indicators, units_by_key = lookups.indicators, lookups.units_by_key
     code_cache: dict[str, tuple[str, Optional[_IndicatorInfo]]] = {}
@@ -204,10 +206,14 @@ def validate_rows(
     first_row_of: dict[tuple[int, date, Optional[int]], int] = {}
     valid: list[_ValidRow] = []
     problems: list[FieldProblem] = []
-    total = len(rows)
+    total, sent = len(rows), 0
     for done, raw in enumerate(rows, start=1):
-        if progress and done % 5000 == 0:
-            progress(done, total)
+        if done % 5000 == 0:
+            if progress:
+                progress(done, total)
+            if sink and not problems:
+                sink(valid[sent:])
+                sent = len(valid)
         if raw.problem is not None:  # the row could not be read faithfully, so its cells mean nothing
             problems.append(FieldProblem(f"row {raw.row}", raw.problem))
             continue
@@ -284,6 +290,8 @@ def validate_rows(
         if row_ok:
             valid.append(_ValidRow(indicator.initiative_id, indicator.id, period, unit_id, value, raw.row,
                                    raw.seen_version))
+    if sink and not problems:
+        sink(valid[sent:])
     if progress:
         progress(total, total)
     return valid, problems
@@ -315,12 +323,22 @@ def import_measurements(
     row that carries the version the user saw (the grid) is refused as stale when the stored value
     has changed since.
     """
-    codes = {str(r.indicator).strip() for r in rows if r.indicator is not None}
+    codes = {_text(r.indicator) for r in rows} - {""}  # as validation reads them (a 1.0 cell is code 1)
     if codes:
         lock_initiatives(session, list(session.exec(
             select(Benefit.initiative_id).join(Indicator, Indicator.benefit_id == Benefit.id)
             .where(col(Indicator.code).in_(codes)).distinct()).all()))
-    valid, problems = validate_rows(session, actor, rows, progress)
+    changes = _Changes(session, actor, source, utcnow(), codes,
+                       stream=len(rows) >= STREAM_FROM_ROWS and session.connection().dialect.name == "postgresql")
+    try:
+        valid, problems = validate_rows(session, actor, rows, progress, changes.take if changes.stream else None)
+        if not changes.stream and valid and not problems:
+            changes.take(valid)
+    except BaseException:
+        changes.abort()
+        raise
+    if problems or changes.stale or not valid:
+        changes.abort()
     if problems:
         if len(problems) > MAX_LISTED_PROBLEMS:
             problems = problems[:MAX_LISTED_PROBLEMS] + [FieldProblem("file", Message(
@@ -328,39 +346,16 @@ def import_measurements(
         raise ValidationError(problems)
     if not valid:
         raise ValidationError([FieldProblem("file", Message(N_("There are no measurements to import.")))])
-
-    indicator_ids = {r.indicator_id for r in valid}
-    initiative_of = {r.indicator_id: r.initiative_id for r in valid}
-    existing = {
-        (indicator_id, period, unit_id): (measurement_id, value, version)
-        for measurement_id, indicator_id, period, unit_id, value, version in session.exec(
-            select(Measurement.id, Measurement.indicator_id, Measurement.period_start, Measurement.org_unit_id,
-                   Measurement.value, Measurement.version).where(col(Measurement.indicator_id).in_(indicator_ids))
-        ).all()
-    }
-    # A grid row says which version it saw: 0 for a cell that was empty on the user's screen.
-    stale_rows = [r.row for r in valid if r.seen_version is not None and (
-        existing.get((r.indicator_id, r.period_start, r.org_unit_id)) or (None, None, 0))[2] != r.seen_version]
-    if stale_rows:
+    if changes.stale:
         raise stale(Measurement)
-    now = utcnow()
-    inserts, corrections = [], []
-    unchanged = 0
-    for r in valid:
-        found = existing.get((r.indicator_id, r.period_start, r.org_unit_id))
-        if found is None:
-            inserts.append((r.indicator_id, r.period_start, r.org_unit_id, r.value, source, actor.user_id, now, 1))
-        elif found[1] != r.value:
-            corrections.append((found[0], found[1], r))
-        else:
-            unchanged += 1
+    initiative_of = {r.indicator_id: r.initiative_id for r in valid}
+    inserts, corrections, unchanged = changes.inserts, changes.corrections, changes.unchanged
     if not inserts and not corrections:
         return ImportResult(0, 0, unchanged)
 
-    table = Measurement.__table__
+    table, now = Measurement.__table__, changes.now
     try:
-        if inserts:
-            insert_measurement_tuples(session, inserts)
+        changes.finish()
         if corrections:
             session.execute(
                 update(table).where(table.c.id == bindparam("b_id")).values(
@@ -375,6 +370,105 @@ def import_measurements(
             "Nothing of yours was saved. Try again to see what changed.")))
     _audit_import(session, actor, inserts, corrections, initiative_of, source, file_name)
     return ImportResult(len(inserts), len(corrections), unchanged)
+
+
+# From this many rows on, an import on PostgreSQL streams its new values into COPY while the rest of the
+# file is being validated: the server checks keys and references on its own core meanwhile.
+STREAM_FROM_ROWS = 5000
+
+
+class _Aborted(Exception):
+    """Ends a COPY whose rows are not to be kept (a problem or a stale row turned up later)."""
+
+
+class _Changes:
+    """What the valid rows change against what is stored: new values, corrections, unchanged ones.
+
+    Streaming (``stream``), new values go to COPY inside a savepoint as soon as each part of the file
+    is valid; ``abort`` undoes them all when a later row has a problem, so the import stays all or
+    nothing. Otherwise everything is written by ``finish``, after the whole file was validated."""
+
+    def __init__(self, session: Session, actor: Actor, source: str, now: Any, codes: set[str], stream: bool) -> None:
+        self.session, self.actor, self.source, self.now, self.stream = session, actor, source, now, stream
+        self.codes = codes
+        self.existing: Optional[dict[tuple, tuple]] = None
+        self.inserts: list[tuple] = []
+        self.corrections: list[tuple] = []
+        self.unchanged = 0
+        self.stale = False
+        self._copy: Any = None
+        self._copy_context: Any = None
+        self._savepoint: Any = None
+
+    def take(self, rows: list[_ValidRow]) -> None:
+        """Sort valid rows into new values, corrections and unchanged ones (streaming: send the new ones)."""
+        if not rows:
+            return
+        if self.existing is None:
+            self.existing = self._stored({r.indicator_id for r in rows} if not self.stream else None)
+        existing, first_new = self.existing, len(self.inserts)
+        source, user_id, now = self.source, self.actor.user_id, self.now
+        for r in rows:
+            found = existing.get((r.indicator_id, r.period_start, r.org_unit_id))
+            # A grid row says which version it saw: 0 for a cell that was empty on the user's screen.
+            if r.seen_version is not None and (found[2] if found else 0) != r.seen_version:
+                self.stale = True
+            if found is None:
+                self.inserts.append((r.indicator_id, r.period_start, r.org_unit_id, r.value, source, user_id, now, 1))
+            elif found[1] != r.value:
+                self.corrections.append((found[0], found[1], r))
+            else:
+                self.unchanged += 1
+        if self.stream and not self.stale and len(self.inserts) > first_new:
+            self._send(self.inserts[first_new:])
+
+    def _stored(self, indicator_ids: Optional[set[int]]) -> dict[tuple, tuple]:
+        """(measurement id, value, version) by (indicator, period, unit) of the import's indicators
+        (streaming: of every indicator the rows name, since validation has not finished yet)."""
+        query = select(Measurement.id, Measurement.indicator_id, Measurement.period_start, Measurement.org_unit_id,
+                       Measurement.value, Measurement.version)
+        if indicator_ids is not None:
+            query = query.where(col(Measurement.indicator_id).in_(indicator_ids))
+        else:
+            query = query.join(Indicator, Indicator.id == Measurement.indicator_id).where(
+                col(Indicator.code).in_(self.codes))
+        return {(indicator_id, period, unit_id): (measurement_id, value, version)
+                for measurement_id, indicator_id, period, unit_id, value, version in self.session.exec(query).all()}
+
+    def _send(self, rows: list[tuple]) -> None:
+        if self._copy is None:
+            self._savepoint = self.session.begin_nested()
+            cursor = self.session.connection().connection.dbapi_connection.cursor()
+            self._copy_context = cursor.copy(_COPY_STATEMENT)
+            self._copy = self._copy_context.__enter__()
+        for start in range(0, len(rows), 10_000):
+            self._copy.write(_copy_lines(rows[start:start + 10_000]))
+
+    def finish(self) -> None:
+        """Write what is still to be written: end the COPY, or insert every new value now."""
+        if not self.stream:
+            insert_measurement_tuples(self.session, self.inserts)
+            return
+        if self._copy is None:
+            return
+        import psycopg
+
+        context, self._copy = self._copy_context, None
+        try:
+            context.__exit__(None, None, None)
+        except psycopg.IntegrityError as error:  # the driver's own error: COPY bypasses SQLAlchemy
+            raise IntegrityError("COPY measurement", None, error) from error
+        self._savepoint.commit()
+
+    def abort(self) -> None:
+        """Undo whatever was streamed (nothing else was written)."""
+        if self._copy is None:
+            return
+        context, self._copy = self._copy_context, None
+        try:
+            context.__exit__(_Aborted, _Aborted(), None)
+        finally:
+            self._savepoint.rollback()
 
 
 AUDIT_PART = 1000
@@ -464,20 +558,26 @@ def insert_measurement_tuples(session: Session, rows: list[tuple]) -> None:
         return
     import psycopg
 
-    # COPY's text format written here rather than row by row by the driver (a third of the time):
-    # ids and versions are ints, values finite floats (repr reads back exactly), dates ISO text.
-    as_date, as_time, as_text = _memoised(date.isoformat), _memoised(datetime.isoformat), _memoised(_copy_text)
     cursor = connection.connection.dbapi_connection.cursor()
     try:
-        with cursor.copy(f"COPY measurement ({', '.join(_INSERT_COLUMNS)}) FROM STDIN") as copy:
+        with cursor.copy(_COPY_STATEMENT) as copy:
             for start in range(0, len(rows), 10_000):
-                copy.write("".join([
-                    f"{int(indicator_id)}\t{as_date(period)}\t{_copy_int(unit_id)}\t{float(value)!r}\t"
-                    f"{as_text(source)}\t{_copy_int(reported_by_id)}\t{as_time(at)}\t{int(version)}\n"
-                    for indicator_id, period, unit_id, value, source, reported_by_id, at, version
-                    in rows[start:start + 10_000]]))
+                copy.write(_copy_lines(rows[start:start + 10_000]))
     except psycopg.IntegrityError as error:  # the driver's own error: COPY bypasses SQLAlchemy
         raise IntegrityError("COPY measurement", None, error) from error
+
+
+_COPY_STATEMENT = f"COPY measurement ({', '.join(_INSERT_COLUMNS)}) FROM STDIN"
+
+
+def _copy_lines(rows: list[tuple]) -> str:
+    """Rows in COPY's text format, written here rather than row by row by the driver (a third of the
+    time): ids and versions are ints, values finite floats (repr reads back exactly), dates ISO text."""
+    as_date, as_time, as_text = _memoised(date.isoformat), _memoised(datetime.isoformat), _memoised(_copy_text)
+    return "".join([
+        f"{int(indicator_id)}\t{as_date(period)}\t{_copy_int(unit_id)}\t{float(value)!r}\t"
+        f"{as_text(source)}\t{_copy_int(reported_by_id)}\t{as_time(at)}\t{int(version)}\n"
+        for indicator_id, period, unit_id, value, source, reported_by_id, at, version in rows])
 
 
 def _copy_int(value: Optional[int]) -> str:

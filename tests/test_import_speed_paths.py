@@ -7,13 +7,15 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import func
 from sqlmodel import col, select
 
-from db.engine import read_session
-from db.models import Measurement
-from portfolio.errors import ValidationError
+from db.engine import read_session, write_session
+from db.models import AuditEvent, Measurement
+from portfolio.errors import Conflict, ValidationError
 from portfolio.measurement_files import RawRow
-from portfolio.measurements import parse_number
+from portfolio.measurements import AUDIT_PART, STREAM_FROM_ROWS, ImportResult, import_measurements, parse_number
+from tests.factories import actor, snapshot
 from tests.test_measurement_import import org, rows_of, run_import  # noqa: F401  (org is a fixture)
 
 
@@ -79,3 +81,68 @@ def test_a_cell_that_is_not_text_is_not_taken_for_the_text_it_equals(engine, org
         "Row 3: the value 'True' is not a number.",
         "Row 5 repeats row 4: the same indicator, period and org unit.",  # a date cell names its month
     ]
+
+
+# ---------------------------------------------------------------- large files (streamed into COPY on PostgreSQL)
+
+
+def _big_file(days: int, units=("VC1", "VC1-BM", "")) -> str:
+    start = date(2020, 1, 1)
+    return "indicator;period;org_unit;value\n" + "".join(
+        f"VISITS;{date.fromordinal(start.toordinal() + day).isoformat()};{unit};{day % 97},5\n"
+        for day in range(days) for unit in units)
+
+
+def _stored(engine) -> list[tuple]:
+    with read_session(engine) as session:
+        return session.exec(select(Measurement.indicator_id, Measurement.period_start, Measurement.org_unit_id,
+                                   Measurement.value, Measurement.version).order_by(col(Measurement.id))).all()
+
+
+def test_a_large_file_is_written_whole_and_a_second_import_changes_nothing(engine, org):
+    rows = rows_of(_big_file(2000))
+    assert len(rows) == 6000 >= STREAM_FROM_ROWS
+    assert run_import(engine, org.world.lead, rows) == ImportResult(6000, 0, 0)
+    stored = _stored(engine)
+    assert len(stored) == 6000 and stored[0][3] == 0.5 and stored[-1][3] == 1999 % 97 + 0.5
+    assert run_import(engine, org.world.lead, rows) == ImportResult(0, 0, 6000)
+    assert _stored(engine) == stored
+
+
+def test_a_large_file_with_a_problem_in_its_last_row_writes_nothing(engine, org):
+    text = _big_file(2000) + "VISITS;2031-02-30;VC1;1\n"
+    before = snapshot(engine)
+    with write_session(engine) as session:
+        with pytest.raises(ValidationError) as refused:
+            import_measurements(session=session, actor=actor(session, org.world.lead), rows=rows_of(text))
+        # The transaction is still usable: what the refused import streamed was undone on its own.
+        assert session.exec(select(func.count()).select_from(Measurement)).one() == 0
+    assert [p.message.render("en") for p in refused.value.problems] == [
+        "Row 6002: '2031-02-30' is not a period of the daily indicator VISITS; write it as YYYY-MM-DD."]
+    assert snapshot(engine) == before
+
+
+def test_a_large_file_corrects_stored_values_and_audits_old_and_new(engine, org):
+    run_import(engine, org.world.lead, rows_of("indicator;period;org_unit;value\nVISITS;2020-01-02;VC1;7\n"
+                                               "VISITS;2020-01-03;VC1;2,5\n"))
+    assert run_import(engine, org.world.lead, rows_of(_big_file(2000))) == ImportResult(5998, 1, 1)
+    with read_session(engine) as session:
+        corrected = session.exec(select(Measurement.value, Measurement.version).where(
+            Measurement.period_start == date(2020, 1, 2), Measurement.org_unit_id == org.world.unit.id)).one()
+        events = session.exec(select(AuditEvent).where(AuditEvent.action == "measurement.import")
+                              .order_by(col(AuditEvent.id))).all()
+    assert tuple(corrected) == (1.5, 2)
+    olds = [v for e in events[1:] for v in (e.before or {}).get("values", [])]
+    assert olds == [{"indicator": "VISITS", "period": "2020-01-02", "org_unit_id": org.world.unit.id, "value": 7.0}]
+    assert sum(len(e.after["values"]) for e in events[1:]) == 5999
+    assert all(len(e.after["values"]) <= AUDIT_PART for e in events)
+
+
+def test_a_large_file_of_stale_grid_rows_writes_nothing(engine, org):
+    run_import(engine, org.world.lead, rows_of("indicator;period;org_unit;value\nVISITS;2020-01-02;VC1;7\n"))
+    rows = [RawRow(r.row, r.indicator, r.period, r.org_unit, r.value, seen_version=0)
+            for r in rows_of(_big_file(2000))]
+    before = _stored(engine)
+    with pytest.raises(Conflict):
+        run_import(engine, org.world.lead, rows)
+    assert _stored(engine) == before
