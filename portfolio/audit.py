@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any, Optional
 
-from sqlalchemy import event as sa_event, func, insert, update
+from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
 
 from db.audit_hash import GENESIS, link_hash
 from db.models import AuditChain, AuditEvent, DataVersion, Initiative, User, utcnow
+from portfolio.locking import bump_initiative_version
 
 
 def _jsonable(values: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -54,7 +55,7 @@ def record_many(*, session: Session, events: list[dict[str, Any]]) -> list[Audit
     """Append several audit events (each a dict of ``record``'s arguments) in order, in one go."""
     initiative_ids = sorted({e["initiative_id"] for e in events if e.get("initiative_id") is not None})
     for initiative_id in initiative_ids:
-        _bump_initiative_version(session, initiative_id)
+        bump_initiative_version(session, initiative_id)
     if any(e.get("initiative_id") is None for e in events):
         bump_data_version(session)
     rows = []
@@ -106,46 +107,7 @@ def record_changes(
     return True
 
 
-# ------------------------------------------------------------------ data versions and the initiative lock
-
-
-def touch_initiative(session: Session, initiative_id: int) -> None:
-    """Take the initiative's write lock (once per transaction; its data version is bumped by ``record``).
-
-    Every write to anything an initiative owns calls this first, so writers of one initiative queue
-    on its row and never on each other's checklist, benefit or measurement rows in another order;
-    writers of different initiatives never wait for each other. Several initiatives are locked in
-    ascending id order (``lock_initiatives``)."""
-    locked = session.info.setdefault("locked_initiatives", set())
-    if initiative_id in locked:
-        return
-    table = Initiative.__table__
-    session.execute(select(table.c.id).where(table.c.id == initiative_id).with_for_update())
-    locked.add(initiative_id)
-
-
-def _bump_initiative_version(session: Session, initiative_id: int) -> None:
-    """Bump the data version of an initiative (once per transaction), under its write lock."""
-    touch_initiative(session, initiative_id)
-    bumped = session.info.setdefault("bumped_initiatives", set())
-    if initiative_id in bumped:
-        return
-    table = Initiative.__table__
-    session.execute(update(table).where(table.c.id == initiative_id).values(data_version=table.c.data_version + 1))
-    bumped.add(initiative_id)
-
-
-def lock_initiatives(session: Session, initiative_ids: list[int]) -> None:
-    """Take the write locks of several initiatives, always in ascending id order (no deadlock)."""
-    for initiative_id in sorted(set(initiative_ids)):
-        touch_initiative(session, initiative_id)
-
-
-@sa_event.listens_for(Session, "after_transaction_end")
-def _forget_locks(session, transaction) -> None:  # pragma: no cover - SQLAlchemy hook
-    if transaction.parent is None:
-        session.info.pop("locked_initiatives", None)
-        session.info.pop("bumped_initiatives", None)
+# ------------------------------------------------------------------ data versions
 
 
 def bump_data_version(session: Session) -> None:
@@ -303,7 +265,7 @@ def export_audit_for(*, session: Session, actor, initiative_id: int | None = Non
     (The ``portfolio export-audit`` command is the operator's tool on the server: unfiltered.)
     """
     from portfolio.permissions import initiative_scope, require
-    from portfolio.rows import get_or_refuse
+    from portfolio.locking import get_or_refuse
 
     if initiative_id is None:
         require("audit.export", actor)

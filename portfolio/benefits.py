@@ -29,8 +29,7 @@ from portfolio.audit import record, record_changes
 from portfolio.errors import FieldProblem, ValidationError, has_control_characters, text_problems
 from portfolio.i18n import N_, Message
 from portfolio.permissions import Actor, initiative_scope, require
-from portfolio.audit import touch_initiative
-from portfolio.rows import get_or_refuse, lock_for_edit, lock_initiative_of, stale
+from portfolio.locking import get_or_refuse, lock_for_edit, lock_initiative_of, stale, touch_initiative
 
 CATEGORY_LABELS = {
     "quality_patient_safety": N_("Quality and patient safety"),

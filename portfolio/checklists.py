@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from db.models import ChecklistItem, Initiative, utcnow
-from portfolio.audit import record, touch_initiative
+from portfolio.audit import record
 from portfolio.errors import FieldProblem, ValidationError, text_problems
 from portfolio.i18n import CHECKLIST_STATUS_LABELS, N_, Message
-from portfolio.rows import get_or_refuse, stale
+from portfolio.locking import get_or_refuse, stale, touch_initiative
 from portfolio.permissions import Actor, Scope, require
 from workflows.process import load_process
 

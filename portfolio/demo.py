@@ -21,7 +21,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from sqlalchemy import insert, text
 from sqlmodel import Session, select

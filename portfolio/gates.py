@@ -14,7 +14,7 @@ from portfolio.audit import record
 from portfolio.checklists import create_checklist
 from portfolio.errors import FieldProblem, NotFound, RuleViolation, ValidationError, text_problems
 from portfolio.i18n import N_, OUTCOME_LABELS, STAGE_LABELS, Message
-from portfolio.rows import get_or_refuse, lock_for_edit, lock_initiative_of
+from portfolio.locking import get_or_refuse, lock_for_edit, lock_initiative_of
 from portfolio.permissions import PERMISSIONS, Actor, Scope, initiative_scope, refusal, require
 from workflows import lifecycle
 from workflows.process import load_process

@@ -22,7 +22,7 @@ from portfolio.audit import record, record_changes
 from portfolio.checklists import create_checklist
 from portfolio.errors import FieldProblem, ValidationError, text_problems
 from portfolio.i18n import N_, Message
-from portfolio.rows import get_or_refuse, lock_for_edit
+from portfolio.locking import get_or_refuse, lock_for_edit
 from portfolio.permissions import Actor, Scope, initiative_permissions, require
 from workflows.lifecycle import FINAL_STAGES, STAGE_ORDER, STAGES
 

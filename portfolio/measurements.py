@@ -21,14 +21,14 @@ from sqlmodel import Session, col, select
 
 from db.models import Benefit, Indicator, Initiative, Measurement, OrgUnit, utcnow
 from portfolio import benefits_math
-from portfolio.audit import lock_initiatives, record_many
+from portfolio.audit import record_many
 from portfolio.benefits_math import Frequency
 from portfolio.errors import Conflict, FieldProblem, ValidationError
 from portfolio.i18n import N_, Message
 from portfolio.measurement_files import RawRow
 from portfolio.measurement_files import cell_text as _text
 from portfolio.permissions import Actor, Scope, allowed
-from portfolio.rows import stale
+from portfolio.locking import lock_initiatives, stale
 
 MAX_LISTED_PROBLEMS = 200
 # Values people report lie far inside this; it keeps every SQL SUM and AVG of them finite.

@@ -29,7 +29,7 @@ from portfolio.initiatives import (
 )
 from portfolio.lifecycle_view import lifecycle_dot
 from portfolio.permissions import Actor, at_gate
-from portfolio.rows import MAX_ID
+from portfolio.locking import MAX_ID
 from portfolio.ui import benefits_tab
 from portfolio.ui.components import current_actor, language, run_action, show_flash, tr
 from portfolio.ui.text import plain, plain_messages

@@ -1,8 +1,9 @@
-"""Fetching the row an action works on: a missing row is NotFound, and a row to edit is locked
-and compared with the version the user saw (optimistic locking), so a stale edit is a Conflict.
+"""Finding the row an action works on and locking it for an edit: a missing row is NotFound, and a
+row to edit is locked and compared with the version the user saw (optimistic locking), so a stale
+edit is a Conflict.
 
 Locks are always taken in one order: first the write lock of the initiative the row belongs to
-(``portfolio.audit.touch_initiative``), then the row itself, then the audit chain head (last, when
+(``touch_initiative``), then the row itself, then the initiative's audit chain head (last, when
 the action records what it did). Writers of one initiative therefore queue on one row and never
 deadlock; writers of different initiatives do not wait for each other."""
 
@@ -10,10 +11,10 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from sqlalchemy import event as sa_event, update
 from sqlmodel import Session, SQLModel, select
 
 from db.models import Benefit, BenefitCalculation, ChecklistItem, GateDecision, Indicator, Initiative, Measurement
-from portfolio.audit import touch_initiative
 from portfolio.errors import Conflict, NotFound
 from portfolio.i18n import N_, Message
 
@@ -93,3 +94,45 @@ def lock_for_edit(session: Session, model: type[Row], row_id: int, expected_vers
     if row.version != expected_version:
         raise stale(model)
     return row
+
+
+# ------------------------------------------------------------------ the initiative write lock
+
+
+def touch_initiative(session: Session, initiative_id: int) -> None:
+    """Take the initiative's write lock (once per transaction; ``audit.record`` bumps its data version).
+
+    Every write to anything an initiative owns calls this first, so writers of one initiative queue
+    on its row and never on each other's checklist, benefit or measurement rows in another order;
+    writers of different initiatives never wait for each other. Several initiatives are locked in
+    ascending id order (``lock_initiatives``)."""
+    locked = session.info.setdefault("locked_initiatives", set())
+    if initiative_id in locked:
+        return
+    table = Initiative.__table__
+    session.execute(select(table.c.id).where(table.c.id == initiative_id).with_for_update())
+    locked.add(initiative_id)
+
+
+def bump_initiative_version(session: Session, initiative_id: int) -> None:
+    """Bump the data version of an initiative (once per transaction), under its write lock."""
+    touch_initiative(session, initiative_id)
+    bumped = session.info.setdefault("bumped_initiatives", set())
+    if initiative_id in bumped:
+        return
+    table = Initiative.__table__
+    session.execute(update(table).where(table.c.id == initiative_id).values(data_version=table.c.data_version + 1))
+    bumped.add(initiative_id)
+
+
+def lock_initiatives(session: Session, initiative_ids: list[int]) -> None:
+    """Take the write locks of several initiatives, always in ascending id order (no deadlock)."""
+    for initiative_id in sorted(set(initiative_ids)):
+        touch_initiative(session, initiative_id)
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _forget_locks(session, transaction) -> None:  # pragma: no cover - SQLAlchemy hook
+    if transaction.parent is None:
+        session.info.pop("locked_initiatives", None)
+        session.info.pop("bumped_initiatives", None)
