@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from typing import Optional
+from typing import Any, Iterable, Mapping, Optional
 
 from sqlmodel import Session, col, delete, select
 
@@ -393,6 +394,27 @@ def get_calculation(*, session: Session, initiative_id: int) -> Optional[Calcula
              for r in rows]
     return CalculationView(calculation.discount_rate, calculation.version, years,
                            benefits_math.calculate(years, calculation.discount_rate))
+
+
+def cashflow_years(records: Iterable[Mapping[str, Any]]) -> list[benefits_math.CashflowYear]:
+    """The calculation table's rows as cash-flow years; a row without a year is left out.
+
+    An empty cost or expected benefit cell counts as 0 only when it is None: NaN (a cleared cell) stays
+    NaN, so that validation names its year. An empty low or high benefit means the expected one.
+    """
+    return [
+        benefits_math.CashflowYear(int(r["year"]), float(r["investment"] or 0), float(r["operation"] or 0),
+                                   float(r["benefit"] or 0), _optional_amount(r["benefit_low"]),
+                                   _optional_amount(r["benefit_high"]))
+        for r in records if _optional_amount(r["year"]) is not None
+    ]
+
+
+def _optional_amount(value: Any) -> Optional[float]:
+    # A table's empty cell arrives as None or as NaN.
+    if value is None or (isinstance(value, numbers.Real) and math.isnan(value)):
+        return None
+    return float(value)
 
 
 def save_calculation(

@@ -16,7 +16,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Optional
+from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence
 
 from sqlmodel import Session, col, select
 
@@ -285,6 +285,33 @@ def _iterate(sheet) -> Iterator[tuple]:
         except Exception:  # broken XML or a cell openpyxl cannot convert: the sheet is damaged
             raise _file_problem(N_("The Excel file is damaged: its first sheet cannot be read.")) from None
         yield row
+
+
+# ------------------------------------------------------------------ the measurement grid
+
+# The columns of the grid on the Benefits tab, in order: the grid speaks the import file's language.
+GRID_COLUMNS = ("period", "org_unit", "value")
+
+
+def rows_from_grid(code: str, shown: Sequence[tuple[Any, Any, Any, int]], edited: Mapping[Any, Mapping[str, Any]],
+                   added: Sequence[Mapping[str, Any]]) -> list[RawRow]:
+    """The grid's changes as rows to import for indicator ``code``.
+
+    ``shown`` is what the grid showed (period, org unit, value, version of the stored value), ``edited``
+    the changed cells by row index and ``added`` the new rows, as the grid reports them.
+    """
+    rows: list[RawRow] = []
+    for index, change in edited.items():
+        period, unit, value, version = shown[int(index)]
+        moved = change.get("period", period) != period or change.get("org_unit", unit) != unit
+        # A corrected value carries the version the user saw; a row moved to another period is new.
+        rows.append(RawRow(int(index) + 1, code, change.get("period", period), change.get("org_unit", unit),
+                           change.get("value", value), seen_version=None if moved else version))
+    for offset, new in enumerate(added):
+        # A new row was an empty cell on the user's screen (version 0): a value stored meanwhile is a conflict.
+        rows.append(RawRow(len(shown) + offset + 1, code, new.get("period"), new.get("org_unit"), new.get("value"),
+                           seen_version=0))
+    return rows
 
 
 # ------------------------------------------------------------------ templates

@@ -1,0 +1,70 @@
+"""The helpers that turn what a page's tables hold into domain input: the measurement grid's changes into
+import rows, the calculation table into cash-flow years."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from portfolio.benefits import cashflow_years
+from portfolio.benefits_math import CashflowYear
+from portfolio.measurement_files import COLUMNS, GRID_COLUMNS, RawRow, rows_from_grid
+
+SHOWN = [("2026-01", "", 10.0, 3), ("2026-02", "Akuten", 12.0, 1)]
+
+
+@pytest.mark.parametrize(("edited", "added", "expected"), [
+    pytest.param({}, [], [], id="nothing changed"),
+    pytest.param({"1": {"value": 14.0}}, [], [RawRow(2, "BED", "2026-02", "Akuten", 14.0, seen_version=1)],
+                 id="a corrected value carries the version the user saw"),
+    pytest.param({0: {"period": "2026-03"}}, [], [RawRow(1, "BED", "2026-03", "", 10.0, seen_version=None)],
+                 id="a row moved to another period is new"),
+    pytest.param({0: {"org_unit": "Akuten"}}, [], [RawRow(1, "BED", "2026-01", "Akuten", 10.0, seen_version=None)],
+                 id="a row moved to another unit is new"),
+    pytest.param({}, [{"period": "2026-03", "org_unit": None, "value": 9}, {"value": 1}],
+                 [RawRow(3, "BED", "2026-03", None, 9, seen_version=0), RawRow(4, "BED", None, None, 1, seen_version=0)],
+                 id="added rows are numbered after the shown ones and expect an empty cell"),
+    pytest.param({1: {"value": None}}, [{"period": "2026-04", "org_unit": "", "value": 2}],
+                 [RawRow(2, "BED", "2026-02", "Akuten", None, seen_version=1),
+                  RawRow(3, "BED", "2026-04", "", 2, seen_version=0)],
+                 id="edits come before additions"),
+])
+def test_rows_from_grid(edited, added, expected):
+    assert rows_from_grid("BED", SHOWN, edited, added) == expected
+
+
+def test_grid_columns_are_the_import_columns_after_the_indicator():
+    assert GRID_COLUMNS == COLUMNS[1:]
+
+
+def _table(**columns) -> list[dict]:
+    # Built as the page builds it, so empty cells arrive as pandas gives them (NaN in a number column).
+    return pd.DataFrame(columns).to_dict("records")
+
+
+def test_cashflow_years_from_the_calculation_table():
+    records = _table(year=[2026, 2027, None], investment=[100.0, 0.0, 5.0], operation=[0.0, 10.0, 0.0],
+                     benefit_low=[None, 20.0, None], benefit=[0.0, 30.0, 1.0], benefit_high=[None, 40.0, None])
+    assert cashflow_years(records) == [CashflowYear(2026, 100.0, 0.0, 0.0, None, None),
+                                       CashflowYear(2027, 0.0, 10.0, 30.0, 20.0, 40.0)]
+
+
+@pytest.mark.parametrize(("cell", "expected"), [(None, 0.0), (0, 0.0), (7, 7.0)])
+def test_an_empty_cost_cell_given_as_none_counts_as_zero(cell, expected):
+    years = cashflow_years([{"year": 2026, "investment": cell, "operation": None, "benefit": None,
+                             "benefit_low": None, "benefit_high": None}])
+    assert years == [CashflowYear(2026, expected, 0.0, 0.0, None, None)]
+
+
+def test_a_cleared_amount_stays_not_a_number_so_validation_names_its_year():
+    (year,) = cashflow_years(_table(year=[2026], investment=[math.nan], operation=[0.0], benefit_low=[math.nan],
+                                    benefit=[math.nan], benefit_high=[3.0]))
+    assert (year.year, math.isnan(year.investment), math.isnan(year.benefit), year.benefit_low, year.benefit_high) == (
+        2026, True, True, None, 3.0)
+
+
+def test_rows_without_a_year_are_left_out():
+    assert cashflow_years(_table(year=[math.nan], investment=[1.0], operation=[1.0], benefit_low=[None],
+                                 benefit=[1.0], benefit_high=[None])) == []
