@@ -32,6 +32,7 @@ def link_hash(
     *, chain_id: int, seq: int, at: datetime, user_id: Optional[int], action: str, entity: str, entity_id: Optional[int],
     initiative_id: Optional[int], before: Optional[dict], after: Optional[dict], prev_hash: str,
 ) -> str:
+    """The hash of one audit event, chained to the one before, over canonical JSON the migrations agree on."""
     content = {
         "chain_id": chain_id, "seq": seq, "at": utc_text(at), "user_id": user_id, "action": action, "entity": entity,
         "entity_id": entity_id, "initiative_id": initiative_id, "before": before, "after": after,

@@ -59,6 +59,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def is_sqlite(engine: Engine) -> bool:
+    """True when ``engine`` talks to SQLite, whose locking needs its own handling."""
     return engine.dialect.name == "sqlite"
 
 

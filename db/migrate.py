@@ -11,6 +11,7 @@ ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
 
 
 def alembic_config(url: str | None = None) -> Config:
+    """Alembic's configuration for the database at ``url`` (default: DATABASE_URL)."""
     config = Config(str(ALEMBIC_INI))
     config.attributes["url"] = url
     return config

@@ -33,6 +33,7 @@ MEASUREMENT_SOURCES = ("form", "import", "integration")
 
 
 def utcnow() -> datetime:
+    """The current time in UTC, zone-aware, for time stamp defaults."""
     return datetime.now(timezone.utc)
 
 

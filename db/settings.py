@@ -36,6 +36,7 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> "Settings":
+        """The settings from the environment, with the development defaults where a variable is unset."""
         url = os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE_PATH}"
         return cls(
             database_url=url,

@@ -111,6 +111,7 @@ def record_changes(
 
 
 def bump_data_version(session: Session) -> None:
+    """Change the data version after a write outside any initiative, so cached shared reads are read again."""
     session.exec(update(DataVersion).where(DataVersion.id == 1).values(value=DataVersion.value + 1))
 
 
@@ -144,6 +145,7 @@ class ChainReport:
 
     @property
     def ok(self) -> bool:
+        """True when every link of every chain fits."""
         return self.broken_seq is None
 
 

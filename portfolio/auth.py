@@ -47,10 +47,12 @@ WAIT_MINUTES = N_("Too many failed sign-ins for this user name. Try again in {mi
 
 
 def hash_password(password: str) -> str:
+    """The Argon2 hash to store for a password, never the password itself."""
     return _hasher.hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
+    """True when ``password`` matches the stored hash; a malformed hash matches nothing."""
     try:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
@@ -250,6 +252,7 @@ def create_user(
 def grant_role(
     *, session: Session, user_id: int, role: str, portfolio_id: int | None = None, org_unit_id: int | None = None
 ) -> RoleAssignment:
+    """Give a user a role, in a portfolio or org unit where it has one, with an audit entry (for the CLI)."""
     from db.models import ROLES, OrgUnit, Portfolio
     from portfolio.audit import record
 

@@ -102,6 +102,7 @@ def _check_benefit(session: Session, data: BenefitInput) -> list[FieldProblem]:
 
 
 def create_benefit(*, session: Session, actor: Actor, initiative_id: int, data: BenefitInput) -> Benefit:
+    """Add a benefit to an initiative (action "benefit.edit")."""
     touch_initiative(session, initiative_id)
     initiative = get_or_refuse(session, Initiative, initiative_id)
     require("benefit.edit", actor, initiative_scope(session, initiative))
@@ -215,6 +216,7 @@ def _in_range(value: float, low: Optional[float], high: Optional[float]) -> bool
 
 
 def create_indicator(*, session: Session, actor: Actor, benefit_id: int, data: IndicatorInput) -> Indicator:
+    """Add an indicator to a benefit (action "benefit.edit")."""
     lock_initiative_of(session, Benefit, benefit_id)
     benefit = get_or_refuse(session, Benefit, benefit_id)
     require("benefit.edit", actor, initiative_scope(session, get_or_refuse(session, Initiative, benefit.initiative_id)))
@@ -381,6 +383,7 @@ class CalculationView:
 
 
 def get_calculation(*, session: Session, initiative_id: int) -> Optional[CalculationView]:
+    """An initiative's benefit calculation, its years and their computed result, or None when it has none."""
     calculation = session.exec(
         select(BenefitCalculation).where(BenefitCalculation.initiative_id == initiative_id)
     ).first()

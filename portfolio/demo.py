@@ -117,6 +117,7 @@ INITIATIVE_NAMES = (
 
 
 def reference_midnight(day: date) -> datetime:
+    """The time stamp of demo rows dated ``day``: 08:00 UTC that day, the same on every run."""
     return datetime.combine(day, time(8, 0), tzinfo=timezone.utc)
 
 

@@ -17,6 +17,7 @@ class DomainError(Exception):
         super().__init__("; ".join(str(m) for m in self.messages))
 
     def render(self, language: str) -> list[str]:
+        """Every problem as text in ``language``, for the user to read."""
         return [message.render(language) for message in self.messages]
 
 

@@ -25,11 +25,6 @@ from workflows.rules import BenefitFacts, RuleResult, evaluate
 FORWARD_OUTCOMES = ("go", "conditional_go", "fast_track")
 
 
-def gate_of(stage: str, outcome: str) -> str:
-    """The rule set an outcome is judged by: the stage's gate, or the fast-track gate."""
-    return "fast_track" if outcome == "fast_track" else stage
-
-
 @dataclass(frozen=True)
 class GateStatus:
     """The rule results for the forward moves of the current stage."""
@@ -38,14 +33,17 @@ class GateStatus:
     results: dict[str, list[RuleResult]] = field(default_factory=dict)  # keyed by "go" / "fast_track"
 
     def unmet(self, outcome: str) -> list[Message]:
+        """The messages of the rules ``outcome`` breaks: the fast-track rules for a fast track, else the gate's."""
         key = "fast_track" if outcome == "fast_track" else "go"
         return [r.message for r in self.results.get(key, []) if r.message is not None]
 
     def ready(self, outcome: str = "go") -> bool:
+        """True when every rule ``outcome`` is judged by holds."""
         return not self.unmet(outcome)
 
 
 def gate_status(*, session: Session, initiative: Initiative) -> GateStatus:
+    """The rule results of the initiative's current gate, and of fast track where it leads on."""
     if initiative.stage in lifecycle.FINAL_STAGES:
         return GateStatus(stage=initiative.stage)
     ctx = gate_context(session, initiative)

@@ -153,6 +153,7 @@ def update_initiative(
 
 
 def status_of(stage: str, on_hold: bool) -> str:
+    """The status shown for an initiative: closed at a final stage, else on hold or active."""
     if stage in FINAL_STAGES:
         return "closed"
     return "on_hold" if on_hold else "active"
@@ -160,14 +161,17 @@ def status_of(stage: str, on_hold: bool) -> str:
 
 
 def list_portfolios(session: Session) -> list[Portfolio]:
+    """Every portfolio by name, for choice lists."""
     return list(session.exec(select(Portfolio).order_by(Portfolio.name)).all())
 
 
 def list_org_units(session: Session) -> list[OrgUnit]:
+    """Every org unit by name, for choice lists."""
     return list(session.exec(select(OrgUnit).order_by(OrgUnit.name)).all())
 
 
 def list_users(session: Session) -> list[User]:
+    """The active users by display name, for choosing a person."""
     return list(session.exec(select(User).where(User.is_active).order_by(User.display_name)).all())
 
 

@@ -42,10 +42,6 @@ class ImportResult:
     corrected: int
     unchanged: int
 
-    @property
-    def changed(self) -> int:
-        return self.inserted + self.corrected
-
 
 # Digits as people write them: ASCII only, one sign, one decimal comma or point, an optional
 # exponent, and groups of three digits parted by a space, a no-break space or a narrow no-break space.
@@ -517,11 +513,6 @@ def _audit_import(session: Session, actor: Actor, inserts: list[tuple], correcti
 
 _INSERT_COLUMNS = ("indicator_id", "period_start", "org_unit_id", "value", "source", "reported_by_id",
                    "reported_at", "version")
-
-
-def insert_measurements(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Bulk insert of measurement rows given as dicts of ``_INSERT_COLUMNS``."""
-    insert_measurement_tuples(session, [tuple(row[name] for name in _INSERT_COLUMNS) for row in rows])
 
 
 def _memoised(convert: Optional[Callable[[Any], Any]]) -> Callable[[Any], Any]:

@@ -203,6 +203,7 @@ def refusal(action: str, actor: Optional[Actor], scope: Scope = Scope()) -> Opti
 
 
 def allowed(action: str, actor: Optional[Actor], scope: Scope = Scope()) -> bool:
+    """True when ``actor`` may take ``action`` in ``scope``; ``refusal`` says why not."""
     return refusal(action, actor, scope) is None
 
 
@@ -214,6 +215,7 @@ def require(action: str, actor: Optional[Actor], scope: Scope = Scope()) -> None
 
 
 def descendants(pairs: Iterable[tuple[int, Optional[int]]], roots: set[int]) -> frozenset[int]:
+    """The ``roots`` and every node below them, from (id, parent id) pairs: a role reaches the sub-tree."""
     children: dict[Optional[int], list[int]] = defaultdict(list)
     for node_id, parent_id in pairs:
         children[parent_id].append(node_id)

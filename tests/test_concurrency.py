@@ -292,7 +292,8 @@ def test_a_large_import_is_audited_in_parts_that_list_every_value(engine, org, m
     monkeypatch.setattr(measurements, "AUDIT_PART", 2)
     rows = [RawRow(2, "WAIT", "2026-01", "", "11"), *(RawRow(3 + n, "WAIT", f"2026-{n + 2:02d}", "", str(n))
                                                       for n in range(4))]
-    assert _import(engine, org["lead_id"], rows)().changed == 5
+    result = _import(engine, org["lead_id"], rows)()
+    assert result.inserted + result.corrected == 5
     with read_session(engine) as session:
         events = session.exec(select(AuditEvent).where(AuditEvent.action == "measurement.import")
                               .order_by(col(AuditEvent.seq))).all()

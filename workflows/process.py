@@ -25,9 +25,11 @@ class Process:
     checklists: dict[str, tuple[ChecklistTemplateItem, ...]]
 
     def rules_for(self, gate: str) -> tuple[str, ...]:
+        """The names of the rules a gate checks, in order (none for a gate without rules)."""
         return self.gate_rules.get(gate, ())
 
     def checklist_for(self, stage: str) -> tuple[ChecklistTemplateItem, ...]:
+        """The checklist template items of a stage, or of fast track."""
         return self.checklists.get(stage, ())
 
 

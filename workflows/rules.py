@@ -69,6 +69,7 @@ class RuleResult:
 
     @property
     def ok(self) -> bool:
+        """True when the rule holds."""
         return self.message is None
 
 
@@ -77,6 +78,7 @@ RULES: dict[str, Rule] = {}
 
 
 def rule(name: str) -> Callable[[Rule], Rule]:
+    """Register a gate rule under the name process files call it by."""
     def register(function: Rule) -> Rule:
         RULES[name] = function
         return function
@@ -90,6 +92,7 @@ def _blank(text: str) -> bool:
 
 @rule("need_described")
 def need_described(ctx: GateContext) -> Optional[Message]:
+    """Gate rule: the need is described."""
     if _blank(ctx.need_description):
         return Message(N_("The need is not described."))
     return None
@@ -97,6 +100,7 @@ def need_described(ctx: GateContext) -> Optional[Message]:
 
 @rule("need_owner_named")
 def need_owner_named(ctx: GateContext) -> Optional[Message]:
+    """Gate rule: a need owner is named."""
     if _blank(ctx.need_owner):
         return Message(N_("No need owner is named."))
     return None
@@ -104,6 +108,7 @@ def need_owner_named(ctx: GateContext) -> Optional[Message]:
 
 @rule("owning_unit_named")
 def owning_unit_named(ctx: GateContext) -> Optional[Message]:
+    """Gate rule: an owning unit is chosen."""
     if ctx.org_unit_id is None:
         return Message(N_("No owning unit is chosen."))
     return None
@@ -111,6 +116,7 @@ def owning_unit_named(ctx: GateContext) -> Optional[Message]:
 
 @rule("expected_effects_described")
 def expected_effects_described(ctx: GateContext) -> Optional[Message]:
+    """Gate rule: the expected effects are described."""
     if _blank(ctx.expected_effects):
         return Message(N_("The expected effects are not described."))
     return None
@@ -157,16 +163,19 @@ def _checklist_message(ctx: GateContext, stage: str) -> Optional[Message]:
 
 @rule("checklist_complete")
 def checklist_complete(ctx: GateContext) -> Optional[Message]:
+    """Gate rule: the required checklist items of the current stage are done or not applicable with a reason."""
     return _checklist_message(ctx, ctx.stage)
 
 
 @rule("fast_track_checklist_complete")
 def fast_track_checklist_complete(ctx: GateContext) -> Optional[Message]:
+    """Gate rule: the same for the fast-track checklist."""
     return _checklist_message(ctx, "fast_track")
 
 
 @rule("indicator_with_baseline_and_target")
 def indicator_with_baseline_and_target(ctx: GateContext) -> Optional[Message]:
+    """Gate rule: at least one indicator has both a baseline and a target."""
     if not any(i.has_baseline_and_target for i in ctx.benefits.indicators):
         return Message(N_("No indicator has both a baseline and a target."))
     return None
@@ -174,6 +183,7 @@ def indicator_with_baseline_and_target(ctx: GateContext) -> Optional[Message]:
 
 @rule("measured_after_baseline")
 def measured_after_baseline(ctx: GateContext) -> Optional[Message]:
+    """Gate rule: every indicator has a measurement after its baseline."""
     if not ctx.benefits.indicators:
         return Message(N_("The initiative has no indicators to measure."))
     missing = [i.name for i in ctx.benefits.indicators if not i.measured_after_baseline]
@@ -185,6 +195,7 @@ def measured_after_baseline(ctx: GateContext) -> Optional[Message]:
 
 @rule("benefit_calculation_present")
 def benefit_calculation_present(ctx: GateContext) -> Optional[Message]:
+    """Gate rule: the initiative has a benefit calculation."""
     if not ctx.benefits.has_calculation:
         return Message(N_("There is no benefit calculation."))
     return None
@@ -192,6 +203,7 @@ def benefit_calculation_present(ctx: GateContext) -> Optional[Message]:
 
 @rule("benefit_owners_and_schedules")
 def benefit_owners_and_schedules(ctx: GateContext) -> Optional[Message]:
+    """Gate rule: every benefit has an owner and an indicator with a measurement schedule."""
     if not ctx.benefits.benefits:
         return Message(N_("The initiative has no benefits."))
     no_owner = [b.title for b in ctx.benefits.benefits if not b.has_owner]
@@ -210,6 +222,7 @@ def benefit_owners_and_schedules(ctx: GateContext) -> Optional[Message]:
 
 @rule("indicators_at_target_or_explained")
 def indicators_at_target_or_explained(ctx: GateContext) -> Optional[Message]:
+    """Gate rule: every indicator is at its target, or its deviation is explained."""
     missing = [i.name for i in ctx.benefits.indicators if not (i.at_target or i.deviation_explained)]
     if missing:
         return Message(N_("These indicators are not at their target and the deviation is not explained: {names}."),
