@@ -327,17 +327,14 @@ def _waiting_gates(session: Session, actor: Actor) -> list[PendingGate]:
     return [gate for _, gate in pending]
 
 
-def my_decisions(*, session: Session, actor: Actor) -> list[PendingGate]:
-    """Gates waiting for ``actor``: where they are the recorded decision owner of the current gate,
-    or the owner of a portfolio that lets owners decide; never initiatives they lead or led since
-    the last gate decision (the separation-of-duties denials of "gate.decide")."""
-    return _waiting_gates(session, actor)
-
-
 def my_decisions_page(*, session: Session, actor: Actor, page: int = 1,
                       per_page: int = DECISIONS_PER_PAGE) -> DecisionsPage:
-    """One page of ``my_decisions`` (pages count from 1; a page past the end shows the last one), with
-    the count of every portfolio-and-readiness group over all pages."""
+    """One page of the gates waiting for ``actor`` (pages count from 1; a page past the end shows the last
+    one), with the count of every portfolio-and-readiness group over all pages.
+
+    A gate waits for them where they are the recorded decision owner of the current gate, or the owner of
+    a portfolio that lets owners decide; never on initiatives they lead or led since the last gate
+    decision (the separation-of-duties denials of "gate.decide")."""
     gates = _waiting_gates(session, actor)
     groups: dict[tuple[int, bool], PendingGroup] = {}
     for gate in gates:

@@ -10,6 +10,7 @@ from sqlmodel import Session
 from db.models import ChecklistItem, Initiative, OrgUnit, Portfolio, RoleAssignment, User
 from portfolio.auth import hash_password
 from portfolio.checklists import create_checklist
+from portfolio.gates import PendingGate, my_decisions_page
 from portfolio.initiatives import InitiativeCreate, create_initiative
 from portfolio.permissions import Actor, load_actor
 
@@ -50,6 +51,11 @@ def make_portfolio(session: Session, *, owner: User | None = None, parent: Portf
 
 def actor(session: Session, user: User) -> Actor:
     return load_actor(session=session, user_id=user.id)
+
+
+def waiting_gates(session: Session, actor: Actor) -> list[PendingGate]:
+    """Every gate waiting for ``actor`` in "My decisions", all on one page."""
+    return my_decisions_page(session=session, actor=actor, per_page=10_000).gates
 
 
 def make_initiative(session: Session, *, portfolio: Portfolio, creator: User, lead: User | None = None,

@@ -21,7 +21,6 @@ from portfolio.benefits import IndicatorInput, create_indicator, update_indicato
 from portfolio.benefits_math import progress_to_target
 from portfolio.cli import main as cli
 from portfolio.errors import ValidationError
-from portfolio.gates import my_decisions
 from portfolio.measurement_files import RawRow, read_file, read_rows
 from portfolio.indicator_figures import indicator_summaries, unit_breakdowns
 from portfolio.measurements import ImportResult, import_measurements
@@ -33,6 +32,7 @@ from tests.factories import (
     make_decision_owner,
     make_indicator,
     make_org_unit,
+    waiting_gates,
 )
 
 HEADER = "indicator,period,org_unit,value\n"
@@ -371,7 +371,7 @@ def test_the_largest_allowed_values_sum_without_overflow_and_1e308_is_refused(en
         summaries = {s.indicator.code: s for s in indicator_summaries(session=session,
                                                                       initiative_id=org.world.initiative.id)}
         breakdowns = unit_breakdowns(session=session, indicator_ids=[org.ids["BIG"], org.ids["MEAN"]])
-        pending = my_decisions(session=session, actor=actor(session, org.world.owner))
+        pending = waiting_gates(session, actor(session, org.world.owner))
     assert summaries["BIG"].latest_value == 25e15
     assert [value for _, value in summaries["BIG"].series] == [25e15] * 12
     assert summaries["MEAN"].latest_value == -1e15

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from db.engine import read_session, write_session
 from db.models import OrgUnit, Portfolio, RoleAssignment
-from portfolio.gates import my_decisions, my_decisions_page
+from portfolio.gates import my_decisions_page
 from portfolio.permissions import descendants, subtree_ids
 from portfolio.reports import OverviewFilters, portfolio_overview
 from tests.factories import (
@@ -24,6 +24,7 @@ from tests.factories import (
     make_org_unit,
     make_portfolio,
     make_user,
+    waiting_gates,
 )
 
 # (portfolio name, ready, how many waiting gates) -- 110 gates, so the first page holds 50 of them.
@@ -68,7 +69,7 @@ def test_my_decisions_pages_hold_50_cards_grouped_by_portfolio_and_readiness(eng
         second = my_decisions_page(session=session, actor=owner, page=2)
         third = my_decisions_page(session=session, actor=owner, page=3)
         beyond = my_decisions_page(session=session, actor=owner, page=99)
-        everything = my_decisions(session=session, actor=owner)
+        everything = waiting_gates(session, owner)
     assert [g.initiative.id for g in everything] == expected
     assert [g.initiative.id for g in first.gates] == expected[:50]
     assert second.gates[0].initiative.id == expected[50]

@@ -11,10 +11,10 @@ from sqlmodel import col, select
 from db.engine import read_session, write_session
 from db.models import AuditEvent, Initiative, RoleAssignment
 from portfolio.errors import PermissionDenied
-from portfolio.gates import DecisionInput, decision_options, my_decisions, record_gate_decision
+from portfolio.gates import DecisionInput, decision_options, record_gate_decision
 from portfolio.initiatives import update_initiative
 from portfolio.permissions import initiative_scope, refusal
-from tests.factories import World, actor, make_decision_owner, make_user, snapshot
+from tests.factories import World, actor, make_decision_owner, make_user, snapshot, waiting_gates
 
 LEAD_NEVER = "The implementation lead of an initiative may not decide its gates."
 FORMER_LEAD = ("You were the implementation lead of this initiative since its last gate decision, "
@@ -75,7 +75,7 @@ def test_owner_who_leads_cannot_hand_the_lead_away_decide_and_take_it_back(engin
         options = decision_options(session=session, actor=actor(session, world.owner), initiative=initiative)
         assert (options.outcomes, options.refusal.render("en")) == ([], FORMER_LEAD)
         # The gate no longer waits for the owner; the deputy, now the lead, never decides either.
-        assert my_decisions(session=session, actor=actor(session, world.owner)) == []
+        assert waiting_gates(session, actor(session, world.owner)) == []
     _change_lead(engine, world.owner, world.initiative.id, world.owner.id)
     with pytest.raises(PermissionDenied) as error:
         _decide(engine, world.owner, world.initiative.id)
@@ -125,9 +125,9 @@ def test_a_portfolio_owner_who_decides_by_configuration_is_barred_too(engine):
         scope = initiative_scope(session, session.get(Initiative, world.initiative.id))
         assert refusal("gate.decide", actor(session, deputy_owner), scope).render("en") == FORMER_LEAD
         assert refusal("gate.decide", actor(session, world.owner), scope) is None
-        waiting = [p.initiative.id for p in my_decisions(session=session, actor=actor(session, deputy_owner))]
+        waiting = [p.initiative.id for p in waiting_gates(session, actor(session, deputy_owner))]
         assert waiting == []
-        assert [p.initiative.id for p in my_decisions(session=session, actor=actor(session, world.owner))] == [
+        assert [p.initiative.id for p in waiting_gates(session, actor(session, world.owner))] == [
             world.initiative.id]
 
 

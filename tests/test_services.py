@@ -24,7 +24,6 @@ from portfolio.gates import (
     assign_decision_owner,
     decision_options,
     mark_conditions_met,
-    my_decisions,
     record_gate_decision,
 )
 from portfolio.initiatives import InitiativeCreate, create_initiative, parse_stage, update_initiative
@@ -42,6 +41,7 @@ from tests.factories import (
     make_portfolio,
     make_user,
     snapshot,
+    waiting_gates,
 )
 
 STALE = ("Someone else changed this initiative while you were working on it. Nothing of yours was saved. "
@@ -495,8 +495,8 @@ def test_my_decisions_lists_waiting_gates_and_excludes_those_i_lead(engine):
         other_gate = make_initiative(session, portfolio=world.portfolio, creator=world.lead, title="Other gate")
         make_decision_owner(session, other_gate, world.steering, gate="idea")
     with read_session(engine) as session:
-        pending = my_decisions(session=session, actor=actor(session, world.owner))
-        steering = my_decisions(session=session, actor=actor(session, world.steering))
+        pending = waiting_gates(session, actor(session, world.owner))
+        steering = waiting_gates(session, actor(session, world.steering))
     by_title = {p.initiative.title: p for p in pending}
     assert set(by_title) == {"Digital triage", "Not ready"}
     assert by_title["Digital triage"].ready and by_title["Digital triage"].unmet == []
@@ -511,10 +511,10 @@ def test_my_decisions_includes_owner_decides_portfolios(engine):
         world = World(session, owner_decides=True)
         make_decision_owner(session, world.initiative, world.steering)
     with read_session(engine) as session:
-        assert [p.initiative.id for p in my_decisions(session=session, actor=actor(session, world.owner))] == [
+        assert [p.initiative.id for p in waiting_gates(session, actor(session, world.owner))] == [
             world.initiative.id]
-        assert my_decisions(session=session, actor=actor(session, world.lead)) == []
-        assert my_decisions(session=session, actor=actor(session, world.admin)) == []
+        assert waiting_gates(session, actor(session, world.lead)) == []
+        assert waiting_gates(session, actor(session, world.admin)) == []
 
 
 # ---------------------------------------------------------------- conditions, decision owners
@@ -760,7 +760,7 @@ def test_demo_first_initiatives_are_ready_for_the_owner(engine):
             stages.append(initiative.stage)
             assert options.refusal is None
             assert "go" in options.outcomes, [m.render("en") for m in options.status.unmet("go")]
-        pending = {p.initiative.id: p.ready for p in my_decisions(session=session, actor=owner_actor)}
+        pending = {p.initiative.id: p.ready for p in waiting_gates(session, owner_actor)}
     assert stages == ["idea", "concept", "pilot"]
     assert pending[1] and pending[2] and pending[3]
 
