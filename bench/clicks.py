@@ -1,0 +1,314 @@
+"""Benchmark: each click of the app, settled in Chromium, against the same kind of click on a minimal
+Streamlit page (``bench/floor_page.py``, the framework's floor) served in the same run; and the app
+server's memory with 20 browser sessions.
+
+Run from the project root:
+
+    .venv/bin/python bench/clicks.py [--initiatives 2000] [--db sqlite|postgresql|both] [--rounds 5]
+
+Loads ``portfolio demo`` data into a fresh database, serves the app and the floor page with Streamlit on
+127.0.0.1, and drives Debian's headless Chromium (``/usr/bin/chromium``) with Playwright. A click is timed
+from the press until the script run it caused has ended (``data-test-script-state="notRunning"``) and the
+text it should show is visible; each figure is the median of ``--rounds`` rounds, after one warm-up round.
+
+Prints every click's time, the floor of its kind (button press or page switch), their ratio and whether it
+is within the target 2.5 × the floor; then the app server's resident memory before and with 20 signed-in
+sessions spread over the overview, My decisions and an initiative (target: under 400 MB). A missed target
+is printed, not an error: the exit code is 1 only when the app or the browser did not work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from playwright.sync_api import Browser, Locator, Page, sync_playwright  # noqa: E402
+
+from bench._setup import databases  # noqa: E402
+from db.engine import get_engine, write_session  # noqa: E402
+from db.migrate import upgrade  # noqa: E402
+from portfolio.demo import load_demo  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TARGET_RATIO = 2.5
+MEMORY_TARGET_MB = 400
+SESSIONS = 20
+OWNER_BUTTON = "owner – Portfolio owner and decision owner"
+TIMEOUT_MS = 60_000
+
+# Counts the ends of script runs, so a click waits for the run it caused, not for the idle state before it.
+RUN_COUNTER = """
+window.__stEnds = 0;
+new MutationObserver((records) => {
+  for (const r of records) if (r.oldValue === 'running') window.__stEnds += 1;
+}).observe(document, {attributes: true, subtree: true, attributeOldValue: true,
+                      attributeFilter: ['data-test-script-state']});
+"""
+IDLE = ("() => document.querySelector('[data-testid=\"stApp\"]')"
+        "?.getAttribute('data-test-script-state') === 'notRunning'")
+RAN = ("(n) => window.__stEnds > n && document.querySelector('[data-testid=\"stApp\"]')"
+       "?.getAttribute('data-test-script-state') === 'notRunning'")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve(script: str, database_url: str | None = None) -> Iterator[tuple[str, int]]:
+    """Streamlit serving ``script`` (on ``database_url``, if given) on a free port; yields the base URL and
+    the server's process id."""
+    port = _free_port()
+    log = tempfile.TemporaryFile()
+    env = {k: v for k, v in os.environ.items() if k != "PORTFOLIO_DEMO"}
+    env["PORTFOLIO_LANGUAGE"] = "en"
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
+         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            process.wait()
+            log.seek(0)
+            output = log.read().decode(errors="replace")
+            raise RuntimeError(f"Streamlit did not start {script}:\n{output}")
+        time.sleep(0.2)
+    try:
+        yield base, process.pid
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def rss_mb(pid: int) -> tuple[float, float]:
+    """(resident, peak resident) memory in MB of process ``pid`` and all its descendants."""
+    pids, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        pids.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            with contextlib.suppress(OSError):
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+    rss = peak = 0
+    for current in pids:
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    rss += int(line.split()[1])
+                elif line.startswith("VmHWM:"):
+                    peak += int(line.split()[1])
+    return rss / 1024, peak / 1024
+
+
+def settle(page: Page, ends_before: int | None, expected: Locator | None) -> None:
+    """Wait until the run a click caused has ended (any run when ``ends_before`` is None, for a click that
+    may not need one) and ``expected`` is visible."""
+    if ends_before is not None:
+        page.wait_for_function(RAN, arg=ends_before, polling=10, timeout=TIMEOUT_MS)
+    if expected is not None:
+        expected.wait_for(state="visible", timeout=TIMEOUT_MS)
+    page.wait_for_function(IDLE, polling=10, timeout=TIMEOUT_MS)
+
+
+def timed(page: Page, press: Callable[[], None], expected: Locator | None, *, reruns: bool = True) -> float:
+    """Milliseconds from ``press`` until the page has settled on ``expected``."""
+    ends = page.evaluate("window.__stEnds") if reruns else None
+    start = time.perf_counter()
+    press()
+    settle(page, ends, expected)
+    return (time.perf_counter() - start) * 1000
+
+
+def new_page(browser: Browser, url: str, expected: Callable[[Page], Locator]) -> Page:
+    """A page in a new browser context (a new Streamlit session), loaded until ``expected`` shows."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.add_init_script(RUN_COUNTER)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url)
+    settle(page, None, expected(page))
+    return page
+
+
+def heading(page: Page, name: str) -> Locator:
+    return page.get_by_role("heading", name=name, exact=True)
+
+
+def sign_in(browser: Browser, base: str) -> tuple[Page, float]:
+    """A new session signed in as the demo owner, on the overview; and how long the sign-in click took."""
+    page = new_page(browser, base, lambda p: p.get_by_role("button", name=OWNER_BUTTON))
+    took = timed(page, page.get_by_role("button", name=OWNER_BUTTON).click, heading(page, "Portfolio overview"))
+    return page, took
+
+
+def app_round(browser: Browser, base: str) -> dict[str, float]:
+    """One round of the app's clicks, each timed until settled."""
+    page, took = sign_in(browser, base)
+    times = {"sign in → overview": took}
+    times["open My decisions"] = timed(page, page.get_by_role("link", name="My decisions").click,
+                                       heading(page, "My decisions"))
+    # A small demo database may have one page of decisions only.
+    if page.get_by_role("button", name="Next page").count():
+        times["My decisions: next page"] = timed(page, page.get_by_role("button", name="Next page").click,
+                                                 page.get_by_text("Page 2 of", exact=False))
+    times["open an initiative from My decisions"] = timed(
+        page, page.get_by_role("button", name="Open initiative").first.click,
+        page.get_by_role("tab", name="Benefits"))
+    # Tab panels are all sent with the page today; the tab switch counts as settled once its panel shows.
+    times["switch to the Benefits tab"] = timed(page, page.get_by_role("tab", name="Benefits").click,
+                                                heading(page, "Benefit calculation"), reruns=False)
+    times["back to the overview"] = timed(page, page.get_by_role("link", name="Portfolio overview").click,
+                                          heading(page, "Portfolio overview"))
+    # The run the choice causes ends with the filtered table's caption on the page.
+    page.get_by_role("combobox", name="Stage").click()
+    times["overview: change the stage filter"] = timed(
+        page, page.get_by_role("option", name="Concept", exact=True).click,
+        page.get_by_text("initiatives. Choose a row", exact=False))
+    page.context.close()
+    return times
+
+
+def floor_round(browser: Browser, base: str) -> dict[str, list[float]]:
+    """One round on the floor page: two button presses and two page switches."""
+    page = new_page(browser, base, lambda p: heading(p, "Floor one"))
+    presses, switches = [], []
+    presses.append(timed(page, page.get_by_role("button", name="Press").click, heading(page, "Floor one")))
+    switches.append(timed(page, page.get_by_role("link", name="Floor two").click, heading(page, "Floor two")))
+    presses.append(timed(page, page.get_by_role("button", name="Press").click, heading(page, "Floor two")))
+    switches.append(timed(page, page.get_by_role("link", name="Floor one").click, heading(page, "Floor one")))
+    page.context.close()
+    return {"button press": presses, "page switch": switches}
+
+
+# Which floor each click is set against.
+KIND = {
+    "sign in → overview": "button press",
+    "open My decisions": "page switch",
+    "My decisions: next page": "button press",
+    "open an initiative from My decisions": "button press",
+    "switch to the Benefits tab": "button press",
+    "back to the overview": "page switch",
+    "overview: change the stage filter": "button press",
+}
+
+
+def memory(browser: Browser, base: str, pid: int) -> None:
+    """The server's memory before and with ``SESSIONS`` signed-in sessions spread over three pages."""
+    before, _ = rss_mb(pid)
+    pages = []
+    spread = {"overview": 0, "my decisions": 0, "initiative": 0}
+    for n in range(SESSIONS):
+        page, _ = sign_in(browser, base)
+        where = ("overview", "my decisions", "initiative")[n % 3]
+        if where != "overview":
+            timed(page, page.get_by_role("link", name="My decisions").click, heading(page, "My decisions"))
+        if where == "initiative":
+            timed(page, page.get_by_role("button", name="Open initiative").nth(n % 50).click,
+                  page.get_by_role("tab", name="Benefits"))
+        spread[where] += 1
+        pages.append(page)
+    time.sleep(2)
+    after, peak = rss_mb(pid)
+    verdict = "yes" if after < MEMORY_TARGET_MB else "NO"
+    places = ", ".join(f"{count} on {where}" for where, count in spread.items())
+    print(f"  memory: server RSS {before:,.0f} MB before; {after:,.0f} MB with {SESSIONS} sessions ({places}); "
+          f"peak {peak:,.0f} MB; under {MEMORY_TARGET_MB} MB: {verdict}")
+    for page in pages:
+        page.context.close()
+
+
+def load(url: str, initiatives: int) -> float:
+    """Migrate ``url`` and load the demo data into it; returns the seconds it took."""
+    start = time.perf_counter()
+    upgrade(url)
+    with write_session(get_engine(url)) as session:
+        load_demo(session=session, initiatives=initiatives, seed=7)
+    get_engine(url).dispose()
+    return time.perf_counter() - start
+
+
+def bench(browser: Browser, floor_base: str, label: str, url: str, initiatives: int, rounds: int) -> None:
+    seconds = load(url, initiatives)
+    print(f"\n{label}, {initiatives:,} demo initiatives (loaded in {seconds:.1f} s), median of {rounds} rounds")
+    with serve("streamlit_app.py", url) as (base, pid):
+        app_round(browser, base)
+        floor_round(browser, floor_base)
+        app_times: dict[str, list[float]] = {}
+        floor_times: dict[str, list[float]] = {"button press": [], "page switch": []}
+        # App and floor rounds alternate, so both see the same load on the machine.
+        for _ in range(rounds):
+            for name, ms in app_round(browser, base).items():
+                app_times.setdefault(name, []).append(ms)
+            for kind, values in floor_round(browser, floor_base).items():
+                floor_times[kind].extend(values)
+        floor = {kind: statistics.median(values) for kind, values in floor_times.items()}
+        print(f"  floor: button press {floor['button press']:,.0f} ms, page switch {floor['page switch']:,.0f} ms")
+        print(f"  {'click':<40}{'ms':>8}{'floor ms':>10}{'ratio':>7}  within {TARGET_RATIO} × floor")
+        for name, values in app_times.items():
+            ms, base_ms = statistics.median(values), floor[KIND[name]]
+            ratio = ms / base_ms
+            verdict = "yes" if ratio <= TARGET_RATIO else "NO"
+            print(f"  {name:<40}{ms:>8,.0f}{base_ms:>10,.0f}{ratio:>7.1f}  {verdict}")
+        memory(browser, base, pid)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--initiatives", type=int, default=2000)
+    parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="sqlite")
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    if not Path(CHROMIUM).exists():
+        print(f"{CHROMIUM} is missing (apt-get install chromium)", file=sys.stderr)
+        return 1
+    try:
+        with sync_playwright() as playwright, serve("bench/floor_page.py") as (floor_base, _):
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            for label, url in databases(args.db):
+                bench(browser, floor_base, label, url, args.initiatives, args.rounds)
+            browser.close()
+    except Exception:
+        traceback.print_exc()
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
