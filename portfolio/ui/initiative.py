@@ -30,7 +30,7 @@ from portfolio.initiatives import (
 from portfolio.lifecycle_view import lifecycle_dot
 from portfolio.permissions import Actor, at_gate
 from portfolio.locking import MAX_ID
-from portfolio.ui import benefits_tab
+from portfolio.ui import benefits
 from portfolio.ui.components import current_actor, language, run_action, show_flash, tr
 from portfolio.ui.text import plain, plain_messages
 from workflows.lifecycle import FINAL_STAGES, STAGE_ORDER
@@ -332,7 +332,7 @@ def render() -> None:
     tabs = st.tabs([_("Gate"), _("Checklist"), _("Benefits"), _("Details"), _("Decision owners"), _("History")],
                    key="initiative_tabs")
     with tabs[2]:
-        benefits_tab.render(view, units, users)
+        benefits.render(view, units, users)
     with tabs[0]:
         _gate_panel(view, actor)
     with tabs[1]:

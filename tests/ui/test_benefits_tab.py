@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -10,6 +14,8 @@ from db.models import AuditEvent, Benefit, Indicator, Measurement, OrgUnit
 from portfolio.benefits import get_calculation
 from portfolio.i18n import format_number
 from portfolio.indicator_figures import indicator_summaries
+from portfolio.ui.benefits import BENEFIT_FORM
+from portfolio.ui.benefits.forms import FormSpec, Hint
 from tests.ui.conftest import open_initiative, sign_in, texts
 
 PILOT = 3  # the demo initiative at the pilot gate; its first indicator is monthly, a sum, measured per unit
@@ -185,3 +191,60 @@ def test_owner_changes_an_indicator_target(app, demo_db):
     assert (saved.target_value, saved.baseline_value, saved.version) == (
         indicator.target_value + 1, indicator.baseline_value, indicator.version + 1)
     assert ("Target", format_number(indicator.target_value + 1, "en")) in _metrics(app)
+
+
+def test_owner_adds_an_indicator_through_the_form_built_from_its_input_model(app, demo_db):
+    sign_in(app, "owner")
+    open_initiative(app, PILOT)
+    with read_session(demo_db) as session:
+        benefit = session.exec(select(Benefit).where(Benefit.initiative_id == PILOT).order_by(Benefit.id)).first()
+    prefix = f"ind_{benefit.id}_"
+    assert (app.selectbox(key=prefix + "frequency").value, app.number_input(key=prefix + "amber").value,
+            app.number_input(key=prefix + "red").value) == ("month", 10.0, 25.0)  # IndicatorInput's defaults
+    app.text_input(key=prefix + "code").input("FORM-1")
+    app.text_input(key=prefix + "name").input("Readmissions")
+    app.text_input(key=prefix + "source").input("Patient register")
+    app.selectbox(key=prefix + "direction").select("lower")
+    app.number_input(key=prefix + "baseline").set_value(40.0)
+    app.date_input(key=prefix + "baseline_date").set_value(date(2026, 1, 1))
+    app.number_input(key=prefix + "target").set_value(30.0)
+    app.date_input(key=prefix + "target_date").set_value(date(2027, 6, 30))
+    app.number_input(key=prefix + "amber").set_value(15.0)
+    app.number_input(key=prefix + "max").set_value(100.0)
+    app.button(key=f"FormSubmitter:{prefix}form-Add indicator").click().run()
+    assert "The indicator is added." in texts(app.success)
+    with read_session(demo_db) as session:
+        added = session.exec(select(Indicator).where(Indicator.code == "FORM-1")).one()
+    assert (added.benefit_id, added.name, added.data_source, added.direction, added.frequency, added.baseline_value,
+            added.baseline_date, added.target_value, added.target_date, added.amber_tolerance, added.red_tolerance,
+            added.valid_min, added.valid_max) == (
+        benefit.id, "Readmissions", "Patient register", "lower", "month", 40.0, date(2026, 1, 1), 30.0,
+        date(2027, 6, 30), 0.15, 0.25, None, 100.0)
+
+
+def test_indicator_form_shows_the_stored_values_and_keeps_the_baseline_to_its_own_form(app, demo_db):
+    sign_in(app, "owner")
+    open_initiative(app, PILOT)
+    with read_session(demo_db) as session:
+        indicator = session.exec(select(Indicator).join(Benefit).where(Benefit.initiative_id == PILOT)).first()
+    prefix = f"indicator_{indicator.id}_"
+    baseline = app.number_input(key=prefix + "baseline")
+    assert (app.text_input(key=prefix + "code").value, app.selectbox(key=prefix + "aggregation").value,
+            baseline.value, baseline.disabled, app.number_input(key=prefix + "red").value) == (
+        indicator.code, indicator.aggregation, indicator.baseline_value, True, indicator.red_tolerance * 100)
+
+
+def test_a_form_must_hint_every_field_of_its_input_model():
+    @dataclass
+    class Input:
+        code: str
+        name: str = ""
+
+    with pytest.raises(TypeError, match=r"missing \['name'\]"):
+        FormSpec(Input, ((Hint("code", "Code"),),))
+    with pytest.raises(TypeError, match=r"unknown or repeated \['code'\]"):
+        FormSpec(Input, ((Hint("code", "Code"), Hint("name", "Name"), Hint("code", "Code")),))
+    # The tab's own forms hint every field of their models (they are built when the module is imported).
+    assert [h.field for h in BENEFIT_FORM.hints] == [
+        "title", "description", "category", "recipient", "kind", "owner_id", "planned_realisation_date",
+        "money_per_unit", "strategic_goal"]

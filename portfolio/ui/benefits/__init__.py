@@ -1,0 +1,101 @@
+"""The Benefits tab of the initiative page: each benefit with its indicators (``indicators``), measurement
+entry and import (``measurements``) and the benefit calculation (``calculation``). Its forms are drawn from
+the input models (``forms``)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from portfolio.benefits import (
+    CATEGORY_LABELS,
+    KIND_LABELS,
+    RECIPIENT_LABELS,
+    BenefitInput,
+    baseline_locked,
+    benefits_of,
+    create_benefit,
+    update_benefit,
+)
+from portfolio.i18n import N_
+from portfolio.indicator_figures import indicator_summaries, measurements_for_grid, unit_breakdowns
+from portfolio.initiatives import InitiativeView
+from portfolio.queries import read
+from portfolio.ui.benefits import calculation, indicators, measurements
+from portfolio.ui.benefits.forms import FormSpec, Hint, form, submitted
+from portfolio.ui.components import current_actor, language, run_action, tr
+from portfolio.ui.text import plain
+
+# The benefit owner is chosen among the users the page passes in.
+BENEFIT_FORM = FormSpec(BenefitInput, (
+    (Hint("title", N_("Title")),),
+    (Hint("description", N_("Description"), "area"),),
+    (Hint("category", N_("Category"), "choice", CATEGORY_LABELS),
+     Hint("recipient", N_("Recipient"), "choice", RECIPIENT_LABELS), Hint("kind", N_("Kind"), "choice", KIND_LABELS)),
+    (Hint("owner_id", N_("Benefit owner"), "choice", key="owner"),
+     Hint("planned_realisation_date", N_("Planned realisation date"), "date", key="date")),
+    (Hint("money_per_unit", N_("Money value per indicator unit (SEK/NOK)"), "number", key="money", min_value=0.0),
+     Hint("strategic_goal", N_("Strategic goal"), key="goal")),
+))
+
+
+def _add_benefit(initiative_id: int) -> None:
+    run_action(create_benefit, N_("The benefit is added."), actor=current_actor(), initiative_id=initiative_id,
+               data=submitted(BENEFIT_FORM, "benefit"))
+
+
+def _edit_benefit(benefit_id: int, seen_version: int) -> None:
+    run_action(update_benefit, N_("The benefit is saved."), actor=current_actor(), benefit_id=benefit_id,
+               expected_version=seen_version, data=submitted(BENEFIT_FORM, f"benefit_{benefit_id}"))
+
+
+def _benefit_figures(*, session, initiative_id: int):
+    """Everything the tab shows, in one read: benefits, indicator summaries, breakdowns, grid values, lock."""
+    items = benefits_of(session, initiative_id)
+    summaries = {s.indicator.id: s for s in indicator_summaries(session=session, initiative_id=initiative_id)}
+    breakdowns = unit_breakdowns(session=session, indicator_ids=list(summaries))
+    grids = measurements_for_grid(session=session, indicator_ids=list(summaries))
+    return items, summaries, breakdowns, grids, baseline_locked(session, initiative_id)
+
+
+def render(view: InitiativeView, units: dict[int, str], users: dict[int, str]) -> None:
+    """The tab; what it offers follows ``view.allowed`` alone."""
+    _ = tr()
+    lang = language()
+    initiative = view.initiative
+    items, summaries, breakdowns, grids, locked = read(_benefit_figures, initiative_id=initiative.id)
+    can_edit = view.allowed["benefit.edit"] is None
+    owners = {"owner_id": {None: "–", **users}}
+    if not items:
+        st.info(_("No benefits are recorded for this initiative yet."))
+    for item in items:
+        benefit = item.benefit
+        with st.container(border=True):
+            st.markdown(f"### {plain(benefit.title)}")
+            st.caption(" · ".join(filter(None, [
+                _(KIND_LABELS[benefit.kind]), _(CATEGORY_LABELS[benefit.category]),
+                _(RECIPIENT_LABELS[benefit.recipient]),
+                _("Benefit owner: {name}", name=plain(item.owner) or "–"),
+                _("Planned realisation {date}", date=benefit.planned_realisation_date.isoformat())
+                if benefit.planned_realisation_date else "",
+                _("Strategic goal: {goal}", goal=plain(benefit.strategic_goal)) if benefit.strategic_goal else "",
+            ])))
+            if benefit.description:
+                st.markdown(plain(benefit.description))
+            for indicator in item.indicators:
+                indicators.panel(view, summaries[indicator.id], breakdowns[indicator.id], grids[indicator.id], locked,
+                                 units)
+            if can_edit:
+                with st.expander(_("Change the benefit")):
+                    form(BENEFIT_FORM, f"benefit_{benefit.id}", benefit, submit=N_("Save benefit"),
+                         on_click=_edit_benefit, args=(benefit.id, benefit.version), labels=owners)
+                with st.expander(_("Add an indicator")):
+                    indicators.add_form(benefit.id)
+    if can_edit:
+        with st.expander(_("Add a benefit")):
+            form(BENEFIT_FORM, "benefit", submit=N_("Add benefit"), on_click=_add_benefit, args=(initiative.id,),
+                 labels=owners)
+    else:
+        st.caption(view.allowed["benefit.edit"].render(lang))
+    if view.allowed["measurement.report"] is None:
+        measurements.import_panel(initiative.id)
+    calculation.panel(view)

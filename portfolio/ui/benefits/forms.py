@@ -1,0 +1,114 @@
+"""Forms drawn from an input model: one hint per field of the dataclass says how its widget looks, and the
+input is built back from the widgets by the dataclass's own fields. Adding a field to the input model
+means adding its hint here, nothing else."""
+
+from __future__ import annotations
+
+from dataclasses import MISSING, dataclass, fields
+from typing import Any, Callable, Mapping, Optional
+
+import streamlit as st
+
+from portfolio.ui.components import tr
+
+
+@dataclass(frozen=True)
+class Hint:
+    """How the field ``field`` of an input model is drawn.
+
+    ``widget`` is "text", "area", "number", "date" or "choice"; a choice offers ``choices`` (value → label
+    msgid) or, when they are only known on the page (people), the labels passed to ``form``.
+    ``key`` is the ending of the widget's key when it is not the field's name (keys kept from before).
+    ``percent`` shows and takes a fraction in per cent; ``fixed`` shows the field of an existing record
+    without letting the form change it (it has an action of its own).
+    """
+
+    field: str
+    label: str
+    widget: str = "text"
+    choices: Optional[Mapping[Any, str]] = None
+    help: Optional[str] = None
+    key: Optional[str] = None
+    percent: bool = False
+    min_value: Optional[float] = None
+    fixed: bool = False
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    """An input model and its hints, in rows: a row of several hints is drawn as columns."""
+
+    model: type
+    rows: tuple[tuple[Hint, ...], ...]
+
+    def __post_init__(self) -> None:
+        hinted = [hint.field for row in self.rows for hint in row]
+        wanted = [f.name for f in fields(self.model)]
+        if sorted(hinted) != sorted(wanted):
+            raise TypeError(f"The form of {self.model.__name__} must hint each of its fields once: "
+                            f"missing {sorted(set(wanted) - set(hinted))}, "
+                            f"unknown or repeated {sorted(set(h for h in hinted if hinted.count(h) > 1 or h not in wanted))}")
+
+    @property
+    def hints(self) -> tuple[Hint, ...]:
+        """Every hint, in the order drawn."""
+        return tuple(hint for row in self.rows for hint in row)
+
+    def key(self, prefix: str, hint: Hint) -> str:
+        """The widget key of ``hint``'s field in the form named ``prefix``."""
+        return f"{prefix}_{hint.key or hint.field}"
+
+
+def form(spec: FormSpec, prefix: str, current: Any = None, *, submit: str, on_click: Callable[..., None],
+         args: tuple, labels: Optional[Mapping[str, Mapping[Any, str]]] = None) -> None:
+    """Draw the form ``{prefix}_form``: filled in from ``current`` (a record with the model's fields), or the
+    model's defaults when it is None; ``submit`` is the button's msgid, ``labels`` the page's choices."""
+    _ = tr()
+    with st.form(f"{prefix}_form"):
+        defaults = {f.name: None if f.default is MISSING else f.default for f in fields(spec.model)}
+        for row in spec.rows:
+            places = [st] if len(row) == 1 else st.columns(len(row))
+            for place, hint in zip(places, row):
+                value = defaults[hint.field] if current is None else getattr(current, hint.field)
+                _widget(place, hint, spec.key(prefix, hint), value, disabled=hint.fixed and current is not None,
+                        labels=(labels or {}).get(hint.field), _=_)
+        st.form_submit_button(_(submit), on_click=on_click, args=args)
+
+
+def _widget(place: Any, hint: Hint, key: str, value: Any, *, disabled: bool,
+            labels: Optional[Mapping[Any, str]], _: Callable[..., str]) -> None:
+    label = _(hint.label)
+    help_text = _(hint.help) if hint.help else None
+    if hint.widget == "text":
+        place.text_input(label, "" if value is None else value, key=key, help=help_text, disabled=disabled)
+    elif hint.widget == "area":
+        place.text_area(label, "" if value is None else value, key=key, help=help_text, disabled=disabled)
+    elif hint.widget == "number":
+        if hint.percent and value is not None:
+            value = value * 100
+        place.number_input(label, value=value, min_value=hint.min_value, key=key, help=help_text,
+                           disabled=disabled)
+    elif hint.widget == "date":
+        place.date_input(label, value=value, key=key, help=help_text, disabled=disabled)
+    elif hint.widget == "choice":
+        if labels is None:
+            shown = {choice: _(msgid) for choice, msgid in (hint.choices or {}).items()}
+        else:
+            shown = dict(labels)
+        options = list(shown)
+        place.selectbox(label, options, index=options.index(value) if value in options else 0,
+                        format_func=shown.__getitem__, key=key, help=help_text, disabled=disabled)
+    else:
+        raise ValueError(f"Unknown widget {hint.widget!r} for {hint.field}")
+
+
+def submitted(spec: FormSpec, prefix: str) -> Any:
+    """The input model built from the form's widgets, one field each."""
+    state = st.session_state
+    values = {}
+    for hint in spec.hints:
+        value = state[spec.key(prefix, hint)]
+        if hint.percent and value is not None:
+            value = round(value / 100, 6)
+        values[hint.field] = value
+    return spec.model(**values)
