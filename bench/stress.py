@@ -248,7 +248,8 @@ class Writer:
                 select(Measurement.version).join(Indicator, Indicator.id == Measurement.indicator_id)
                 .where(Indicator.code == code, Measurement.period_start == period, unit)).first()
         value = self.unique_value(write)
-        rows = [self._row(1, key, value, seen_version=version)]
+        # As the grid sends it: the version of the value shown, 0 for a cell shown empty.
+        rows = [self._row(1, key, value, seen_version=version or 0)]
 
         def remember(result) -> None:
             self.tally.measurements[_measurement_key(key)].append(value)
@@ -470,7 +471,7 @@ class StressReport:
 
     @property
     def ok(self) -> bool:
-        return not self.lost and not self.raw_errors and self.chain.ok
+        return not self.lost and not self.raw_errors and not self.tally.blind_overwrites and self.chain.ok
 
 
 def run_stress(engine, *, threads: int, writes: int, initiatives: int, seed: int = 1,

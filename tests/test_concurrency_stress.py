@@ -23,6 +23,8 @@ def test_mixed_writes_at_once_lose_nothing(engine):
     assert report.tally.raw_examples == []
     assert report.raw_errors == 0
     assert report.lost == []
+    # A grid row typed into a cell shown empty never replaces a value stored meanwhile.
+    assert report.tally.blind_overwrites == 0
     assert report.chain.ok, report.chain
     outcomes = sum(sum(counter.values()) for counter in (tally.success, tally.conflict, tally.refused, tally.raw))
     assert outcomes == THREADS * WRITES
