@@ -182,7 +182,7 @@ def test_export_audit_to_a_file(cli, engine, world, tmp_path):
     assert list(csv.reader(io.StringIO(printed.stdout))) == rows
 
 
-# ---------------------------------------------------------------- known bugs
+# ---------------------------------------------------------------- regressions (each once a defect)
 
 
 @pytest.mark.parametrize("has_initiatives", [False, True], ids=["accounts-only", "with-initiatives"])
