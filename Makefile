@@ -62,6 +62,7 @@ bench: install-test
 	$(BIN)/python bench/portfolio_reads.py
 	$(BIN)/python bench/decision_during_import.py
 	$(BIN)/python bench/stress.py
+	$(BIN)/python bench/clicks.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -41,6 +41,8 @@ if str(ROOT) not in sys.path:
 from playwright.sync_api import Browser, Locator, Page, sync_playwright  # noqa: E402
 
 from bench._setup import databases  # noqa: E402
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
+
 from db.engine import get_engine, write_session  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
 from portfolio.demo import load_demo  # noqa: E402
@@ -54,18 +56,24 @@ SESSIONS = 20
 OWNER_BUTTON = "owner – Portfolio owner and decision owner"
 TIMEOUT_MS = 60_000
 
-# Counts the ends of script runs, so a click waits for the run it caused, not for the idle state before it.
-RUN_COUNTER = """
-window.__stEnds = 0;
-new MutationObserver((records) => {
-  for (const r of records) if (r.oldValue === 'running') window.__stEnds += 1;
-}).observe(document, {attributes: true, subtree: true, attributeOldValue: true,
-                      attributeFilter: ['data-test-script-state']});
-"""
+# The DOM may never show a fast run's "running" state (React renders both changes at once), so a click waits
+# for the server's message that the run it caused has finished: runs finished so far, per page.
+FINISHED: dict[int, int] = {}
 IDLE = ("() => document.querySelector('[data-testid=\"stApp\"]')"
         "?.getAttribute('data-test-script-state') === 'notRunning'")
-RAN = ("(n) => window.__stEnds > n && document.querySelector('[data-testid=\"stApp\"]')"
-       "?.getAttribute('data-test-script-state') === 'notRunning'")
+
+
+def _count_finished_runs(page: Page) -> None:
+    FINISHED[id(page)] = 0
+
+    def frame(payload: str | bytes) -> None:
+        if isinstance(payload, bytes):
+            message = ForwardMsg.FromString(payload)
+            if (message.WhichOneof("type") == "script_finished"
+                    and message.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY):
+                FINISHED[id(page)] += 1
+
+    page.on("websocket", lambda socket: socket.on("framereceived", frame))
 
 
 def _free_port() -> int:
@@ -141,7 +149,11 @@ def settle(page: Page, ends_before: int | None, expected: Locator | None) -> Non
     """Wait until the run a click caused has ended (any run when ``ends_before`` is None, for a click that
     may not need one) and ``expected`` is visible."""
     if ends_before is not None:
-        page.wait_for_function(RAN, arg=ends_before, polling=10, timeout=TIMEOUT_MS)
+        deadline = time.monotonic() + TIMEOUT_MS / 1000
+        while FINISHED[id(page)] <= ends_before:
+            if time.monotonic() > deadline:
+                raise TimeoutError("no script run finished")
+            page.wait_for_timeout(5)
     if expected is not None:
         expected.wait_for(state="visible", timeout=TIMEOUT_MS)
     page.wait_for_function(IDLE, polling=10, timeout=TIMEOUT_MS)
@@ -149,18 +161,24 @@ def settle(page: Page, ends_before: int | None, expected: Locator | None) -> Non
 
 def timed(page: Page, press: Callable[[], None], expected: Locator | None, *, reruns: bool = True) -> float:
     """Milliseconds from ``press`` until the page has settled on ``expected``."""
-    ends = page.evaluate("window.__stEnds") if reruns else None
+    ends = FINISHED[id(page)] if reruns else None
     start = time.perf_counter()
     press()
-    settle(page, ends, expected)
+    try:
+        settle(page, ends, expected)
+    except Exception as error:
+        state = [FINISHED[id(page)], page.evaluate(IDLE)]
+        headings = page.get_by_role("heading").all_inner_texts()
+        raise RuntimeError(f"the page did not settle on {expected}: at {page.url}, runs ended {ends} → "
+                           f"{state[0]}, script idle: {state[1]}, headings {headings[:8]}") from error
     return (time.perf_counter() - start) * 1000
 
 
 def new_page(browser: Browser, url: str, expected: Callable[[Page], Locator]) -> Page:
     """A page in a new browser context (a new Streamlit session), loaded until ``expected`` shows."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    context.add_init_script(RUN_COUNTER)
     page = context.new_page()
+    _count_finished_runs(page)
     page.set_default_timeout(TIMEOUT_MS)
     page.goto(url)
     settle(page, None, expected(page))
