@@ -284,6 +284,12 @@ def _history(view: InitiativeView, actor: Actor) -> None:
     _refusal(view, "audit.detail")
 
 
+def _choices(session) -> tuple[dict[int, str], dict[int, str]]:
+    """The org units and users to choose from, by id; only the tabs with such choices read them."""
+    return ({u.id: u.name for u in list_org_units(session)},
+            {u.id: u.display_name for u in list_users(session)})
+
+
 def _choose_initiative() -> int | None:
     # A hand-edited ``?id=`` that is not an id a row can have names no initiative: say so, query nothing.
     if "id" in st.query_params and "initiative_id" not in st.session_state:
@@ -307,11 +313,7 @@ def render() -> None:
         st.info(_("Choose an initiative in the portfolio overview."))
         return
     try:
-        view, units, users = read(lambda session: (
-            initiative_view(session=session, actor=actor, initiative_id=initiative_id),
-            {u.id: u.name for u in list_org_units(session)},
-            {u.id: u.display_name for u in list_users(session)},
-        ))
+        view = read(initiative_view, actor=actor, initiative_id=initiative_id)
     except DomainError as error:
         st.error("\n\n".join(plain_messages(error.messages, lang)))
         return
@@ -329,21 +331,29 @@ def render() -> None:
     show_flash()
     st.graphviz_chart(lifecycle_dot(initiative.stage, _))
 
-    tabs = st.tabs([_("Gate"), _("Checklist"), _("Benefits"), _("Details"), _("Decision owners"), _("History")],
-                   key="initiative_tabs")
-    with tabs[2]:
-        benefits.render(view, units, users)
-    with tabs[0]:
-        _gate_panel(view, actor)
-    with tabs[1]:
-        _checklist(view)
-    with tabs[3]:
-        _details(view, units, users)
-    with tabs[4]:
-        _decision_owners(view, users)
-    with tabs[5]:
-        _history(view, actor)
-
+    # Lazy tabs: only the open tab runs, so opening an initiative does not draw every chart and editor;
+    # the open tab is in the URL, a link to it.
+    gate, checklist, benefits_tab, details, owners, history = st.tabs(
+        [_("Gate"), _("Checklist"), _("Benefits"), _("Details"), _("Decision owners"), _("History")],
+        key="initiative_tabs", bind="query-params")
+    if gate.open:
+        with gate:
+            _gate_panel(view, actor)
+    if checklist.open:
+        with checklist:
+            _checklist(view)
+    if benefits_tab.open:
+        with benefits_tab:
+            benefits.render(view, *read(_choices))
+    if details.open:
+        with details:
+            _details(view, *read(_choices))
+    if owners.open:
+        with owners:
+            _decision_owners(view, read(_choices)[1])
+    if history.open:
+        with history:
+            _history(view, actor)
 
 if __name__ == "__main__":
     render()

@@ -41,9 +41,22 @@ def sign_in(at: AppTest, username: str) -> AppTest:
     return at
 
 
-def open_initiative(at: AppTest, initiative_id: int) -> AppTest:
+def open_initiative(at: AppTest, initiative_id: int, tab: str | None = None) -> AppTest:
+    """Open the initiative page on ``tab`` (its English label; the Gate tab when None): only that tab runs."""
     at.session_state["initiative_id"] = initiative_id
+    if tab is not None:
+        at.session_state["initiative_tabs"] = tab
     at.switch_page("portfolio/ui/initiative.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def open_tab(at: AppTest, tab: str) -> AppTest:
+    """Switch the open initiative page to ``tab`` (its English label), as a click on the tab does: the
+    open tab is bound to the URL, which AppTest sends again with every run."""
+    at.session_state["initiative_tabs"] = tab
+    at.query_params["initiative_tabs"] = tab
+    at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 

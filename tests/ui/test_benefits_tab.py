@@ -32,7 +32,7 @@ def _metrics(at) -> list[tuple[str, str]]:
 
 def test_benefits_tab_shows_indicators_against_baseline_and_target(app, demo_db):
     sign_in(app, "owner")
-    open_initiative(app, PILOT)
+    open_initiative(app, PILOT, "Benefits")
     with read_session(demo_db) as session:
         summaries = indicator_summaries(session=session, initiative_id=PILOT)
         calculation = get_calculation(session=session, initiative_id=PILOT)
@@ -57,7 +57,7 @@ def test_benefits_tab_shows_indicators_against_baseline_and_target(app, demo_db)
 
 def test_breakdown_rolls_values_up_the_org_tree(app, demo_db):
     sign_in(app, "owner")
-    open_initiative(app, PILOT)
+    open_initiative(app, PILOT, "Benefits")
     breakdown = next(d.value for d in app.dataframe if list(d.value.columns) == ["Org unit", "Value", "Values"])
     with read_session(demo_db) as session:
         indicator = session.exec(select(Indicator).join(Benefit).where(Benefit.initiative_id == PILOT)).first()
@@ -71,7 +71,7 @@ def test_breakdown_rolls_values_up_the_org_tree(app, demo_db):
 
 def test_reporter_cannot_enter_figures_for_another_unit(app, demo_db):
     sign_in(app, "reporter")
-    open_initiative(app, PILOT)
+    open_initiative(app, PILOT, "Benefits")
     with read_session(demo_db) as session:
         indicator = session.exec(select(Indicator).join(Benefit).where(Benefit.initiative_id == PILOT)).first()
     key = f"grid_{indicator.id}"
@@ -89,7 +89,7 @@ def test_reporter_cannot_enter_figures_for_another_unit(app, demo_db):
 
 def test_reporter_enters_figures_for_their_own_unit(app, demo_db):
     sign_in(app, "reporter")
-    open_initiative(app, PILOT)
+    open_initiative(app, PILOT, "Benefits")
     with read_session(demo_db) as session:
         indicator = session.exec(select(Indicator).join(Benefit).where(Benefit.initiative_id == PILOT)).first()
         own = session.exec(select(OrgUnit).where(OrgUnit.name == "Akutmottagningen")).one()
@@ -107,7 +107,7 @@ def test_reporter_enters_figures_for_their_own_unit(app, demo_db):
 
 def test_locked_baseline_needs_the_owner_and_a_reason(app, demo_db):
     sign_in(app, "owner")
-    open_initiative(app, 5)  # in benefits realisation: the pilot gate is passed
+    open_initiative(app, 5, "Benefits")  # in benefits realisation: the pilot gate is passed
     with read_session(demo_db) as session:
         indicator = session.exec(select(Indicator).join(Benefit).where(Benefit.initiative_id == 5)
                                  .order_by(Indicator.id)).first()
@@ -130,7 +130,7 @@ def test_locked_baseline_needs_the_owner_and_a_reason(app, demo_db):
 
 def test_lead_is_not_offered_to_change_a_locked_baseline(app, demo_db):
     sign_in(app, "lead")
-    open_initiative(app, 5)
+    open_initiative(app, 5, "Benefits")
     with read_session(demo_db) as session:
         indicator = session.exec(select(Indicator).join(Benefit).where(Benefit.initiative_id == 5)
                                  .order_by(Indicator.id)).first()
@@ -139,7 +139,7 @@ def test_lead_is_not_offered_to_change_a_locked_baseline(app, demo_db):
 
 def test_benefit_form_reports_every_problem(app, demo_db):
     sign_in(app, "owner")
-    open_initiative(app, PILOT)
+    open_initiative(app, PILOT, "Benefits")
     before = _count(demo_db, Benefit)
     app.text_input(key="benefit_title").input("  ")
     app.number_input(key="benefit_money").set_value(None)
@@ -150,7 +150,7 @@ def test_benefit_form_reports_every_problem(app, demo_db):
 
 def test_steering_member_reads_but_cannot_change(app, demo_db):
     sign_in(app, "steering")
-    open_initiative(app, PILOT)
+    open_initiative(app, PILOT, "Benefits")
     assert app.button(key="save_calculation").disabled
     assert not [f for f in app.text_input if f.key == "benefit_title"]
     with read_session(demo_db) as session:
@@ -160,7 +160,7 @@ def test_steering_member_reads_but_cannot_change(app, demo_db):
 
 def test_owner_names_a_benefit_owner_on_an_existing_benefit(app, demo_db):
     sign_in(app, "owner")
-    open_initiative(app, 2)  # at the concept gate: its benefits have no benefit owner yet
+    open_initiative(app, 2, "Benefits")  # at the concept gate: its benefits have no benefit owner yet
     with read_session(demo_db) as session:
         benefit = session.exec(select(Benefit).where(Benefit.initiative_id == 2).order_by(Benefit.id)).first()
     assert benefit.owner_id is None
@@ -179,7 +179,7 @@ def test_owner_names_a_benefit_owner_on_an_existing_benefit(app, demo_db):
 
 def test_owner_changes_an_indicator_target(app, demo_db):
     sign_in(app, "owner")
-    open_initiative(app, PILOT)
+    open_initiative(app, PILOT, "Benefits")
     with read_session(demo_db) as session:
         indicator = session.exec(select(Indicator).join(Benefit).where(Benefit.initiative_id == PILOT)).first()
     prefix = f"indicator_{indicator.id}_"
@@ -195,7 +195,7 @@ def test_owner_changes_an_indicator_target(app, demo_db):
 
 def test_owner_adds_an_indicator_through_the_form_built_from_its_input_model(app, demo_db):
     sign_in(app, "owner")
-    open_initiative(app, PILOT)
+    open_initiative(app, PILOT, "Benefits")
     with read_session(demo_db) as session:
         benefit = session.exec(select(Benefit).where(Benefit.initiative_id == PILOT).order_by(Benefit.id)).first()
     prefix = f"ind_{benefit.id}_"
@@ -224,7 +224,7 @@ def test_owner_adds_an_indicator_through_the_form_built_from_its_input_model(app
 
 def test_indicator_form_shows_the_stored_values_and_keeps_the_baseline_to_its_own_form(app, demo_db):
     sign_in(app, "owner")
-    open_initiative(app, PILOT)
+    open_initiative(app, PILOT, "Benefits")
     with read_session(demo_db) as session:
         indicator = session.exec(select(Indicator).join(Benefit).where(Benefit.initiative_id == PILOT)).first()
     prefix = f"indicator_{indicator.id}_"

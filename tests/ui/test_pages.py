@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from db.engine import read_session, write_session
 from db.models import ChecklistItem, GateDecision, Initiative
-from tests.ui.conftest import open_initiative, sign_in, texts
+from tests.ui.conftest import open_initiative, open_tab, sign_in, texts
 
 
 def _stage(engine, initiative_id: int) -> str:
@@ -167,7 +167,7 @@ def test_stop_without_reason_is_refused(app, demo_db):
 
 def test_lead_updates_the_checklist(app, demo_db):
     sign_in(app, "lead")
-    open_initiative(app, 4)
+    open_initiative(app, 4, "Checklist")
     with read_session(demo_db) as session:
         stage = session.get(Initiative, 4).stage
     app.session_state["checklist_editor"] = {
@@ -185,7 +185,7 @@ def test_lead_updates_the_checklist(app, demo_db):
 
 def test_steering_member_cannot_edit_the_checklist(app):
     sign_in(app, "steering")
-    open_initiative(app, 4)
+    open_initiative(app, 4, "Checklist")
     assert app.button(key="save_checklist").disabled
     assert "Only the implementation lead or the portfolio owner may update the checklist." in texts(app.caption)
 
@@ -194,10 +194,27 @@ def test_history_shows_decisions_and_audit(app):
     sign_in(app, "owner")
     open_initiative(app, 1)
     app.button(key="record_decision").click().run()
+    open_tab(app, "History")
     audit = app.dataframe[-1].value
     assert audit.iloc[0]["Action"] == "gate.go"
     assert audit.iloc[0]["Who"] == "Petra Portföljägare"
     assert any("Go · Idea → Concept · Petra Portföljägare" in m for m in texts(app.markdown))
+
+
+def test_only_the_open_tab_runs(app):
+    def benefits_drawn() -> tuple[bool, bool]:
+        return ("Benefit calculation" in texts(app.subheader),
+                any((e.key or "").startswith("grid_") for e in app.data_editor))
+
+    sign_in(app, "owner")
+    open_initiative(app, 3)
+    assert texts(app.subheader) == ["Gate: Pilot"]
+    assert benefits_drawn() == (False, False)
+    open_tab(app, "Benefits")
+    assert benefits_drawn() == (True, True)
+    assert "Gate: Pilot" not in texts(app.subheader)
+    open_tab(app, "Gate")
+    assert benefits_drawn() == (False, False)
 
 
 # ------------------------------------------------------------------ new idea
@@ -248,14 +265,14 @@ def test_my_decisions_is_empty_for_the_lead(app):
                                                ("lead", False), ("reporter", False)])
 def test_audit_download_is_offered_to_admins_and_the_steering_group(app, username, offered):
     sign_in(app, username)
-    open_initiative(app, 1)
+    open_initiative(app, 1, "History")
     assert bool([b for b in app.get("download_button") if b.proto.label == "Download the audit trail (CSV)"]) \
         is offered
 
 
 def test_lead_edits_the_details(app, demo_db):
     sign_in(app, "lead")
-    open_initiative(app, 1)
+    open_initiative(app, 1, "Details")
     app.text_input(key="details_need_owner").input("Verksamhetschef primärvård")
     app.button(key="FormSubmitter:details-Save details").click().run()
     assert "The details are saved." in texts(app.success)
@@ -266,7 +283,7 @@ def test_lead_edits_the_details(app, demo_db):
 
 def test_details_with_an_empty_title_are_refused(app, demo_db):
     sign_in(app, "lead")
-    open_initiative(app, 1)
+    open_initiative(app, 1, "Details")
     app.text_input(key="details_title").input(" ")
     app.button(key="FormSubmitter:details-Save details").click().run()
     assert texts(app.error) == ["The title must not be empty."]
@@ -277,7 +294,7 @@ def test_details_with_an_empty_title_are_refused(app, demo_db):
 
 def test_admin_reassigns_a_decision_owner(app, demo_db):
     sign_in(app, "admin")
-    open_initiative(app, 1)
+    open_initiative(app, 1, "Decision owners")
     app.selectbox(key="owner_gate").select("concept")
     owner_box = app.selectbox(key="owner_user")
     owner_box.select_index(owner_box.options.index("Sven Styrgrupp"))
@@ -287,10 +304,12 @@ def test_admin_reassigns_a_decision_owner(app, demo_db):
     assert owners.set_index("Gate").loc["Concept", "Decision owner"] == "Sven Styrgrupp"
     assert owners.set_index("Gate").loc["Idea", "Decision owner"] == "Petra Portföljägare"
     # An administrator does not decide: the gate panel offers them no decision.
+    open_tab(app, "Gate")
     assert "Only the decision owner of this gate may decide it." in texts(app.info)
 
 
 def test_owner_is_not_offered_the_reassign_form(app):
     sign_in(app, "owner")
-    open_initiative(app, 1)
+    open_initiative(app, 1, "Decision owners")
+    assert [s.value for s in app.subheader] == ["Decision owners"]
     assert not [s for s in app.selectbox if s.key == "owner_user"]

@@ -16,7 +16,7 @@ from portfolio.gates import DecisionInput, record_gate_decision
 from portfolio.initiatives import InitiativeCreate, create_initiative
 from portfolio.permissions import load_actor
 from portfolio.ui.text import WORD_JOINER, plain
-from tests.ui.conftest import open_initiative, sign_in
+from tests.ui.conftest import open_initiative, open_tab, sign_in
 
 TITLE = "[Logga in igen](http://evil.example/login)"
 DESCRIPTION = "![t](http://host/pixel.png)"
@@ -90,15 +90,22 @@ def test_the_initiative_page_shows_typed_text_as_typed(app, hostile):
     sign_in(app, "owner")
     open_initiative(app, hostile)
     assert app.title[0].value == plain(TITLE)
-    captions = [c.value for c in app.caption]
-    assert f"Rationale: {plain(RATIONALE)}" in captions
-    assert f"Deviation explained: {plain(EXPLANATION)}" in captions
+    assert_nothing_live(app)
+    for tab in ("Checklist", "Decision owners"):
+        assert_nothing_live(open_tab(app, tab))
+    open_tab(app, "History")
+    assert f"Rationale: {plain(RATIONALE)}" in [c.value for c in app.caption]
+    assert_nothing_live(app)
+    open_tab(app, "Benefits")
+    assert f"Deviation explained: {plain(EXPLANATION)}" in [c.value for c in app.caption]
     assert f"### {plain(BENEFIT)}" in [m.value for m in app.markdown]
     assert f"#### {plain(INDICATOR)} · {plain('EVIL-1')}" in [m.value for m in app.markdown]
     assert_nothing_live(app)
     # Inputs hold the text exactly as typed (they never interpret it).
+    open_tab(app, "Details")
     assert app.text_input(key="details_title").value == TITLE
     assert app.text_area(key="details_description").value == DESCRIPTION
+    assert_nothing_live(app)
 
 
 def test_my_decisions_and_the_overview_show_typed_text_as_typed(app, hostile):
@@ -117,7 +124,7 @@ def test_a_conditional_go_shows_its_conditions_as_typed(app, demo_db, hostile):
                              expected_version=1, data=DecisionInput(outcome="conditional_go", rationale=TITLE,
                                                                     conditions=CONDITIONS))
     sign_in(app, "owner")
-    open_initiative(app, 1)
+    open_initiative(app, 1, "History")
     captions = [c.value for c in app.caption]
     assert f"Conditions: {plain(CONDITIONS)}" in captions and f"Rationale: {plain(TITLE)}" in captions
     assert_nothing_live(app)

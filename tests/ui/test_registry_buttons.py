@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from db.engine import read_session, write_session
 from db.models import Benefit, GateDecision, Indicator, Initiative, User
 from portfolio.permissions import PERMISSIONS, initiative_scope, load_actor, refusal
-from tests.ui.conftest import open_initiative
+from tests.ui.conftest import open_initiative, open_tab
 from workflows.lifecycle import FINAL_STAGES
 
 USERS = ("admin", "owner", "lead", "steering", "reporter", "benefitowner")
@@ -35,6 +35,7 @@ CONTROLS = {
     "save calculation": lambda key: key == "save_calculation",
 }
 AUDIT_DOWNLOAD = "Download the audit trail (CSV)"
+TABS = ("Gate", "Checklist", "Benefits", "Details", "Decision owners", "History")
 
 
 @pytest.fixture
@@ -48,10 +49,14 @@ def conditional_go(demo_db):
 
 
 def offered_by_the_page(at) -> set[str]:
-    keys = [b.key or "" for b in at.button if not b.disabled]
-    offered = {name for name, matches in CONTROLS.items() if any(matches(key) for key in keys)}
-    if any(b.proto.label == AUDIT_DOWNLOAD and not b.proto.disabled for b in at.get("download_button")):
-        offered.add("audit download")
+    """The controls of every tab: only the open tab runs, so each tab is opened in turn."""
+    offered = set()
+    for tab in TABS:
+        open_tab(at, tab)
+        keys = [b.key or "" for b in at.button if not b.disabled]
+        offered |= {name for name, matches in CONTROLS.items() if any(matches(key) for key in keys)}
+        if any(b.proto.label == AUDIT_DOWNLOAD and not b.proto.disabled for b in at.get("download_button")):
+            offered.add("audit download")
     return offered
 
 
@@ -134,7 +139,7 @@ def test_no_page_copies_a_refusal_or_checks_a_role(module):
 @pytest.mark.parametrize(("username", "may_change"), [("owner", True), ("admin", True), ("lead", False)])
 def test_only_those_who_may_change_the_lead_get_the_lead_field(app, demo_db, username, may_change):
     _sign_in_as(app, demo_db, username)
-    open_initiative(app, 1)
+    open_initiative(app, 1, "Details")
     assert app.selectbox(key="details_lead").disabled is not may_change
     refused = "Only the portfolio owner or an administrator may change the implementation lead."
     assert (refused in [c.value for c in app.caption]) is not may_change
