@@ -80,6 +80,26 @@ def _status(indicator: Indicator, period: Optional[date], value: Optional[float]
 
 
 @dataclass(frozen=True)
+class IndicatorPlan:
+    """What an indicator's chart draws besides its values: its name and unit, baseline (and the original
+    one, when revised), target, and the dates of the planned straight path between them."""
+
+    name: str
+    unit: str
+    baseline_value: Optional[float]
+    original_baseline_value: Optional[float]
+    target_value: Optional[float]
+    baseline_date: Optional[date]
+    target_date: Optional[date]
+
+    @classmethod
+    def of(cls, indicator: Indicator) -> "IndicatorPlan":
+        """The plan of a stored indicator, as plain values."""
+        return cls(indicator.name, indicator.unit, indicator.baseline_value, indicator.original_baseline_value,
+                   indicator.target_value, indicator.baseline_date, indicator.target_date)
+
+
+@dataclass(frozen=True)
 class IndicatorSummary:
     indicator: Indicator
     benefit_id: int

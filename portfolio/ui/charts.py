@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 import altair as alt
 import pandas as pd
 
 from portfolio.benefits_math import BenefitCalculation
-
-if TYPE_CHECKING:
-    from db.models import Indicator
+from portfolio.indicator_figures import IndicatorPlan
 
 
-def indicator_chart(indicator: Indicator, series: list, _: Callable[..., str]) -> alt.LayerChart:
+def indicator_chart(indicator: IndicatorPlan, series: list, _: Callable[..., str]) -> alt.LayerChart:
     """Measurements (combined across units) with the baseline, target and planned-path lines."""
     measured = pd.DataFrame({"period": [p for p, _v in series], "value": [v for _p, v in series]})
     measured["period"] = pd.to_datetime(measured["period"])

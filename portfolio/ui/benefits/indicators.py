@@ -17,6 +17,7 @@ from portfolio.benefits import (
     update_indicator,
 )
 from portfolio.i18n import N_, format_number
+from portfolio.indicator_figures import IndicatorPlan
 from portfolio.initiatives import InitiativeView
 from portfolio.ui.benefits import measurements
 from portfolio.ui.benefits.forms import FormSpec, Hint, form, submitted
@@ -106,7 +107,7 @@ def panel(view: InitiativeView, summary, breakdown: list, stored: list, locked: 
     if indicator.deviation_explanation:
         st.caption(_("Deviation explained: {text}", text=plain(indicator.deviation_explanation)))
     if summary.series:
-        st.altair_chart(indicator_chart(indicator, summary.series, _), width="stretch")
+        st.altair_chart(indicator_chart(IndicatorPlan.of(indicator), summary.series, _), width="stretch")
         last_period, last_value = summary.series[-1]
         st.caption(_("Latest combined value: {value} for the period starting {period}.",
                      value=format_number(last_value, lang, 2), period=last_period.isoformat()))
