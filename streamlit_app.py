@@ -4,7 +4,14 @@ import streamlit as st
 
 from portfolio.queries import tune_interpreter
 from portfolio.permissions import allowed
-from portfolio.ui.components import current_actor, database_outage_shown, demo_banner, language_picker, tr
+from portfolio.ui.components import (
+    current_actor,
+    database_outage_shown,
+    demo_banner,
+    language_picker,
+    script_run,
+    tr,
+)
 from portfolio.ui.sso import sign_in_from_provider, sign_out
 from portfolio.ui.text import plain
 
@@ -14,7 +21,7 @@ language_picker()
 _ = tr()
 
 # A database that cannot be reached is a message and a retry, on every page.
-with database_outage_shown():
+with script_run(), database_outage_shown():
     demo_banner()
     actor = current_actor() if "user_id" in st.session_state else None
     if actor is None:

@@ -38,14 +38,35 @@ def language_picker() -> None:
     st.sidebar.selectbox(_("Language"), list(LANGUAGES), format_func=LANGUAGES.__getitem__, key="lang")
 
 
+@contextmanager
+def script_run() -> Iterator[None]:
+    """Mark one run of the app script, so that its pages share one load of the signed-in user.
+
+    Callbacks (a button's on_click) run between two script runs, outside this mark: they load the
+    user afresh, so an action is always checked against the user's roles as they are now."""
+    st.session_state["_script_run"] = object()
+    try:
+        yield
+    finally:
+        st.session_state.pop("_script_run", None)
+        st.session_state.pop("_actor_of_run", None)
+
+
 def current_actor() -> Optional[Actor]:
-    """The signed-in user, or None. A user deactivated (or removed) since signing in is signed out
-    here, on their next click, and the sign-in page tells them why."""
+    """The signed-in user, or None, loaded once per script run. A user deactivated (or removed) since
+    signing in is signed out here, on their next click, and the sign-in page tells them why."""
     user_id = st.session_state.get("user_id")
     if user_id is None:
         return None
+    run = st.session_state.get("_script_run")
+    cached = st.session_state.get("_actor_of_run")
+    if run is not None and cached is not None and cached[0] is run and cached[1].user_id == user_id:
+        return cached[1]
     try:
-        return read(load_actor, user_id=user_id)
+        actor = read(load_actor, user_id=user_id)
+        if run is not None:
+            st.session_state["_actor_of_run"] = (run, actor)
+        return actor
     except PermissionDenied:
         _ = tr()
         st.session_state.pop("user_id", None)
