@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from db.models import Benefit, Indicator, Measurement, OrgUnit
 from portfolio import benefits_math
+from portfolio.benefits import baseline_locked, benefits_of
 from portfolio.benefits_math import Direction, Frequency
 
 
@@ -218,3 +219,27 @@ def measurements_for_grid(*, session: Session, indicator_ids: list[int]) -> dict
     ).all():
         grid[indicator_id].append((period, unit_id, value, version))
     return grid
+
+
+@dataclass(frozen=True)
+class BenefitFigures:
+    """Everything the Benefits tab shows of one initiative, read in one go."""
+
+    benefits: list
+    summaries: dict[int, IndicatorSummary]
+    breakdowns: dict[int, list[UnitFigure]]
+    grids: dict[int, list[tuple]]
+    baseline_locked: bool
+
+
+def benefit_figures(*, session: Session, initiative_id: int) -> BenefitFigures:
+    """The benefits with their indicators, each indicator's summary, unit breakdown and stored values, and
+    whether the baseline is locked: the Benefits tab's one read."""
+    summaries = {s.indicator.id: s for s in indicator_summaries(session=session, initiative_id=initiative_id)}
+    return BenefitFigures(
+        benefits=benefits_of(session, initiative_id),
+        summaries=summaries,
+        breakdowns=unit_breakdowns(session=session, indicator_ids=list(summaries)),
+        grids=measurements_for_grid(session=session, indicator_ids=list(summaries)),
+        baseline_locked=baseline_locked(session, initiative_id),
+    )

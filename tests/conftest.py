@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import shutil
+import subprocess
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -33,6 +34,18 @@ def pg_server():
     yield server
     admin.dispose()
     server.stop()
+
+
+@pytest.fixture
+def own_pg_server():
+    """A PostgreSQL server of the test's own, which the test may pause (an outage) and resume."""
+    server = PostgresServer()
+    server.start()
+    yield server
+    try:
+        server.stop()
+    except subprocess.CalledProcessError:
+        pass  # already stopped by a failed test; its directory is removed all the same
 
 
 @pytest.fixture(scope="session")

@@ -269,3 +269,27 @@ def benefits_snapshot(engine) -> dict[str, Any]:
             "audit_events": session.exec(select(func.count()).select_from(AuditEvent)).one(),
             "data_version": data_version(session),
         }
+
+
+def at_once(*works) -> list[object]:
+    """Run each ``work()`` in its own thread, all released together (a race on purpose); per work its
+    result, or the exception it raised."""
+    import threading
+
+    barrier = threading.Barrier(len(works), timeout=30)
+    results: list[object] = [None] * len(works)
+
+    def run(index: int) -> None:
+        barrier.wait()
+        try:
+            results[index] = works[index]()
+        except Exception as error:  # noqa: BLE001 - the test inspects what each thread got
+            results[index] = error
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(works))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    return results

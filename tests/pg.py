@@ -51,12 +51,20 @@ class PostgresServer:
             os.chown(self.data, postgres.pw_uid, postgres.pw_gid)
         self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
                   "-E", "UTF8", "--locale=C.UTF-8")
+        self.resume()
+        return self.url("postgres")
+
+    def pause(self) -> None:
+        """Stop the server but keep its data (an outage); ``resume`` starts it again."""
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        """Start the server on its data directory and port."""
         self._run(
             str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.data / "server.log"), "-w", "start",
             "-o", f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.data} "
                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
         )
-        return self.url("postgres")
 
     def url(self, database: str) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"

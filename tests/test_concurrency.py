@@ -26,7 +26,7 @@ from portfolio.gates import DecisionInput, record_gate_decision
 from portfolio.measurement_files import RawRow
 from portfolio.measurements import import_measurements
 from tests.conftest import _pg_url
-from tests.factories import World, actor, benefits_snapshot, make_benefit, make_indicator, make_initiative, \
+from tests.factories import World, at_once, actor, benefits_snapshot, make_benefit, make_indicator, make_initiative, \
     make_measurement
 
 STALE_FIGURES = ("Someone else changed these figures while you were working on them. Nothing of yours was saved. "
@@ -50,27 +50,6 @@ def _make_org(engine) -> dict:
         make_measurement(session, indicator, period=date(2026, 1, 1), value=10.0)
         return {"world": world, "indicator_id": indicator.id, "initiative_id": world.initiative.id,
                 "lead_id": world.lead.id, "owner_id": world.owner.id}
-
-
-def _at_once(*works):
-    """Run each ``work()`` in its own thread, all released together; per work its result or exception."""
-    barrier = threading.Barrier(len(works), timeout=30)
-    results: list[object] = [None] * len(works)
-
-    def run(index: int) -> None:
-        barrier.wait()
-        try:
-            results[index] = works[index]()
-        except Exception as error:  # noqa: BLE001 - the test inspects what each thread got
-            results[index] = error
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(works))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
 
 
 def _import(engine, user_id: int, rows: list[RawRow], source: str = "import"):
@@ -122,7 +101,7 @@ def test_a_grid_row_for_a_value_that_was_removed_or_never_seen_is_stale(engine, 
 
 
 def test_simultaneous_grid_corrections_exactly_one_wins(engine, org):
-    results = _at_once(*(_import(engine, user_id, [RawRow(1, "WAIT", "2026-01", "", value, seen_version=1)],
+    results = at_once(*(_import(engine, user_id, [RawRow(1, "WAIT", "2026-01", "", value, seen_version=1)],
                                  source="form")
                          for user_id, value in ((org["lead_id"], "11"), (org["owner_id"], "12"))))
     won = [r for r in results if not isinstance(r, Exception)]
@@ -139,7 +118,7 @@ def test_simultaneous_file_corrections_audit_a_true_chain(engine, org):
     """Files carry no versions: both corrections apply, one after the other, and the audit trail
     says so (10 → 11 → 12 or 10 → 12 → 11, never 10 → 11 and 10 → 12)."""
     for _ in range(ROUNDS):
-        results = _at_once(*(_import(engine, user_id, [RawRow(2, "WAIT", "2026-01", "", value)])
+        results = at_once(*(_import(engine, user_id, [RawRow(2, "WAIT", "2026-01", "", value)])
                              for user_id, value in ((org["lead_id"], "11"), (org["owner_id"], "12"))))
         assert not any(isinstance(r, Exception) for r in results), results
     history = _value_history(engine)
@@ -163,7 +142,7 @@ def test_two_first_saves_of_a_calculation_at_once_never_collide(engine, org):
             return lambda: perform(lambda s: save_calculation(
                 session=s, actor=actor(s, s.get(type(world.lead), user_id)), initiative_id=initiative_id,
                 expected_version=None, discount_rate=0.03, years=years(benefit)), engine=engine)
-        results = _at_once(save(org["lead_id"], 50_000), save(org["owner_id"], 60_000))
+        results = at_once(save(org["lead_id"], 50_000), save(org["owner_id"], 60_000))
         refused = [r for r in results if isinstance(r, Exception)]
         assert len(refused) == 1, results
         assert isinstance(refused[0], Conflict) and refused[0].render("en") == [STALE_CALCULATION]
@@ -185,7 +164,7 @@ def test_imports_over_two_initiatives_in_opposite_order_do_not_deadlock(engine, 
         value = str(20 + round_number)
         forward = [RawRow(2, "WAIT", "2026-02", "", value), RawRow(3, "CALLS", "2026-02", "", value)]
         backward = list(reversed(forward))
-        results = _at_once(_import(engine, org["owner_id"], forward), _import(engine, org["owner_id"], backward))
+        results = at_once(_import(engine, org["owner_id"], forward), _import(engine, org["owner_id"], backward))
         assert not any(isinstance(r, Exception) for r in results), results
     with read_session(engine) as session:
         assert verify_chain(session=session).ok

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import date, timedelta
 
 import pytest
@@ -12,7 +11,7 @@ from db.engine import read_session, write_session
 from db.models import AuditEvent, GateDecision, Initiative
 from portfolio.errors import Conflict
 from portfolio.gates import DecisionInput, record_gate_decision
-from tests.factories import World, actor, make_decision_owner, make_initiative, make_user
+from tests.factories import World, actor, at_once, make_decision_owner, make_initiative, make_user
 
 STALE = ("Someone else changed this initiative while you were working on it. Nothing of yours was saved. "
          "Reload the page to see the latest version and try again.")
@@ -22,26 +21,12 @@ ROUNDS = 5
 def _race(engine, actors, initiative_id: int, version: int, inputs: list[DecisionInput]) -> list[object]:
     """Each actor decides in its own thread and transaction; all start together. Returns per actor the
     decision or the exception."""
-    barrier = threading.Barrier(len(actors), timeout=30)
-    results: list[object] = [None] * len(actors)
+    def decide(index: int):
+        with write_session(engine) as session:
+            return record_gate_decision(session=session, actor=actors[index], initiative_id=initiative_id,
+                                        expected_version=version, data=inputs[index])
 
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            with write_session(engine) as session:
-                results[index] = record_gate_decision(
-                    session=session, actor=actors[index], initiative_id=initiative_id, expected_version=version,
-                    data=inputs[index])
-        except Exception as error:  # noqa: BLE001 - the test inspects what each thread got
-            results[index] = error
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(actors))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
+    return at_once(*(lambda index=index: decide(index) for index in range(len(actors))))
 
 
 IN_A_MONTH = date.today() + timedelta(days=30)

@@ -3,7 +3,6 @@ and comes back by itself, without a click, once the database is back."""
 
 from __future__ import annotations
 
-import subprocess
 from datetime import date
 
 import pytest
@@ -14,39 +13,22 @@ from db.engine import get_engine, write_session
 from db.migrate import upgrade
 from portfolio.demo import load_demo
 from tests.browser.conftest import serve
-from tests.pg import PostgresServer
 
 pytestmark = pytest.mark.browser
 
 UNREACHABLE = "The database cannot be reached; trying again."
 
 
-@pytest.fixture
-def own_server():
-    """A PostgreSQL server of this test's own, which the test stops and starts again."""
-    server = PostgresServer()
-    server.start()
-    yield server
-    try:
-        server.stop()
-    except subprocess.CalledProcessError:
-        pass  # already stopped by a failed test; its directory is removed all the same
-
-
-def _pg_ctl(server: PostgresServer, *args: str) -> None:
-    server._run(str(server.bin / "pg_ctl"), "-D", str(server.data), "-w", *args)
-
-
-def test_the_page_recovers_by_itself_when_the_database_is_back(page: Page, own_server):
-    admin = get_engine(own_server.url("postgres")).execution_options(isolation_level="AUTOCOMMIT")
+def test_the_page_recovers_by_itself_when_the_database_is_back(page: Page, own_pg_server):
+    admin = get_engine(own_pg_server.url("postgres")).execution_options(isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text("CREATE DATABASE portfolio"))
-    url = own_server.url("portfolio")
+    url = own_pg_server.url("portfolio")
     upgrade(url)
     with write_session(get_engine(url)) as session:
         load_demo(session=session, initiatives=4, seed=7, today=date(2026, 11, 2))
     get_engine(url).dispose()
-    get_engine(own_server.url("postgres")).dispose()
+    get_engine(own_pg_server.url("postgres")).dispose()
 
     with serve(url) as base:
         page.set_default_timeout(30_000)
@@ -54,16 +36,14 @@ def test_the_page_recovers_by_itself_when_the_database_is_back(page: Page, own_s
         page.get_by_role("button", name="owner – Portfolio owner and decision owner").click()
         expect(page.get_by_role("heading", name="Portfolio overview")).to_be_visible()
 
-        _pg_ctl(own_server, "-m", "fast", "stop")
+        own_pg_server.pause()
         page.get_by_role("link", name="My decisions").click()
         expect(page.get_by_text(UNREACHABLE)).to_be_visible()
         shown = page.locator("body").inner_text()
-        for secret in ("127.0.0.1", str(own_server.port), "postgres", "Traceback"):
+        for secret in ("127.0.0.1", str(own_pg_server.port), "postgres", "Traceback"):
             assert secret not in shown
 
-        _pg_ctl(own_server, "-l", str(own_server.data / "server.log"), "start", "-o",
-                f"-c listen_addresses=127.0.0.1 -c port={own_server.port} "
-                f"-c unix_socket_directories={own_server.data}")
+        own_pg_server.resume()
         # No click from here on: the page tries again every few seconds by itself.
         expect(page.get_by_role("heading", name="My decisions")).to_be_visible(timeout=30_000)
         expect(page.get_by_text(UNREACHABLE)).to_have_count(0)

@@ -5,7 +5,6 @@ list of failed sign-ins, a database that cannot be reached, and hand-edited init
 from __future__ import annotations
 
 import socket
-import subprocess
 from datetime import date
 
 import pytest
@@ -19,7 +18,6 @@ from db.models import User
 from portfolio.auth import create_user, grant_role
 from portfolio.demo import load_demo
 from tests.factories import make_user
-from tests.pg import PostgresServer
 from tests.ui.conftest import APP, texts
 
 BANNER = "Demo data: invented initiatives and users. Do not enter real information."
@@ -220,27 +218,11 @@ def test_an_unopenable_sqlite_file_is_a_plain_message(monkeypatch, tmp_path):
         assert secret not in shown
 
 
-@pytest.fixture
-def own_server():
-    """A PostgreSQL server of this test's own, which the test stops and starts again."""
-    server = PostgresServer()
-    server.start()
-    yield server
-    try:
-        server.stop()
-    except subprocess.CalledProcessError:
-        pass  # already stopped by a failed test; its directory is removed all the same
-
-
-def _pg_ctl(server: PostgresServer, *args: str) -> None:
-    server._run(str(server.bin / "pg_ctl"), "-D", str(server.data), "-w", *args)
-
-
-def test_the_page_comes_back_by_itself_when_the_database_is_back(own_server, monkeypatch):
-    admin = get_engine(own_server.url("postgres")).execution_options(isolation_level="AUTOCOMMIT")
+def test_the_page_comes_back_by_itself_when_the_database_is_back(own_pg_server, monkeypatch):
+    admin = get_engine(own_pg_server.url("postgres")).execution_options(isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text("CREATE DATABASE portfolio"))
-    url = own_server.url("portfolio")
+    url = own_pg_server.url("portfolio")
     upgrade(url)
     with write_session(get_engine(url)) as session:
         load_demo(session=session, initiatives=4, seed=7, today=date(2026, 11, 2))
@@ -248,17 +230,16 @@ def test_the_page_comes_back_by_itself_when_the_database_is_back(own_server, mon
     demo_sign_in(at, "owner")
     assert at.title[0].value == "Portfolio overview"
 
-    _pg_ctl(own_server, "-m", "fast", "stop")
+    own_pg_server.pause()
     no_exception(at.switch_page("portfolio/ui/my_decisions.py").run())
     assert texts(at.error) == [UNREACHABLE]
-    assert str(own_server.port) not in everything_shown(at)
+    assert str(own_pg_server.port) not in everything_shown(at)
     assert at.session_state["user_id"]  # still signed in
 
-    _pg_ctl(own_server, "-l", str(own_server.data / "server.log"), "start", "-o",
-            f"-c listen_addresses=127.0.0.1 -c port={own_server.port} -c unix_socket_directories={own_server.data}")
+    own_pg_server.resume()
     # The retry a few seconds later (the page's own timer) is this run.
     no_exception(at.run())
     assert texts(at.error) == []
     assert at.title[0].value == "My decisions"
     get_engine(url).dispose()
-    get_engine(own_server.url("postgres")).dispose()
+    get_engine(own_pg_server.url("postgres")).dispose()

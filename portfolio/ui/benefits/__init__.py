@@ -11,13 +11,11 @@ from portfolio.benefits import (
     KIND_LABELS,
     RECIPIENT_LABELS,
     BenefitInput,
-    baseline_locked,
-    benefits_of,
     create_benefit,
     update_benefit,
 )
 from portfolio.i18n import N_
-from portfolio.indicator_figures import indicator_summaries, measurements_for_grid, unit_breakdowns
+from portfolio.indicator_figures import benefit_figures
 from portfolio.initiatives import InitiativeView
 from portfolio.queries import read
 from portfolio.ui.benefits import calculation, indicators, measurements
@@ -48,26 +46,17 @@ def _edit_benefit(benefit_id: int, seen_version: int) -> None:
                expected_version=seen_version, data=submitted(BENEFIT_FORM, f"benefit_{benefit_id}"))
 
 
-def _benefit_figures(*, session, initiative_id: int):
-    """Everything the tab shows, in one read: benefits, indicator summaries, breakdowns, grid values, lock."""
-    items = benefits_of(session, initiative_id)
-    summaries = {s.indicator.id: s for s in indicator_summaries(session=session, initiative_id=initiative_id)}
-    breakdowns = unit_breakdowns(session=session, indicator_ids=list(summaries))
-    grids = measurements_for_grid(session=session, indicator_ids=list(summaries))
-    return items, summaries, breakdowns, grids, baseline_locked(session, initiative_id)
-
-
 def render(view: InitiativeView, units: dict[int, str], users: dict[int, str]) -> None:
     """The tab; what it offers follows ``view.allowed`` alone."""
     _ = tr()
     lang = language()
     initiative = view.initiative
-    items, summaries, breakdowns, grids, locked = read(_benefit_figures, initiative_id=initiative.id)
+    figures = read(benefit_figures, initiative_id=initiative.id)
     can_edit = view.allowed["benefit.edit"] is None
     owners = {"owner_id": {None: "–", **users}}
-    if not items:
+    if not figures.benefits:
         st.info(_("No benefits are recorded for this initiative yet."))
-    for item in items:
+    for item in figures.benefits:
         benefit = item.benefit
         with st.container(border=True):
             st.markdown(f"### {plain(benefit.title)}")
@@ -82,8 +71,8 @@ def render(view: InitiativeView, units: dict[int, str], users: dict[int, str]) -
             if benefit.description:
                 st.markdown(plain(benefit.description))
             for indicator in item.indicators:
-                indicators.panel(view, summaries[indicator.id], breakdowns[indicator.id], grids[indicator.id], locked,
-                                 units)
+                indicators.panel(view, figures.summaries[indicator.id], figures.breakdowns[indicator.id],
+                                 figures.grids[indicator.id], figures.baseline_locked, units)
             if can_edit:
                 with st.expander(_("Change the benefit")):
                     form(BENEFIT_FORM, f"benefit_{benefit.id}", benefit, submit=N_("Save benefit"),
