@@ -37,7 +37,8 @@ from bench._setup import databases, migrated_engine  # noqa: E402
 from db.engine import read_session, write_session  # noqa: E402
 from db.models import Benefit, Indicator, Initiative, Measurement, User  # noqa: E402
 from portfolio.demo import load_demo  # noqa: E402
-from portfolio.gates import gate_status, my_decisions_page  # noqa: E402
+from portfolio.decision_queue import my_decisions_page  # noqa: E402
+from portfolio.gates import gate_status  # noqa: E402
 from portfolio.indicator_figures import indicator_summaries, unit_breakdown  # noqa: E402
 from portfolio.initiatives import initiative_view  # noqa: E402
 from portfolio.permissions import load_actor  # noqa: E402

@@ -10,7 +10,7 @@ from sqlmodel import Session
 from db.models import ChecklistItem, Initiative, OrgUnit, Portfolio, RoleAssignment, User
 from portfolio.auth import hash_password
 from portfolio.checklists import create_checklist
-from portfolio.gates import PendingGate, my_decisions_page
+from portfolio.decision_queue import PendingGate, my_decisions_page
 from portfolio.initiatives import InitiativeCreate, create_initiative
 from portfolio.permissions import Actor, load_actor
 

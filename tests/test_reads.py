@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from db.engine import read_session, write_session
 from db.models import OrgUnit, Portfolio, RoleAssignment
-from portfolio.gates import my_decisions_page
+from portfolio.decision_queue import my_decisions_page
 from portfolio.permissions import descendants, subtree_ids
 from portfolio.reports import OverviewFilters, portfolio_overview
 from tests.factories import (

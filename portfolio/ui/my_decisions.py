@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from portfolio.queries import read
-from portfolio.gates import my_decisions_page
+from portfolio.decision_queue import my_decisions_page
 from portfolio.i18n import STAGE_LABELS
 from portfolio.ui.components import current_actor, language, tr
 from portfolio.ui.text import plain, plain_messages
