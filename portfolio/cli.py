@@ -11,12 +11,12 @@ from typing import Optional
 import click
 from sqlmodel import select
 
-from db.engine import read_session, write_session
+from db.engine import read_session
 from db.migrate import upgrade
 from db.models import User
 from db.settings import get_settings
 from portfolio import audit, auth, demo, sso
-from portfolio.actions import perform
+from portfolio.dispatch import Dispatcher
 from portfolio.errors import DomainError
 from portfolio.gates import DecisionInput, record_gate_decision
 from portfolio.i18n import LANGUAGES, STAGE_LABELS, translator
@@ -36,10 +36,27 @@ def _fail(error: DomainError, language: str) -> None:
 
 
 def _actor(session, username: str) -> Actor:
+    return load_actor(session=session, user_id=_user_id(session, username))
+
+
+def _user_id(session, username: str) -> int:
     user = session.exec(select(User).where(User.username == username)).first()
     if user is None:
         raise click.UsageError(f"no such user: {username}")
-    return load_actor(session=session, user_id=user.id)
+    return user.id
+
+
+def _run(obj, action, /, as_user: Optional[str] = None, **arguments):
+    """Run one action through the dispatcher, as the user named ``as_user`` (or as the operator running the command,
+    for the set-up commands that have no signed-in user); its refusal ends the command with status 1."""
+    user_id = None
+    if as_user is not None:
+        with read_session() as session:
+            user_id = _user_id(session, as_user)
+    done = Dispatcher(user_id).run(action, **arguments)
+    if not done.ok:
+        _fail(done.error, obj["lang"])
+    return done.result
 
 
 @click.group()
@@ -74,19 +91,18 @@ def create_user(obj, username, display_name, password, sso_identity, language, r
     """Create an account (argon2-hashed password, or single sign-on only) and grant roles."""
     if password is None and sso_identity is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
-        with write_session() as session:
-            if sso_identity is None:
-                user = auth.create_user(session=session, username=username, display_name=display_name,
-                                        password=password, language=language)
-            else:
-                user = sso.create_sso_user(session=session, username=username, display_name=display_name,
-                                           identity=sso_identity, password=password, language=language)
-            for name in role:
-                auth.grant_role(session=session, user_id=user.id, role=name, portfolio_id=portfolio_id,
-                                org_unit_id=org_unit_id)
-    except DomainError as error:
-        _fail(error, obj["lang"])
+    def create(session) -> None:
+        if sso_identity is None:
+            user = auth.create_user(session=session, username=username, display_name=display_name,
+                                    password=password, language=language)
+        else:
+            user = sso.create_sso_user(session=session, username=username, display_name=display_name,
+                                       identity=sso_identity, password=password, language=language)
+        for name in role:
+            auth.grant_role(session=session, user_id=user.id, role=name, portfolio_id=portfolio_id,
+                            org_unit_id=org_unit_id)
+
+    _run(obj, create)
     click.echo(f"created user {username}")
 
 
@@ -99,11 +115,7 @@ def link_sso(obj, username: str, identity: Optional[str], unlink: bool) -> None:
     """Link a single sign-on identity to an account, or remove the link (audited)."""
     if unlink == (identity is not None):
         raise click.UsageError("give either --identity or --unlink")
-    try:
-        with write_session() as session:
-            sso.link_sso_identity(session=session, username=username, identity=identity)
-    except DomainError as error:
-        _fail(error, obj["lang"])
+    _run(obj, sso.link_sso_identity, username=username, identity=identity)
     click.echo(f"unlinked {username}" if unlink else f"linked {username} to {identity.strip()}")
 
 
@@ -117,12 +129,8 @@ def demo_command(obj, initiatives: int, seed: int, today, if_empty: bool) -> Non
     """Load a realistic demo portfolio (the same for the same seed) into a new, empty database, which
     becomes a demo database, or into a demo database. Any other database is refused."""
     started = time.perf_counter()
-    try:
-        with write_session() as session:
-            counts = demo.load_demo(session=session, initiatives=initiatives, seed=seed,
-                                    today=today.date() if today else None, only_if_new=if_empty)
-    except DomainError as error:
-        _fail(error, obj["lang"])
+    counts = _run(obj, demo.load_demo, initiatives=initiatives, seed=seed,
+                  today=today.date() if today else None, only_if_new=if_empty)
     if counts is None:
         click.echo("this demo database has its demo data already; nothing loaded")
         return
@@ -187,13 +195,8 @@ def list_command(obj, stage: Optional[str], portfolio_id: Optional[int]) -> None
 @click.pass_obj
 def new_idea(obj, username: str, title: str, portfolio_id: int, need: str) -> None:
     """Propose a new idea."""
-    try:
-        initiative = perform(lambda session: create_initiative(
-            session=session, actor=_actor(session, username),
-            data=InitiativeCreate(title=title, portfolio_id=portfolio_id, need_description=need),
-        ))
-    except DomainError as error:
-        _fail(error, obj["lang"])
+    initiative = _run(obj, create_initiative, as_user=username,
+                      data=InitiativeCreate(title=title, portfolio_id=portfolio_id, need_description=need))
     click.echo(f"created initiative {initiative.id}")
 
 
@@ -216,12 +219,8 @@ def decide(obj, username, initiative_id, expected_version, outcome, rationale, c
     data = DecisionInput(outcome=outcome, rationale=rationale, conditions=conditions,
                          hold_review_date=review_date.date() if review_date else None,
                          stop_reason=stop_reason, lessons_learned=lessons_learned)
-    try:
-        decision = perform(lambda session: record_gate_decision(
-            session=session, actor=_actor(session, username), initiative_id=initiative_id,
-            expected_version=expected_version, data=data))
-    except DomainError as error:
-        _fail(error, obj["lang"])
+    decision = _run(obj, record_gate_decision, as_user=username, initiative_id=initiative_id,
+                    expected_version=expected_version, data=data)
     click.echo(f"{_(STAGE_LABELS[decision.from_stage])} → {_(STAGE_LABELS[decision.to_stage])}")
 
 
@@ -253,9 +252,8 @@ def import_measurements_command(obj, file: Optional[Path], username: Optional[st
             def progress(done: int, total: int) -> None:
                 bar.update(done - bar.pos)
 
-            result = perform(lambda session: import_measurements(
-                session=session, actor=_actor(session, username), rows=rows, file_name=file.name,
-                progress=progress))
+            result = _run(obj, import_measurements, as_user=username, rows=rows, file_name=file.name,
+                          progress=progress)
     except DomainError as error:
         _fail(error, lang)
     click.echo(f"{len(rows)} rows: {result.inserted} new, {result.corrected} corrected, "

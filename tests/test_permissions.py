@@ -14,6 +14,7 @@ from portfolio.audit import export_audit_for
 from portfolio.benefits import BenefitInput, create_benefit, explain_deviation, save_calculation
 from portfolio.benefits_math import CashflowYear
 from portfolio.checklists import ChecklistChange, update_checklist
+from portfolio.dispatch import Dispatcher
 from portfolio.errors import PermissionDenied, ValidationError
 from portfolio.gates import (
     DecisionInput,
@@ -157,22 +158,23 @@ def test_every_registry_action_is_run_or_named():
 @pytest.mark.parametrize(("action", "role", "refusal_text"), ROLE_ACTION,
                          ids=[f"{action}-{role}" for action, role, _ in ROLE_ACTION])
 def test_role_action_through_the_real_action(engine, action, role, refusal_text):
+    """Each role runs each action through the dispatcher, the one path pages and the CLI use: it loads
+    the user, opens the transaction and turns a refusal into its messages."""
     world = build_world(engine)
     case = CASES[action]
     with write_session(engine) as session:
         prepared = case.prepare(session, world)
-    if refusal_text is not None:
-        assert_refused(engine, world.initiative.id, PermissionDenied, [refusal_text],
-                       lambda session: case.run(session, actor(session, world.users[role]), world, prepared))
-        return
     before = snapshot(engine, world.initiative.id)
-    with write_session(engine) as session:
-        case.run(session, actor(session, world.users[role]), world, prepared)
+    done = Dispatcher(world.users[role].id, engine=engine).run(
+        lambda session, actor: case.run(session, actor, world, prepared))
     after = snapshot(engine, world.initiative.id)
-    if action == "audit.export":
-        assert after == before  # a read: allowed, and nothing written
+    if refusal_text is not None:
+        assert (type(done.error), [m.render("en") for m in done.problems]) == (PermissionDenied, [refusal_text])
+        assert after == before
+    elif action == "audit.export":
+        assert done.ok and after == before  # a read: allowed, and nothing written
     else:
-        assert after["audit_events"] > before["audit_events"]
+        assert done.ok and after["audit_events"] > before["audit_events"]
 
 
 def test_owner_decides_lets_the_portfolio_owner_decide(engine):

@@ -13,7 +13,8 @@ import streamlit as st
 from portfolio.actions import UNREACHABLE, database_reachable, is_unreachable
 from portfolio.audit import data_version
 from portfolio.auth import is_demo_database
-from portfolio.errors import DomainError, PermissionDenied
+from portfolio.dispatch import Dispatcher
+from portfolio.errors import PermissionDenied
 from portfolio.i18n import LANGUAGES, Message, render, translator
 from portfolio.permissions import Actor, load_actor
 from portfolio.queries import get_settings, read
@@ -131,17 +132,26 @@ def show_flash(where: str = "page") -> None:
         st.error("\n\n".join(lines))
 
 
+def dispatcher() -> Dispatcher:
+    """The dispatcher that runs actions for the signed-in user (anonymous when nobody is signed in).
+
+    During a script run it reuses the user the run loaded; a callback (between two runs) gets one that
+    loads the user afresh inside the action's transaction."""
+    user_id = st.session_state.get("user_id")
+    if user_id is not None and st.session_state.get("_script_run") is not None:
+        return Dispatcher(user_id, actor=current_actor())
+    return Dispatcher(user_id)
+
+
 def run_action(action: Callable[..., object], success: Message | str, where: str = "page", **kwargs) -> bool:
-    """Run one domain action in one transaction (retried by ``perform`` when the database asks for it);
-    show its refusal (every problem, with what the user typed escaped) or its success."""
-    from portfolio.actions import perform
+    """Run one domain action for the signed-in user through the dispatcher; show its refusal (every
+    problem, with what the user typed escaped) or its success at ``where``."""
     from portfolio.ui.text import plain_messages
 
     lang = language()
-    try:
-        perform(lambda session: action(session=session, **kwargs))
-    except DomainError as error:
-        flash("error", plain_messages(error.messages, lang), where)
+    done = dispatcher().run(action, **kwargs)
+    if not done.ok:
+        flash("error", plain_messages(done.problems, lang), where)
         return False
     flash("success", [render(success, lang)], where)
     return True

@@ -53,7 +53,7 @@ def _save_details(initiative_id: int, seen_version: int) -> None:
         "lead_id": state["details_lead"],
         "estimated_cost": state["details_cost"],
     }
-    run_action(update_initiative, N_("The details are saved."), actor=current_actor(),
+    run_action(update_initiative, N_("The details are saved."),
                initiative_id=initiative_id, expected_version=seen_version, changes=changes)
 
 
@@ -68,7 +68,7 @@ def _save_checklist(initiative_id: int, rows: list[tuple[int, int, str, str]]) -
             not_applicable_reason=values.get("reason", reason) or "",
         ))
     if changes:
-        run_action(update_checklist, N_("The checklist is saved."), actor=current_actor(),
+        run_action(update_checklist, N_("The checklist is saved."),
                    initiative_id=initiative_id, changes=changes)
 
 
@@ -91,18 +91,18 @@ def _decide(initiative_id: int, seen_version: int) -> None:
         stop_reason=state.get("gate_stop_reason", "") if outcome == "stop" else "",
         lessons_learned=state.get("gate_lessons", "") if outcome == "stop" else "",
     )
-    run_action(record_gate_decision, N_("The decision is recorded."), actor=current_actor(),
+    run_action(record_gate_decision, N_("The decision is recorded."),
                initiative_id=initiative_id, expected_version=seen_version, data=data)
 
 
 def _reassign(initiative_id: int, seen_version: int) -> None:
-    run_action(assign_decision_owner, N_("The decision owner is changed."), actor=current_actor(),
+    run_action(assign_decision_owner, N_("The decision owner is changed."),
                initiative_id=initiative_id, expected_version=seen_version,
                gate=st.session_state["owner_gate"], user_id=st.session_state["owner_user"])
 
 
 def _conditions_met(decision_id: int) -> None:
-    run_action(mark_conditions_met, N_("The conditions are marked as met."), actor=current_actor(),
+    run_action(mark_conditions_met, N_("The conditions are marked as met."),
                decision_id=decision_id)
 
 

@@ -5,10 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from portfolio.queries import read
-from portfolio.actions import perform
-from portfolio.errors import DomainError
 from portfolio.initiatives import InitiativeCreate, create_initiative, list_org_units, list_portfolios
-from portfolio.ui.components import current_actor, language, tr
+from portfolio.ui.components import dispatcher, language, tr
 from portfolio.ui.text import plain, plain_messages
 
 
@@ -31,12 +29,11 @@ def render() -> None:
         return
     data = InitiativeCreate(title=title, portfolio_id=portfolio_id, org_unit_id=unit_id, need_description=need,
                             need_owner=need_owner, expected_effects=effects, description=description)
-    try:
-        actor = current_actor()
-        initiative = perform(lambda session: create_initiative(session=session, actor=actor, data=data))
-    except DomainError as error:
-        st.error("\n\n".join(plain_messages(error.messages, language())))
+    done = dispatcher().run(create_initiative, data=data)
+    if not done.ok:
+        st.error("\n\n".join(plain_messages(done.problems, language())))
         return
+    initiative = done.result
     st.success(_("The idea {title} is registered as number {id}.", title=plain(initiative.title), id=initiative.id))
 
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 import streamlit as st
 
 from portfolio.queries import get_settings, read
-from portfolio.actions import perform
+from portfolio.dispatch import Dispatcher
 from portfolio.auth import DEMO_PASSWORD, is_demo_database, sign_in
 from portfolio.demo import DEMO_USERS
-from portfolio.errors import DomainError
 from portfolio.i18n import N_
 from portfolio.ui.components import flash, language, show_flash, tr
 from portfolio.ui.sso import render_provider_sign_in
@@ -25,12 +24,11 @@ DEMO_ROLE_LABELS = {
 
 def _sign_in(username: str, password: str) -> None:
     # One transaction: a failed attempt is recorded and counts towards the user name's wait.
-    try:
-        result = perform(lambda session: sign_in(session=session, username=username, password=password,
-                                                  demo_mode=get_settings().demo_mode))
-    except DomainError as error:
-        flash("error", error.render(language()))
+    done = Dispatcher(None).run(sign_in, username=username, password=password, demo_mode=get_settings().demo_mode)
+    if not done.ok:
+        flash("error", [message.render(language()) for message in done.problems])
         return
+    result = done.result
     if result.user is None:
         flash("error", [result.refusal.render(language())])
         return

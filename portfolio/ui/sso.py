@@ -8,9 +8,8 @@ from typing import Any, Optional
 
 import streamlit as st
 
-from portfolio.actions import perform
+from portfolio.dispatch import Dispatcher
 from portfolio.queries import get_settings
-from portfolio.errors import DomainError
 from portfolio.permissions import Actor
 from portfolio.sso import sso_providers, user_for_identity
 from portfolio.ui.components import current_actor, language, tr
@@ -42,13 +41,11 @@ def sign_in_from_provider() -> Optional[Actor]:
     if not signed_in_at_provider():
         st.session_state.pop(_REFUSAL, None)
         return None
-    try:
-        claims = st.user.to_dict()
-        user_id = perform(lambda session: user_for_identity(session=session, claims=claims,
-                                                            claim_name=get_settings().sso_claim).id)
-    except DomainError as error:
-        st.session_state[_REFUSAL] = error.messages
+    done = Dispatcher(None).run(user_for_identity, claims=st.user.to_dict(), claim_name=get_settings().sso_claim)
+    if not done.ok:
+        st.session_state[_REFUSAL] = list(done.problems)
         return None
+    user_id = done.result.id
     st.session_state.pop(_REFUSAL, None)
     st.session_state["user_id"] = user_id
     return current_actor()

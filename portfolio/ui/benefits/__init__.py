@@ -20,7 +20,7 @@ from portfolio.initiatives import InitiativeView
 from portfolio.queries import read
 from portfolio.ui.benefits import calculation, indicators, measurements
 from portfolio.ui.benefits.forms import FormSpec, Hint, form, submitted
-from portfolio.ui.components import current_actor, language, run_action, tr
+from portfolio.ui.components import language, run_action, tr
 from portfolio.ui.text import plain
 
 # The benefit owner is chosen among the users the page passes in.
@@ -37,12 +37,12 @@ BENEFIT_FORM = FormSpec(BenefitInput, (
 
 
 def _add_benefit(initiative_id: int) -> None:
-    run_action(create_benefit, N_("The benefit is added."), actor=current_actor(), initiative_id=initiative_id,
+    run_action(create_benefit, N_("The benefit is added."), initiative_id=initiative_id,
                data=submitted(BENEFIT_FORM, "benefit"))
 
 
 def _edit_benefit(benefit_id: int, seen_version: int) -> None:
-    run_action(update_benefit, N_("The benefit is saved."), actor=current_actor(), benefit_id=benefit_id,
+    run_action(update_benefit, N_("The benefit is saved."), benefit_id=benefit_id,
                expected_version=seen_version, data=submitted(BENEFIT_FORM, f"benefit_{benefit_id}"))
 
 

@@ -13,12 +13,12 @@ from portfolio.i18n import N_, format_number
 from portfolio.initiatives import InitiativeView
 from portfolio.queries import read
 from portfolio.ui.charts import calculation_chart
-from portfolio.ui.components import current_actor, language, run_action, tr
+from portfolio.ui.components import language, run_action, tr
 
 
 def _save_calculation(initiative_id: int, seen_version: Optional[int]) -> None:
     s = st.session_state
-    run_action(save_calculation, N_("The benefit calculation is saved."), actor=current_actor(),
+    run_action(save_calculation, N_("The benefit calculation is saved."),
                initiative_id=initiative_id, expected_version=seen_version,
                discount_rate=s["calculation_rate"] / 100,
                years=cashflow_years(s["calculation_table"].to_dict("records")))

@@ -22,7 +22,7 @@ from portfolio.initiatives import InitiativeView
 from portfolio.ui.benefits import measurements
 from portfolio.ui.benefits.forms import FormSpec, Hint, form, submitted
 from portfolio.ui.charts import indicator_chart
-from portfolio.ui.components import current_actor, language, run_action, tr
+from portfolio.ui.components import language, run_action, tr
 from portfolio.ui.text import plain
 
 STATUS_BADGES = {"green": "🟢", "amber": "🟡", "red": "🔴", "unknown": "⚪"}
@@ -50,24 +50,24 @@ INDICATOR_FORM = FormSpec(IndicatorInput, (
 
 
 def _add_indicator(benefit_id: int) -> None:
-    run_action(create_indicator, N_("The indicator is added."), actor=current_actor(), benefit_id=benefit_id,
+    run_action(create_indicator, N_("The indicator is added."), benefit_id=benefit_id,
                data=submitted(INDICATOR_FORM, f"ind_{benefit_id}"))
 
 
 def _edit_indicator(indicator_id: int, seen_version: int) -> None:
-    run_action(update_indicator, N_("The indicator is saved."), actor=current_actor(), indicator_id=indicator_id,
+    run_action(update_indicator, N_("The indicator is saved."), indicator_id=indicator_id,
                expected_version=seen_version, data=submitted(INDICATOR_FORM, f"indicator_{indicator_id}"))
 
 
 def _revise(indicator_id: int, seen_version: int) -> None:
     s = st.session_state
-    run_action(revise_baseline, N_("The baseline is changed."), actor=current_actor(), indicator_id=indicator_id,
+    run_action(revise_baseline, N_("The baseline is changed."), indicator_id=indicator_id,
                expected_version=seen_version, baseline_value=s[f"revise_{indicator_id}_value"],
                baseline_date=s[f"revise_{indicator_id}_date"], reason=s[f"revise_{indicator_id}_reason"])
 
 
 def _explain(indicator_id: int, seen_version: int) -> None:
-    run_action(explain_deviation, N_("The explanation is saved."), actor=current_actor(),
+    run_action(explain_deviation, N_("The explanation is saved."),
                indicator_id=indicator_id, expected_version=seen_version,
                explanation=st.session_state[f"explain_{indicator_id}"])
 

@@ -6,14 +6,13 @@ import pandas as pd
 import streamlit as st
 
 from portfolio import benefits_math
-from portfolio.actions import perform
 from portfolio.errors import DomainError
 from portfolio.i18n import N_
 from portfolio.initiatives import InitiativeView
 from portfolio.measurement_files import GRID_COLUMNS, read_file, rows_from_grid, template_bytes, template_examples
 from portfolio.measurements import import_measurements
 from portfolio.queries import read
-from portfolio.ui.components import current_actor, flash, language, run_action, show_flash, tr
+from portfolio.ui.components import dispatcher, flash, language, run_action, show_flash, tr
 from portfolio.ui.text import plain, plain_messages
 
 
@@ -21,7 +20,7 @@ def _save_grid(code: str, key: str, shown: list[tuple[str, str, float, int]]) ->
     state = st.session_state.get(key, {})
     rows = rows_from_grid(code, shown, state.get("edited_rows", {}), state.get("added_rows", []))
     if rows:
-        run_action(import_measurements, N_("The measurements are saved."), where=key, actor=current_actor(),
+        run_action(import_measurements, N_("The measurements are saved."), where=key,
                    rows=rows, source="form")
 
 
@@ -60,15 +59,18 @@ def _import_file() -> None:
     bar = st.progress(0.0, text=_("Checking rows…"))
     try:
         parsed = read_file(upload.getvalue(), upload.name)
-        # Not run_action: the import reports its progress and its counts, which a plain success line cannot.
-        result = perform(lambda session: import_measurements(
-            session=session, actor=current_actor(), rows=parsed.rows, file_name=upload.name,
-            progress=lambda done, total: bar.progress(done / max(total, 1), text=_("Checking rows…")),
-        ))
     except DomainError as error:
+        problems = tuple(error.messages)
+    else:
+        # Not run_action: the import reports its progress and its counts, which a plain success line cannot.
+        done = dispatcher().run(
+            import_measurements, rows=parsed.rows, file_name=upload.name,
+            progress=lambda count, total: bar.progress(count / max(total, 1), text=_("Checking rows…")))
+        problems, result = done.problems, done.result
+    if problems:
         # The file's name and cells are typed by someone: they are shown as plain text.
         flash("error", [_("Nothing was imported from {file}.", file=plain(upload.name)),
-                        *plain_messages(error.messages, lang)], "import")
+                        *plain_messages(problems, lang)], "import")
         return
     flash("success", [_("Imported {file}: {new} new values, {corrected} corrected, {unchanged} unchanged "
                         "(read as {encoding}).", file=plain(upload.name), new=result.inserted, corrected=result.corrected,
