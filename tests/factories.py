@@ -15,8 +15,9 @@ from portfolio.initiatives import InitiativeCreate, create_initiative
 from portfolio.permissions import Actor, load_actor
 
 _seq = itertools.count(1)
-# Hashing is deliberately slow; tests share one hash of "secret-password".
-_PASSWORD_HASH = hash_password("secret-password")
+# Every factory user's password. Hashing is deliberately slow; tests share one hash of it.
+PASSWORD = "secret-password"
+_PASSWORD_HASH = hash_password(PASSWORD)
 
 
 def make_user(session: Session, *, username: str | None = None, role: str | None = None,
@@ -102,15 +103,18 @@ class World:
     an admin, a separate decision owner and a stranger, and one initiative at the idea gate."""
 
     def __init__(self, session: Session, *, owner_decides: bool = False, stage: str = "idea", ready: bool = True):
-        self.owner = make_user(session, username="owner")
+        self.owner = make_user(session, username="owner", display_name="Olga Ägare")
         self.portfolio = make_portfolio(session, owner=self.owner, owner_decides=owner_decides)
         session.add(RoleAssignment(user_id=self.owner.id, role="portfolio_owner", portfolio_id=self.portfolio.id))
         self.unit = make_org_unit(session, name="Vårdcentralen Centrum")
-        self.lead = make_user(session, username="lead", role="implementation_lead", portfolio=self.portfolio)
-        self.steering = make_user(session, username="steering", role="steering", portfolio=self.portfolio)
-        self.reporter = make_user(session, username="reporter", role="reporter", org_unit=self.unit)
-        self.admin = make_user(session, username="admin", role="admin")
-        self.stranger = make_user(session, username="stranger")
+        self.lead = make_user(session, username="lead", display_name="Leif Ledare", role="implementation_lead",
+                              portfolio=self.portfolio)
+        self.steering = make_user(session, username="steering", display_name="Stina Styrgrupp", role="steering",
+                                  portfolio=self.portfolio)
+        self.reporter = make_user(session, username="reporter", display_name="Rut Rapportør", role="reporter",
+                                  org_unit=self.unit)
+        self.admin = make_user(session, username="admin", display_name="Ada Admin", role="admin")
+        self.stranger = make_user(session, username="stranger", display_name="Sam Främling")
         self.initiative = make_initiative(session, portfolio=self.portfolio, creator=self.lead, lead=self.lead,
                                           stage=stage, ready=ready, org_unit=self.unit, title="Digital triage")
         self.users = {"owner": self.owner, "lead": self.lead, "steering": self.steering, "reporter": self.reporter,

@@ -5,10 +5,8 @@ list of failed sign-ins, a database that cannot be reached, and hand-edited init
 from __future__ import annotations
 
 import socket
-from datetime import date
 
 import pytest
-import streamlit as st
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
@@ -16,58 +14,42 @@ from db.engine import get_engine, write_session
 from db.migrate import upgrade
 from db.models import User
 from portfolio.auth import create_user, grant_role
-from portfolio.demo import load_demo
-from tests.factories import make_user
-from tests.ui.conftest import APP, texts
+from tests.factories import World, make_user, snapshot
+from tests.ui.conftest import APP, no_exception, serve, sign_in, texts, type_sign_in
 
 BANNER = "Demo data: invented initiatives and users. Do not enter real information."
 UNREACHABLE = "The database cannot be reached; trying again."
 WRONG = "Wrong user name or password."
 WAIT = "Too many failed sign-ins for this user name. Try again in 1 minute."
+DEMO_BUTTONS = ["admin – Administrator", "owner – Portfolio owner and decision owner", "lead – Implementation lead",
+                "steering – Steering group", "reporter – Unit reporter"]
 
 
 def _app(monkeypatch, url: str) -> AppTest:
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("PORTFOLIO_LANGUAGE", "en")
-    monkeypatch.delenv("PORTFOLIO_DEMO", raising=False)
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    serve(url, monkeypatch)
     return AppTest.from_file(APP, default_timeout=30)
 
 
 @pytest.fixture
-def demo_app(db_url, monkeypatch):
-    """The app on a new demo database (loaded the way ``make run`` loads it), signed out."""
-    with write_session(get_engine(db_url)) as session:
-        load_demo(session=session, initiatives=6, seed=7, today=date(2026, 11, 2))
-    return _app(monkeypatch, db_url).run()
+def demo_app(demo_db) -> AppTest:
+    """The app on a new demo database, signed out."""
+    return AppTest.from_file(APP, default_timeout=30).run()
 
 
 @pytest.fixture
-def real_app(db_url, monkeypatch):
+def real_app(app_db) -> AppTest:
     """The app on a database of real accounts, where an older version also left a demo account ``owner``."""
-    with write_session(get_engine(db_url)) as session:
+    with write_session(app_db) as session:
         anna = create_user(session=session, username="anna", display_name="Anna Berg", password="anna-password",
                            language="en")
         grant_role(session=session, user_id=anna.id, role="admin")
         make_user(session, username="owner", display_name="Old demo owner", is_demo=True,
                   password_hash=session.get(User, anna.id).password_hash)
-    return _app(monkeypatch, db_url).run()
+    return AppTest.from_file(APP, default_timeout=30).run()
 
 
 def banners(at: AppTest) -> list[str]:
     return [element.value for element in at.get("html") if BANNER in element.value]
-
-
-def no_exception(at: AppTest) -> AppTest:
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def type_sign_in(at: AppTest, username: str, password: str) -> AppTest:
-    at.text_input[0].input(username)
-    at.text_input[1].input(password)
-    return no_exception(at.button[0].click().run())
 
 
 def demo_sign_in(at: AppTest, username: str) -> AppTest:
@@ -79,9 +61,8 @@ def demo_sign_in(at: AppTest, username: str) -> AppTest:
 
 def test_every_page_of_a_demo_database_says_demo_data(demo_app):
     assert len(banners(demo_app)) == 1
-    assert [b.label for b in demo_app.button][1:] == [
-        "admin – Administrator", "owner – Portfolio owner and decision owner", "lead – Implementation lead",
-        "steering – Steering group", "reporter – Unit reporter"]
+    assert demo_app.title[0].value == "Initiative portfolio"
+    assert [b.label for b in demo_app.button] == ["Sign in", *DEMO_BUTTONS]  # one demo user per role
     demo_sign_in(demo_app, "owner")
     for page in ("overview", "my_decisions", "new_idea", "initiative"):
         if page == "initiative":
@@ -107,6 +88,8 @@ def test_demo_sign_in_can_be_switched_off_in_a_demo_database(demo_app, monkeypat
     assert len(banners(demo_app)) == 1  # still demo data
     type_sign_in(demo_app, "owner", "demo")
     assert texts(demo_app.error) == [WRONG]
+    assert "user_id" not in demo_app.session_state
+    assert demo_app.title[0].value == "Initiative portfolio"
 
 
 # ------------------------------------------------------------------ throttling
@@ -122,41 +105,44 @@ def test_five_failures_make_the_user_name_wait_even_for_the_demo_button(demo_app
     assert demo_app.session_state["user_id"]
 
 
-def test_administrators_see_the_failed_sign_ins(demo_app):
-    type_sign_in(demo_app, "owner", "guess")
-    type_sign_in(demo_app, "nobody", "guess")
-    demo_sign_in(demo_app, "owner")
-    assert "sign_in_failures" not in demo_app.session_state["pages"]
-    no_exception(demo_app.sidebar.button[0].click().run())  # sign out
-    demo_sign_in(demo_app, "admin")
-    assert "sign_in_failures" in demo_app.session_state["pages"]
-    no_exception(demo_app.switch_page("portfolio/ui/signin_failures.py").run())
-    assert demo_app.title[0].value == "Failed sign-ins"
-    table = demo_app.dataframe[0].value
+def test_administrators_see_the_failed_sign_ins(app, world):
+    type_sign_in(app, "owner", "guess")
+    type_sign_in(app, "nobody", "guess")
+    sign_in(app, "owner")
+    assert "sign_in_failures" not in app.session_state["pages"]
+    no_exception(app.sidebar.button[0].click().run())  # sign out
+    assert "user_id" not in app.session_state
+    sign_in(app, "admin")
+    assert "sign_in_failures" in app.session_state["pages"]
+    no_exception(app.switch_page("portfolio/ui/signin_failures.py").run())
+    assert app.title[0].value == "Failed sign-ins"
+    table = app.dataframe[0].value
     assert list(table["User name"]) == ["nobody", "owner"]
 
 
 # ------------------------------------------------------------------ sessions
 
 
-def test_a_user_deactivated_while_signed_in_is_signed_out_on_the_next_click(demo_app, db_url):
-    demo_sign_in(demo_app, "lead")
-    assert demo_app.title[0].value == "Portfolio overview"
-    with write_session(get_engine(db_url)) as session:
-        session.get(User, demo_app.session_state["user_id"]).is_active = False
-    no_exception(demo_app.switch_page("portfolio/ui/my_decisions.py").run())
-    assert "user_id" not in demo_app.session_state
-    assert demo_app.title[0].value == "Initiative portfolio"
-    assert texts(demo_app.warning) == ["Your account is no longer active; you have been signed out."]
-    assert texts(demo_app.error) == []
+def test_a_user_deactivated_while_signed_in_is_signed_out_on_the_next_click(app, world, app_db):
+    sign_in(app, "lead")
+    assert app.title[0].value == "Portfolio overview"
+    with write_session(app_db) as session:
+        session.get(User, world.lead.id).is_active = False
+    no_exception(app.switch_page("portfolio/ui/my_decisions.py").run())
+    assert "user_id" not in app.session_state
+    assert app.title[0].value == "Initiative portfolio"
+    assert texts(app.warning) == ["Your account is no longer active; you have been signed out."]
+    assert texts(app.error) == []
 
 
-def test_a_title_with_a_nul_byte_is_refused_in_words(demo_app):
-    demo_sign_in(demo_app, "lead")
-    no_exception(demo_app.switch_page("portfolio/ui/new_idea.py").run())
-    demo_app.text_input[0].input("Robot\x00s")
-    no_exception(demo_app.button(key="FormSubmitter:new_idea-Propose idea").click().run())
-    assert texts(demo_app.error) == ["title must not contain control characters."]
+def test_a_title_with_a_nul_byte_is_refused_in_words(app, world, app_db):
+    sign_in(app, "lead")
+    no_exception(app.switch_page("portfolio/ui/new_idea.py").run())
+    before = snapshot(app_db)
+    app.text_input[0].input("Robot\x00s")
+    no_exception(app.button(key="FormSubmitter:new_idea-Propose idea").click().run())
+    assert texts(app.error) == ["title must not contain control characters."]
+    assert snapshot(app_db) == before
 
 
 # ------------------------------------------------------------------ hand-edited links
@@ -171,11 +157,11 @@ def test_a_title_with_a_nul_byte_is_refused_in_words(demo_app):
     ("99999999999999999999999", "No such initiative."),  # beyond 64 bits
     ("2147483647", "There is no initiative number 2147483647."),
 ])
-def test_a_hand_edited_initiative_link_says_there_is_no_such_initiative(demo_app, raw, expected):
-    demo_sign_in(demo_app, "owner")
-    demo_app.query_params["id"] = raw
-    no_exception(demo_app.switch_page("portfolio/ui/initiative.py").run())
-    assert texts(demo_app.error) == [expected]
+def test_a_hand_edited_initiative_link_says_there_is_no_such_initiative(app, world, raw, expected):
+    sign_in(app, "owner")
+    app.query_params["id"] = raw
+    no_exception(app.switch_page("portfolio/ui/initiative.py").run())
+    assert texts(app.error) == [expected]
 
 
 # ------------------------------------------------------------------ a database that cannot be reached
@@ -225,9 +211,9 @@ def test_the_page_comes_back_by_itself_when_the_database_is_back(own_pg_server, 
     url = own_pg_server.url("portfolio")
     upgrade(url)
     with write_session(get_engine(url)) as session:
-        load_demo(session=session, initiatives=4, seed=7, today=date(2026, 11, 2))
+        World(session)
     at = _app(monkeypatch, url).run()
-    demo_sign_in(at, "owner")
+    sign_in(at, "owner")
     assert at.title[0].value == "Portfolio overview"
 
     own_pg_server.pause()
