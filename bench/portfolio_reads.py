@@ -40,7 +40,7 @@ from portfolio.demo import load_demo  # noqa: E402
 from portfolio.decision_queue import my_decisions_page  # noqa: E402
 from portfolio.gates import gate_status  # noqa: E402
 from portfolio.indicator_figures import indicator_summaries, unit_breakdown  # noqa: E402
-from portfolio.initiatives import initiative_view  # noqa: E402
+from portfolio.initiative_view import initiative_view  # noqa: E402
 from portfolio.permissions import load_actor  # noqa: E402
 from portfolio.reports import OVERVIEW_PER_PAGE, OverviewFilters, portfolio_overview  # noqa: E402
 

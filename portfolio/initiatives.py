@@ -1,17 +1,13 @@
-"""Initiatives: the new-idea action, the details edit and the initiative view."""
+"""Initiatives: the new-idea action, the details edit and the lists a form chooses a portfolio from."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Optional
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from db.models import (
-    AuditEvent,
-    ChecklistItem,
-    GateDecision,
     GateDecisionOwner,
     Initiative,
     OrgUnit,
@@ -22,8 +18,8 @@ from portfolio.audit import record, record_changes
 from portfolio.checklists import create_checklist
 from portfolio.errors import FieldProblem, ValidationError, text_problems
 from portfolio.i18n import N_, Message
-from portfolio.locking import get_or_refuse, lock_for_edit
-from portfolio.permissions import Actor, Scope, initiative_permissions, require
+from portfolio.locking import lock_for_edit
+from portfolio.permissions import Actor, Scope, require
 from workflows.lifecycle import FINAL_STAGES, STAGE_ORDER, STAGES
 
 TITLE_MAX = 300
@@ -173,80 +169,3 @@ def list_org_units(session: Session) -> list[OrgUnit]:
 def list_users(session: Session) -> list[User]:
     """The active users by display name, for choosing a person."""
     return list(session.exec(select(User).where(User.is_active).order_by(User.display_name)).all())
-
-
-# ---------------------------------------------------------------- one initiative
-
-
-@dataclass(frozen=True)
-class DecisionView:
-    decision: GateDecision
-    decided_by: str
-
-
-@dataclass(frozen=True)
-class AuditView:
-    """One audit event as the reader may see it: ``before`` and ``after`` are None unless they may
-    see what a change changed ("audit.detail")."""
-
-    at: datetime
-    user: str
-    action: str
-    before: Optional[dict[str, Any]]
-    after: Optional[dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class InitiativeView:
-    initiative: Initiative
-    portfolio: Portfolio
-    org_unit: Optional[OrgUnit]
-    lead: Optional[User]
-    decision_owners: dict[str, User]
-    checklist: list[ChecklistItem]
-    decisions: list[DecisionView]
-    # The audit trail, newest first; empty when the reader may not read it (allowed["audit.read"]).
-    audit: list[AuditView]
-    # For every action the page offers: None when the reader may take it, else the refusal to show.
-    allowed: dict[str, Optional[Message]]
-
-
-def initiative_view(*, session: Session, actor: Optional[Actor], initiative_id: int) -> InitiativeView:
-    """Everything the initiative page shows to ``actor``, in a fixed number of queries."""
-    initiative = get_or_refuse(session, Initiative, initiative_id)
-    allowed = initiative_permissions(session, actor, initiative)
-    owners = session.exec(
-        select(GateDecisionOwner.gate, User)
-        .join(User, User.id == GateDecisionOwner.user_id)
-        .where(GateDecisionOwner.initiative_id == initiative_id)
-    ).all()
-    checklist = session.exec(
-        select(ChecklistItem)
-        .where(ChecklistItem.initiative_id == initiative_id)
-        .order_by(col(ChecklistItem.stage), col(ChecklistItem.position))
-    ).all()
-    decisions = session.exec(
-        select(GateDecision, User.display_name)
-        .join(User, User.id == GateDecision.decided_by_id)
-        .where(GateDecision.initiative_id == initiative_id)
-        .order_by(col(GateDecision.id).desc())
-    ).all()
-    audit = session.exec(
-        select(AuditEvent, User.display_name)
-        .join(User, col(AuditEvent.user_id) == User.id, isouter=True)
-        .where(AuditEvent.initiative_id == initiative_id)
-        .order_by(col(AuditEvent.id).desc())
-    ).all() if allowed["audit.read"] is None else []
-    detail = allowed["audit.detail"] is None
-    return InitiativeView(
-        initiative=initiative,
-        portfolio=session.get(Portfolio, initiative.portfolio_id),
-        org_unit=session.get(OrgUnit, initiative.org_unit_id) if initiative.org_unit_id else None,
-        lead=session.get(User, initiative.lead_id) if initiative.lead_id else None,
-        decision_owners={gate: user for gate, user in owners},
-        checklist=list(checklist),
-        decisions=[DecisionView(d, name) for d, name in decisions],
-        audit=[AuditView(e.at, name or "system", e.action, e.before if detail else None, e.after if detail else None)
-               for e, name in audit],
-        allowed=allowed,
-    )

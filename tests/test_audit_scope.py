@@ -17,7 +17,8 @@ from db.models import AuditEvent, Initiative, RoleAssignment, User
 from portfolio.audit import AUDIT_CSV_COLUMNS, export_audit_csv, export_audit_for
 from portfolio.auth import create_user
 from portfolio.errors import PermissionDenied
-from portfolio.initiatives import initiative_view, update_initiative
+from portfolio.initiative_view import initiative_view
+from portfolio.initiatives import update_initiative
 from portfolio.permissions import initiative_scope, refusal
 from tests.factories import World, actor, make_decision_owner, make_initiative, make_portfolio, make_user
 
@@ -144,10 +145,11 @@ HISTORY = {"admin": "detail", "owner": "detail", "steering": "detail", "lead": "
 @pytest.mark.parametrize(("role", "expected"), HISTORY.items(), ids=HISTORY)
 def test_history_tab_follows_the_scope(engine, two, role, expected):
     with read_session(engine) as session:
-        view = initiative_view(session=session, actor=actor(session, two.users[role]), initiative_id=two.a_first)
+        view = initiative_view(session=session, actor=actor(session, two.users[role]), initiative_id=two.a_first,
+                               tab="history")
     trail = [e for e in _events(engine) if e.initiative_id == two.a_first]
     if expected not in ("detail", "who/when/what"):
-        assert (view.audit, view.allowed["audit.read"].render("en")) == ([], expected)
+        assert (view.audit, view.allowed["audit.read"].render("en")) == ((), expected)
         return
     assert view.allowed["audit.read"] is None
     assert [(a.action, a.at) for a in view.audit] == [(e.action, e.at) for e in reversed(trail)]
@@ -162,10 +164,10 @@ def test_history_tab_follows_the_scope(engine, two, role, expected):
 def test_a_decision_owner_reads_the_trail_of_that_initiative_only(engine, two):
     with read_session(engine) as session:
         steering_b = actor(session, two.users["steering_b"])
-        second = initiative_view(session=session, actor=steering_b, initiative_id=two.a_second)
-        first = initiative_view(session=session, actor=steering_b, initiative_id=two.a_first)
+        second = initiative_view(session=session, actor=steering_b, initiative_id=two.a_second, tab="history")
+        first = initiative_view(session=session, actor=steering_b, initiative_id=two.a_first, tab="history")
     assert second.audit and {(a.before, a.after) for a in second.audit} == {(None, None)}
-    assert first.audit == []
+    assert first.audit == ()
 
 
 def test_the_sql_rule_matches_the_registry(engine, two):

@@ -12,7 +12,8 @@ from portfolio.benefits import BenefitInput, IndicatorInput, create_benefit, cre
 from portfolio.checklists import ChecklistChange, update_checklist
 from portfolio.errors import TEXT_MAX, NotFound, ValidationError
 from portfolio.gates import DecisionInput, record_gate_decision
-from portfolio.initiatives import InitiativeCreate, create_initiative, initiative_view, update_initiative
+from portfolio.initiative_view import initiative_view
+from portfolio.initiatives import InitiativeCreate, create_initiative, update_initiative
 from tests.factories import World, actor, assert_refused, benefits_snapshot, checklist_items, make_benefit, \
     make_indicator
 

@@ -9,26 +9,14 @@ import pandas as pd
 import streamlit as st
 
 from portfolio.queries import read
-from portfolio.audit import export_audit_for
 from portfolio.checklists import ChecklistChange, editable_stages, update_checklist
 from portfolio.errors import DomainError
-from portfolio.gates import (
-    DecisionInput,
-    assign_decision_owner,
-    decision_options,
-    mark_conditions_met,
-    record_gate_decision,
-)
+from portfolio.gates import DecisionInput, assign_decision_owner, mark_conditions_met, record_gate_decision
 from portfolio.i18n import CHECKLIST_STATUS_LABELS, N_, OUTCOME_LABELS, STAGE_LABELS, format_number
-from portfolio.initiatives import (
-    InitiativeView,
-    initiative_view,
-    list_org_units,
-    list_users,
-    update_initiative,
-)
+from portfolio.initiative_view import InitiativeView, Tab, initiative_view
+from portfolio.initiatives import update_initiative
 from portfolio.lifecycle_view import lifecycle_dot
-from portfolio.permissions import Actor, at_gate
+from portfolio.permissions import at_gate
 from portfolio.locking import MAX_ID
 from portfolio.ui import benefits
 from portfolio.ui.components import current_actor, language, run_action, show_flash, tr
@@ -36,6 +24,9 @@ from portfolio.ui.text import plain, plain_messages
 from workflows.lifecycle import FINAL_STAGES, STAGE_ORDER
 
 GATE_LABELS = {stage: STAGE_LABELS[stage] for stage in STAGE_ORDER}
+# The tabs in the order shown; each reads only what it shows.
+TAB_LABELS = {Tab.GATE: N_("Gate"), Tab.CHECKLIST: N_("Checklist"), Tab.BENEFITS: N_("Benefits"),
+              Tab.DETAILS: N_("Details"), Tab.OWNERS: N_("Decision owners"), Tab.HISTORY: N_("History")}
 
 
 # ------------------------------------------------------------------ callbacks (run before the rerun)
@@ -116,8 +107,10 @@ def _refusal(view: InitiativeView, action: str) -> None:
         st.caption(message.render(language()))
 
 
-def _details(view: InitiativeView, units: dict[int, str], users: dict[int, str]) -> None:
+def _details(view: InitiativeView) -> None:
     _ = tr()
+    units = {choice.id: choice.name for choice in view.choices.units}
+    users = {choice.id: choice.name for choice in view.choices.users}
     initiative = view.initiative
     can_edit = view.allowed["initiative.edit"] is None
     can_change_lead = view.allowed["initiative.change_lead"] is None
@@ -132,7 +125,7 @@ def _details(view: InitiativeView, units: dict[int, str], users: dict[int, str])
         st.selectbox(_("Owning unit"), unit_ids, index=unit_ids.index(initiative.org_unit_id),
                      format_func=lambda v: "–" if v is None else units[v], key="details_unit", disabled=not can_edit)
         # A deactivated lead stays the lead until someone who may change it chooses another.
-        leads = {**users, **({view.lead.id: view.lead.display_name} if view.lead else {})}
+        leads = {**users, **({view.lead.id: view.lead.name} if view.lead else {})}
         lead_ids = [None, *leads]
         st.selectbox(_("Implementation lead"), lead_ids, index=lead_ids.index(initiative.lead_id),
                      format_func=lambda v: "–" if v is None else leads[v], key="details_lead",
@@ -180,24 +173,24 @@ def _checklist(view: InitiativeView) -> None:
     _refusal(view, "checklist.update")
 
 
-def _gate_panel(view: InitiativeView, actor: Actor) -> None:
+def _gate_panel(view: InitiativeView) -> None:
     _ = tr()
     lang = language()
     initiative = view.initiative
     if initiative.stage in FINAL_STAGES:
         st.info(_("The initiative is {stage}. There are no more gates.", stage=_(STAGE_LABELS[initiative.stage])))
         return
-    options = read(decision_options, actor=actor, initiative=initiative)
+    options = view.gate
     st.subheader(_("Gate: {stage}", stage=_(STAGE_LABELS[initiative.stage])))
-    unmet = options.status.unmet("go")
+    unmet = options.unmet_go
     if unmet:
         st.warning(_("Before a go decision, this must be done:"))
         for line in plain_messages(unmet, lang):
             st.markdown(f"- {line}")
     else:
         st.success(_("Every rule of the gate holds."))
-    if "fast_track" in options.status.results:
-        fast_unmet = options.status.unmet("fast_track")
+    if options.unmet_fast_track is not None:
+        fast_unmet = options.unmet_fast_track
         with st.expander(_("Fast track to scale-up")):
             if fast_unmet:
                 for line in plain_messages(fast_unmet, lang):
@@ -221,12 +214,13 @@ def _gate_panel(view: InitiativeView, actor: Actor) -> None:
               key="record_decision")
 
 
-def _decision_owners(view: InitiativeView, users: dict[int, str]) -> None:
+def _decision_owners(view: InitiativeView) -> None:
     _ = tr()
+    users = {choice.id: choice.name for choice in view.choices.users}
     st.subheader(_("Decision owners"))
     st.dataframe(pd.DataFrame({
         _("Gate"): [_(GATE_LABELS[gate]) for gate in STAGE_ORDER],
-        _("Decision owner"): [view.decision_owners[g].display_name if g in view.decision_owners else "–"
+        _("Decision owner"): [view.decision_owners[g].name if g in view.decision_owners else "–"
                               for g in STAGE_ORDER],
     }), hide_index=True)
     if view.allowed["decision_owner.assign"] is not None:
@@ -238,16 +232,15 @@ def _decision_owners(view: InitiativeView, users: dict[int, str]) -> None:
                               args=(view.initiative.id, view.initiative.version))
 
 
-def _history(view: InitiativeView, actor: Actor) -> None:
+def _history(view: InitiativeView) -> None:
     _ = tr()
     st.subheader(_("Decisions"))
     if not view.decisions:
         st.caption(_("No gate decisions yet."))
-    for item in view.decisions:
-        d = item.decision
+    for d in view.decisions:
         st.markdown(
             f"**{d.decided_at:%Y-%m-%d}** · {_(OUTCOME_LABELS[d.outcome])} · "
-            f"{_(STAGE_LABELS[d.from_stage])} → {_(STAGE_LABELS[d.to_stage])} · {plain(item.decided_by)}"
+            f"{_(STAGE_LABELS[d.from_stage])} → {_(STAGE_LABELS[d.to_stage])} · {plain(d.decided_by)}"
         )
         details = [(N_("Rationale"), d.rationale), (N_("Conditions"), d.conditions),
                    (N_("Reason for stopping"), d.stop_reason), (N_("Lessons learned"), d.lessons_learned)]
@@ -268,9 +261,8 @@ def _history(view: InitiativeView, actor: Actor) -> None:
     if view.allowed["audit.read"] is not None:
         _refusal(view, "audit.read")
         return
-    if view.allowed["audit.export"] is None:
-        csv_text = read(export_audit_for, actor=actor, initiative_id=view.initiative.id)
-        st.download_button(_("Download the audit trail (CSV)"), csv_text, key="audit_download",
+    if view.audit_csv is not None:
+        st.download_button(_("Download the audit trail (CSV)"), view.audit_csv, key="audit_download",
                            file_name=f"audit-initiative-{view.initiative.id}.csv", mime="text/csv")
     table = {
         _("When"): [a.at.strftime("%Y-%m-%d %H:%M") for a in view.audit],
@@ -282,12 +274,6 @@ def _history(view: InitiativeView, actor: Actor) -> None:
         table[_("After")] = [json.dumps(a.after, ensure_ascii=False) if a.after else "" for a in view.audit]
     st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
     _refusal(view, "audit.detail")
-
-
-def _choices(session) -> tuple[dict[int, str], dict[int, str]]:
-    """The org units and users to choose from, by id; only the tabs with such choices read them."""
-    return ({u.id: u.name for u in list_org_units(session)},
-            {u.id: u.display_name for u in list_users(session)})
 
 
 def _choose_initiative() -> int | None:
@@ -303,57 +289,47 @@ def _choose_initiative() -> int | None:
     return st.session_state.get("initiative_id")
 
 
+def _open_tab(tabs: list) -> Tab:
+    return next((tab for tab, shown in zip(TAB_LABELS, tabs) if shown.open), Tab.GATE)
+
+
 def render() -> None:
     _ = tr()
     lang = language()
-    actor = current_actor()
     initiative_id = _choose_initiative()
     if initiative_id is None:
         st.title(_("Initiative"))
         st.info(_("Choose an initiative in the portfolio overview."))
         return
-    try:
-        view = read(initiative_view, actor=actor, initiative_id=initiative_id)
-    except DomainError as error:
-        st.error("\n\n".join(plain_messages(error.messages, lang)))
-        return
-    initiative = view.initiative
-    st.title(plain(initiative.title))
-    st.markdown(
-        f"**{_('Stage')}:** {_(STAGE_LABELS[initiative.stage])} · **{_('Portfolio')}:** {plain(view.portfolio.name)} · "
-        f"**{_('Org unit')}:** {plain(view.org_unit.name) if view.org_unit else '–'} · "
-        f"**{_('Implementation lead')}:** {plain(view.lead.display_name) if view.lead else '–'} · "
-        f"**{_('Estimated cost')}:** {format_number(initiative.estimated_cost, lang, 0)}"
-    )
-    if initiative.on_hold:
-        st.warning(_("On hold until review on {date}.", date=initiative.hold_review_date.isoformat()
-                     if initiative.hold_review_date else "–"))
-    show_flash()
-    st.graphviz_chart(lifecycle_dot(initiative.stage, _))
-
+    # The header is drawn above the tabs, but after them: the page's one read needs the open tab.
+    header = st.container()
     # Lazy tabs: only the open tab runs, so opening an initiative does not draw every chart and editor;
     # the open tab is in the URL, a link to it.
-    gate, checklist, benefits_tab, details, owners, history = st.tabs(
-        [_("Gate"), _("Checklist"), _("Benefits"), _("Details"), _("Decision owners"), _("History")],
-        key="initiative_tabs", bind="query-params")
-    if gate.open:
-        with gate:
-            _gate_panel(view, actor)
-    if checklist.open:
-        with checklist:
-            _checklist(view)
-    if benefits_tab.open:
-        with benefits_tab:
-            benefits.render(view, *read(_choices))
-    if details.open:
-        with details:
-            _details(view, *read(_choices))
-    if owners.open:
-        with owners:
-            _decision_owners(view, read(_choices)[1])
-    if history.open:
-        with history:
-            _history(view, actor)
+    tabs = st.tabs([_(label) for label in TAB_LABELS.values()], key="initiative_tabs", bind="query-params")
+    try:
+        view = read(initiative_view, actor=current_actor(), initiative_id=initiative_id, tab=_open_tab(tabs))
+    except DomainError as error:
+        header.error("\n\n".join(plain_messages(error.messages, lang)))
+        return
+    initiative = view.initiative
+    with header:
+        st.title(plain(initiative.title))
+        st.markdown(
+            f"**{_('Stage')}:** {_(STAGE_LABELS[initiative.stage])} · **{_('Portfolio')}:** {plain(view.portfolio_name)} · "
+            f"**{_('Org unit')}:** {plain(view.org_unit_name) if view.org_unit_name else '–'} · "
+            f"**{_('Implementation lead')}:** {plain(view.lead.name) if view.lead else '–'} · "
+            f"**{_('Estimated cost')}:** {format_number(initiative.estimated_cost, lang, 0)}"
+        )
+        if initiative.on_hold:
+            st.warning(_("On hold until review on {date}.", date=initiative.hold_review_date.isoformat()
+                         if initiative.hold_review_date else "–"))
+        show_flash()
+        st.graphviz_chart(lifecycle_dot(initiative.stage, _))
+    sections = {Tab.GATE: _gate_panel, Tab.CHECKLIST: _checklist, Tab.BENEFITS: benefits.render,
+                Tab.DETAILS: _details, Tab.OWNERS: _decision_owners, Tab.HISTORY: _history}
+    with tabs[list(TAB_LABELS).index(view.tab)]:
+        sections[view.tab](view)
+
 
 if __name__ == "__main__":
     render()

@@ -15,9 +15,7 @@ from portfolio.benefits import (
     update_benefit,
 )
 from portfolio.i18n import N_
-from portfolio.indicator_figures import benefit_figures
-from portfolio.initiatives import InitiativeView
-from portfolio.queries import read
+from portfolio.initiative_view import InitiativeView
 from portfolio.ui.benefits import calculation, indicators, measurements
 from portfolio.ui.benefits.forms import FormSpec, Hint, form, submitted
 from portfolio.ui.components import language, run_action, tr
@@ -46,12 +44,14 @@ def _edit_benefit(benefit_id: int, seen_version: int) -> None:
                expected_version=seen_version, data=submitted(BENEFIT_FORM, f"benefit_{benefit_id}"))
 
 
-def render(view: InitiativeView, units: dict[int, str], users: dict[int, str]) -> None:
+def render(view: InitiativeView) -> None:
     """The tab; what it offers follows ``view.allowed`` alone."""
     _ = tr()
     lang = language()
     initiative = view.initiative
-    figures = read(benefit_figures, initiative_id=initiative.id)
+    figures = view.benefits.figures
+    units = {choice.id: choice.name for choice in view.choices.units}
+    users = {choice.id: choice.name for choice in view.choices.users}
     can_edit = view.allowed["benefit.edit"] is None
     owners = {"owner_id": {None: "–", **users}}
     if not figures.benefits:
@@ -86,5 +86,5 @@ def render(view: InitiativeView, units: dict[int, str], users: dict[int, str]) -
     else:
         st.caption(view.allowed["benefit.edit"].render(lang))
     if view.allowed["measurement.report"] is None:
-        measurements.import_panel(initiative.id)
+        measurements.import_panel(view)
     calculation.panel(view)

@@ -8,10 +8,9 @@ from typing import Optional
 import pandas as pd
 import streamlit as st
 
-from portfolio.benefits import cashflow_years, get_calculation, save_calculation
+from portfolio.benefits import cashflow_years, save_calculation
 from portfolio.i18n import N_, format_number
-from portfolio.initiatives import InitiativeView
-from portfolio.queries import read
+from portfolio.initiative_view import InitiativeView
 from portfolio.ui.charts import calculation_chart
 from portfolio.ui.components import language, run_action, tr
 
@@ -31,7 +30,7 @@ def panel(view: InitiativeView) -> None:
     initiative_id = view.initiative.id
     can_edit = view.allowed["calculation.edit"] is None
     st.subheader(_("Benefit calculation"))
-    calculation = read(get_calculation, initiative_id=initiative_id)
+    calculation = view.benefits.calculation
     years = calculation.years if calculation else []
     table = pd.DataFrame({
         "year": [y.year for y in years] or [date.today().year],

@@ -18,7 +18,7 @@ from portfolio.benefits import (
 )
 from portfolio.i18n import N_, format_number
 from portfolio.indicator_figures import IndicatorPlan
-from portfolio.initiatives import InitiativeView
+from portfolio.initiative_view import InitiativeView
 from portfolio.ui.benefits import measurements
 from portfolio.ui.benefits.forms import FormSpec, Hint, form, submitted
 from portfolio.ui.charts import indicator_chart

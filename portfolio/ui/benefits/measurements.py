@@ -8,10 +8,9 @@ import streamlit as st
 from portfolio import benefits_math
 from portfolio.errors import DomainError
 from portfolio.i18n import N_
-from portfolio.initiatives import InitiativeView
-from portfolio.measurement_files import GRID_COLUMNS, read_file, rows_from_grid, template_bytes, template_examples
+from portfolio.initiative_view import InitiativeView
+from portfolio.measurement_files import GRID_COLUMNS, read_file, rows_from_grid, template_bytes
 from portfolio.measurements import import_measurements
-from portfolio.queries import read
 from portfolio.ui.components import dispatcher, flash, language, run_action, show_flash, tr
 from portfolio.ui.text import plain, plain_messages
 
@@ -77,15 +76,14 @@ def _import_file() -> None:
                         unchanged=result.unchanged, encoding=parsed.label)], "import")
 
 
-def import_panel(initiative_id: int) -> None:
+def import_panel(view: InitiativeView) -> None:
     """The import of a measurement file, with a template to start from."""
     _ = tr()
     st.subheader(_("Import measurements"))
     st.caption(_("A CSV or Excel file with the columns indicator (code), period, org_unit (code or name, empty "
                  "for the whole initiative) and value. Every row is checked first; a file with any error imports "
                  "nothing."))
-    examples = read(lambda session: template_examples(session, initiative_id))
-    st.download_button(_("Download a template"), template_bytes(examples), file_name="measurements-template.csv",
+    st.download_button(_("Download a template"), template_bytes(list(view.benefits.template_examples)), file_name="measurements-template.csv",
                        mime="text/csv")
     # In a form, the Import button waits until the chosen file has finished uploading.
     with st.form("import_form"):

@@ -1,0 +1,263 @@
+"""The initiative page's read model: one query, ``initiative_view``, returning frozen plain records.
+
+The page never sees an ORM row. It gets an ``InitiativeView`` with the initiative's own fields, its
+people, checklist, decisions and audit trail, the reader's permitted actions already judged
+(``allowed``: ``{action: None or the refusal to show}``), and the part of the page that is open
+(``tab``) filled in: the gate panel's options, the Benefits tab's figures, or the choice lists of the
+forms. What a closed tab would need is not read at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, Optional
+
+from sqlmodel import Session, col, select
+
+from db.models import (
+    AuditEvent,
+    ChecklistItem,
+    GateDecision,
+    GateDecisionOwner,
+    Initiative,
+    OrgUnit,
+    Portfolio,
+    User,
+)
+from portfolio.audit import export_audit_for
+from portfolio.benefits import CalculationView, get_calculation
+from portfolio.gates import decision_options
+from portfolio.i18n import Message
+from portfolio.indicator_figures import BenefitFigures, benefit_figures
+from portfolio.locking import get_or_refuse
+from portfolio.measurement_files import template_examples
+from portfolio.permissions import Actor, initiative_permissions
+
+
+class Tab(StrEnum):
+    """The tabs of the initiative page; each reads only what it shows."""
+
+    GATE = "gate"
+    CHECKLIST = "checklist"
+    BENEFITS = "benefits"
+    DETAILS = "details"
+    OWNERS = "owners"
+    HISTORY = "history"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One entry of a choice list: an id and the name shown for it."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class InitiativeFacts:
+    """The initiative's own fields, as the page shows and edits them."""
+
+    id: int
+    version: int
+    title: str
+    description: str
+    need_description: str
+    need_owner: str
+    expected_effects: str
+    stage: str
+    on_hold: bool
+    hold_review_date: Optional[date]
+    estimated_cost: Optional[float]
+    portfolio_id: int
+    org_unit_id: Optional[int]
+    lead_id: Optional[int]
+
+
+@dataclass(frozen=True)
+class ChecklistRow:
+    """One checklist item with the version an edit of it must name."""
+
+    id: int
+    version: int
+    stage: str
+    label: str
+    required: bool
+    status: str
+    not_applicable_reason: str
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    """One gate decision as the history shows it."""
+
+    id: int
+    decided_at: datetime
+    outcome: str
+    from_stage: str
+    to_stage: str
+    decided_by: str
+    rationale: str
+    conditions: str
+    conditions_met: bool
+    hold_review_date: Optional[date]
+    stop_reason: str
+    lessons_learned: str
+
+
+@dataclass(frozen=True)
+class AuditView:
+    """One audit event as the reader may see it: ``before`` and ``after`` are None unless they may
+    see what a change changed ("audit.detail")."""
+
+    at: datetime
+    user: str
+    action: str
+    before: Optional[dict[str, Any]]
+    after: Optional[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class GatePanel:
+    """The gate of the current stage: the unmet rules, and the decisions the reader may take now."""
+
+    unmet_go: tuple[Message, ...]
+    # None when the stage has no fast track; else its unmet rules (empty when it may be taken).
+    unmet_fast_track: Optional[tuple[Message, ...]]
+    outcomes: tuple[str, ...]
+    refusal: Optional[Message]
+
+
+@dataclass(frozen=True)
+class Choices:
+    """The org units and people a form of the open tab chooses from, by name."""
+
+    units: tuple[Choice, ...]
+    users: tuple[Choice, ...]
+
+
+@dataclass(frozen=True)
+class BenefitsPanel:
+    """Everything the Benefits tab shows: the figures, the calculation and the import template's rows."""
+
+    figures: BenefitFigures
+    calculation: Optional[CalculationView]
+    template_examples: tuple
+
+
+@dataclass(frozen=True)
+class InitiativeView:
+    """What the initiative page shows to one reader."""
+
+    initiative: InitiativeFacts
+    portfolio_name: str
+    org_unit_name: Optional[str]
+    lead: Optional[Choice]
+    decision_owners: dict[str, Choice]
+    checklist: tuple[ChecklistRow, ...]
+    # For every action the page offers: None when the reader may take it, else the refusal to show.
+    allowed: dict[str, Optional[Message]]
+    tab: Tab
+    gate: Optional[GatePanel] = None
+    benefits: Optional[BenefitsPanel] = None
+    choices: Optional[Choices] = None
+    decisions: tuple[DecisionRecord, ...] = ()
+    # The audit trail, newest first; empty when the reader may not read it (allowed["audit.read"]).
+    audit: tuple[AuditView, ...] = ()
+    # The audit trail as CSV, for readers who may export it ("audit.export").
+    audit_csv: Optional[str] = None
+
+
+def _facts(initiative: Initiative) -> InitiativeFacts:
+    return InitiativeFacts(**{name: getattr(initiative, name) for name in InitiativeFacts.__dataclass_fields__})
+
+
+def choices(session: Session) -> Choices:
+    """The org units and the active users by name, for the forms that choose one."""
+    units = session.exec(select(OrgUnit.id, OrgUnit.name).order_by(OrgUnit.name)).all()
+    users = session.exec(select(User.id, User.display_name).where(User.is_active)
+                         .order_by(User.display_name)).all()
+    return Choices(units=tuple(Choice(*row) for row in units), users=tuple(Choice(*row) for row in users))
+
+
+def _gate_panel(session: Session, actor: Actor, initiative: Initiative) -> GatePanel:
+    options = decision_options(session=session, actor=actor, initiative=initiative)
+    fast = options.status.unmet("fast_track") if "fast_track" in options.status.results else None
+    return GatePanel(unmet_go=tuple(options.status.unmet("go")),
+                     unmet_fast_track=None if fast is None else tuple(fast),
+                     outcomes=tuple(options.outcomes), refusal=options.refusal)
+
+
+def _history(session: Session, actor: Optional[Actor], initiative_id: int,
+             allowed: dict[str, Optional[Message]]) -> dict[str, Any]:
+    decisions = session.exec(
+        select(GateDecision, User.display_name)
+        .join(User, User.id == GateDecision.decided_by_id)
+        .where(GateDecision.initiative_id == initiative_id)
+        .order_by(col(GateDecision.id).desc())
+    ).all()
+    audit = session.exec(
+        select(AuditEvent, User.display_name)
+        .join(User, col(AuditEvent.user_id) == User.id, isouter=True)
+        .where(AuditEvent.initiative_id == initiative_id)
+        .order_by(col(AuditEvent.id).desc())
+    ).all() if allowed["audit.read"] is None else []
+    detail = allowed["audit.detail"] is None
+    return {
+        "decisions": tuple(
+            DecisionRecord(id=d.id, decided_at=d.decided_at, outcome=d.outcome, from_stage=d.from_stage,
+                           to_stage=d.to_stage, decided_by=name, rationale=d.rationale, conditions=d.conditions,
+                           conditions_met=d.conditions_met, hold_review_date=d.hold_review_date,
+                           stop_reason=d.stop_reason, lessons_learned=d.lessons_learned)
+            for d, name in decisions),
+        "audit": tuple(AuditView(e.at, name or "system", e.action, e.before if detail else None,
+                                 e.after if detail else None) for e, name in audit),
+        "audit_csv": (export_audit_for(session=session, actor=actor, initiative_id=initiative_id)
+                      if allowed["audit.read"] is None and allowed["audit.export"] is None else None),
+    }
+
+
+def initiative_view(*, session: Session, actor: Optional[Actor], initiative_id: int,
+                    tab: Tab | str = Tab.GATE) -> InitiativeView:
+    """Everything the initiative page shows to ``actor`` with ``tab`` open, in a fixed number of queries."""
+    tab = Tab(tab)
+    initiative = get_or_refuse(session, Initiative, initiative_id)
+    allowed = initiative_permissions(session, actor, initiative)
+    owners = session.exec(
+        select(GateDecisionOwner.gate, User.id, User.display_name)
+        .join(User, User.id == GateDecisionOwner.user_id)
+        .where(GateDecisionOwner.initiative_id == initiative_id)
+    ).all()
+    checklist = session.exec(
+        select(ChecklistItem)
+        .where(ChecklistItem.initiative_id == initiative_id)
+        .order_by(col(ChecklistItem.stage), col(ChecklistItem.position))
+    ).all() if tab is Tab.CHECKLIST else []
+    unit = session.get(OrgUnit, initiative.org_unit_id) if initiative.org_unit_id else None
+    lead = session.get(User, initiative.lead_id) if initiative.lead_id else None
+    parts: dict[str, Any] = {}
+    if tab is Tab.GATE and actor is not None:
+        parts["gate"] = _gate_panel(session, actor, initiative)
+    if tab is Tab.BENEFITS:
+        parts["benefits"] = BenefitsPanel(
+            figures=benefit_figures(session=session, initiative_id=initiative_id),
+            calculation=get_calculation(session=session, initiative_id=initiative_id),
+            template_examples=tuple(template_examples(session, initiative_id)))
+    if tab in (Tab.BENEFITS, Tab.DETAILS, Tab.OWNERS):
+        parts["choices"] = choices(session)
+    if tab is Tab.HISTORY:
+        parts.update(_history(session, actor, initiative_id, allowed))
+    return InitiativeView(
+        initiative=_facts(initiative),
+        portfolio_name=session.get(Portfolio, initiative.portfolio_id).name,
+        org_unit_name=unit.name if unit else None,
+        lead=Choice(lead.id, lead.display_name) if lead else None,
+        decision_owners={gate: Choice(user_id, name) for gate, user_id, name in owners},
+        checklist=tuple(ChecklistRow(id=i.id, version=i.version, stage=i.stage, label=i.label, required=i.required,
+                                     status=i.status, not_applicable_reason=i.not_applicable_reason)
+                        for i in checklist),
+        allowed=allowed,
+        tab=tab,
+        **parts,
+    )
