@@ -18,10 +18,11 @@ NOT_SET_UP = "Your account has not been set up; ask an administrator."
 
 
 @pytest.fixture
-def linked(demo_db):
-    with write_session(demo_db) as session:
+def linked(app_db):
+    """A database with one account, linked to the identity anna@region.se at the provider."""
+    with write_session(app_db) as session:
         make_user(session, username="anna", display_name="Anna Berg", sso_identity="anna@region.se")
-    return demo_db
+    return app_db
 
 
 def app_with(user: dict | None = None, auth: dict | None = AUTH) -> AppTest:
@@ -46,9 +47,11 @@ def test_without_a_provider_only_local_accounts_are_offered(linked):
     assert "Sign in with Region" not in labels(app_with(auth=None))
 
 
-def test_switching_local_sign_in_off_hides_the_form_and_the_demo_users(linked, monkeypatch):
-    monkeypatch.setenv("PORTFOLIO_LOCAL_SIGNIN", "0")
+def test_switching_local_sign_in_off_hides_the_form_and_the_demo_users(demo_db, monkeypatch):
     at = app_with()
+    assert labels(at)[:3] == ["Sign in with Region", "Sign in", "admin – Administrator"]
+    monkeypatch.setenv("PORTFOLIO_LOCAL_SIGNIN", "0")
+    at.run()
     assert labels(at) == ["Sign in with Region"]
     assert len(at.text_input) == 0
 
