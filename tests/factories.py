@@ -247,6 +247,18 @@ def make_measurement(session: Session, indicator, *, period, value: float, org_u
     return row
 
 
+def make_calculation(session: Session, initiative: Initiative, years, *, discount_rate: float = 0.03,
+                     by: User | None = None):
+    """The initiative's benefit calculation, saved through ``save_calculation`` by ``by`` (default: the lead);
+    ``years`` are ``benefits_math.CashflowYear``s."""
+    from portfolio.benefits import save_calculation
+
+    by_id = by.id if by else initiative.lead_id
+    return save_calculation(session=session, actor=load_actor(session=session, user_id=by_id),
+                            initiative_id=initiative.id, expected_version=None, discount_rate=discount_rate,
+                            years=list(years))
+
+
 def benefits_snapshot(engine) -> dict[str, Any]:
     """What a refused benefits action must leave unchanged: measurements with their values, indicators
     (baseline, original baseline, explanation, version), benefits, calculations, audit count, data version."""

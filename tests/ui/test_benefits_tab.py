@@ -6,198 +6,235 @@ from dataclasses import dataclass
 from datetime import date
 
 import pytest
-from sqlalchemy import func
 from sqlmodel import select
 
-from db.engine import read_session
-from db.models import AuditEvent, Benefit, Indicator, Measurement, OrgUnit
-from portfolio.benefits import get_calculation
-from portfolio.i18n import format_number
-from portfolio.indicator_figures import indicator_summaries
+from db.engine import read_session, write_session
+from db.models import AuditEvent, Benefit, GateDecision, Indicator, Measurement, OrgUnit, RoleAssignment, User
+from portfolio.benefits_math import CashflowYear
 from portfolio.ui.benefits import BENEFIT_FORM
 from portfolio.ui.benefits.forms import FormSpec, Hint
+from tests.factories import (
+    World,
+    benefits_snapshot,
+    make_benefit,
+    make_calculation,
+    make_indicator,
+    make_measurement,
+    make_org_unit,
+    make_user,
+)
 from tests.ui.conftest import open_initiative, sign_in, texts
 
-PILOT = 3  # the demo initiative at the pilot gate; its first indicator is monthly, a sum, measured per unit
+
+@dataclass(frozen=True)
+class Pilot:
+    """A pilot with one benefit (no benefit owner yet) and two indicators, and a benefit calculation."""
+
+    world: World
+    initiative_id: int
+    benefit: Benefit
+    waits: Indicator  # monthly, a sum, lower is better; measured per unit in two months
+    unmeasured: Indicator
+    hospital: OrgUnit  # its two clinics report the measurements
+    emergency: OrgUnit  # the reporter's own clinic
+    surgery: OrgUnit
 
 
-def _count(engine, model) -> int:
-    with read_session(engine) as session:
-        return session.exec(select(func.count()).select_from(model)).one()
+@pytest.fixture
+def pilot(app_db) -> Pilot:
+    with write_session(app_db) as session:
+        world = World(session, stage="pilot")
+        hospital = make_org_unit(session, name="Sjukhuset i Norrby")
+        emergency = make_org_unit(session, name="Akutmottagningen", parent=hospital)
+        surgery = make_org_unit(session, name="Kirurgkliniken", parent=hospital)
+        session.add(RoleAssignment(user_id=world.reporter.id, role="reporter", org_unit_id=emergency.id))
+        make_user(session, username="benefitowner", display_name="Nora Nyttoägare")
+        benefit = make_benefit(session, world.initiative, title="Shorter waits")
+        waits = make_indicator(session, benefit, code="WAIT", name="Waiting days", unit="days", direction="lower",
+                               frequency="month", aggregation="sum", baseline_value=120.0,
+                               baseline_date=date(2026, 1, 1), target_value=60.0, target_date=date(2026, 12, 1))
+        unmeasured = make_indicator(session, benefit, code="CALLS", name="Calls answered", baseline_value=50.0,
+                                    target_value=80.0)
+        for period, at_emergency, at_surgery in ((date(2026, 3, 1), 50.0, 40.0), (date(2026, 4, 1), 45.0, 35.0)):
+            make_measurement(session, waits, period=period, value=at_emergency, org_unit=emergency)
+            make_measurement(session, waits, period=period, value=at_surgery, org_unit=surgery)
+        make_calculation(session, world.initiative, [
+            CashflowYear(2026, investment=100_000, operation=10_000),
+            CashflowYear(2027, operation=10_000, benefit=80_000, benefit_low=60_000, benefit_high=90_000),
+            CashflowYear(2028, operation=10_000, benefit=80_000, benefit_low=60_000, benefit_high=90_000),
+        ], discount_rate=0.03)
+    return Pilot(world, world.initiative.id, benefit, waits, unmeasured, hospital, emergency, surgery)
+
+
+@pytest.fixture
+def realising(app_db) -> tuple[World, Indicator]:
+    """An initiative in benefits realisation whose pilot gate was passed (so its baselines are locked)."""
+    with write_session(app_db) as session:
+        world = World(session, stage="benefits_realisation")
+        indicator = make_indicator(session, make_benefit(session, world.initiative), code="READM",
+                                   name="Readmissions", direction="lower", baseline_value=200.0, target_value=100.0)
+        session.add(GateDecision(initiative_id=world.initiative.id, outcome="go", from_stage="pilot",
+                                 to_stage="scale_up", decided_by_id=world.owner.id))
+    return world, indicator
 
 
 def _metrics(at) -> list[tuple[str, str]]:
     return [(m.label, m.value) for m in at.metric]
 
 
-def test_benefits_tab_shows_indicators_against_baseline_and_target(app, demo_db):
+def _stored(engine, model, row_id: int):
+    with read_session(engine) as session:
+        return session.get(model, row_id)
+
+
+def test_benefits_tab_shows_indicators_against_baseline_and_target(app, pilot):
     sign_in(app, "owner")
-    open_initiative(app, PILOT, "Benefits")
-    with read_session(demo_db) as session:
-        summaries = indicator_summaries(session=session, initiative_id=PILOT)
-        calculation = get_calculation(session=session, initiative_id=PILOT)
-    summary = summaries[0]
-    indicator = summary.indicator
-    metrics = _metrics(app)
-    assert metrics[:4] == [
-        ("Baseline", format_number(indicator.baseline_value, "en")),
-        ("Target", format_number(indicator.target_value, "en")),
-        ("Latest", format_number(summary.latest_value, "en")),
-        ("Progress to target", f"{format_number(summary.progress * 100, 'en', 0)} %"),
+    open_initiative(app, pilot.initiative_id, "Benefits")
+    assert "### Shorter waits" in texts(app.markdown)
+    assert ["#### Waiting days · WAIT", "#### Calls answered · CALLS"] == [
+        m for m in texts(app.markdown) if m.startswith("#### ")]
+    # Progress: from 120 towards 60, now at 80 (45 + 35, the latest month's sum); ahead of the planned path.
+    assert _metrics(app) == [
+        ("Baseline", "120"), ("Target", "60"), ("Latest", "80"), ("Progress to target", "67 %"),
+        ("Status", "🟢 On track"),
+        ("Baseline", "50"), ("Target", "80"), ("Latest", "–"), ("Progress to target", "–"),
+        ("Status", "⚪ Not measured yet"),
+        # Net 2026-2028: -110,000, 70,000, 70,000, discounted at 3 % to the first year.
+        ("Net present value", "23,943"), ("Range (low – high)", "-14,327 – 43,078"), ("Payback year", "2028"),
     ]
-    assert metrics[4][0] == "Status"
-    assert ("Net present value", format_number(calculation.result.npv, "en", 0)) in metrics
-    assert ("Payback year", str(calculation.result.payback_year) if calculation.result.payback_year
-            else "Not within the period") in metrics
     # One chart per measured indicator and one for the benefit calculation.
-    assert len(app.get("vega_lite_chart")) == sum(1 for s in summaries if s.series) + 1
-    assert (f"Latest combined value: {format_number(summary.latest_value, 'en', 2)} for the period starting "
-            f"{summary.latest_period.isoformat()}.") in texts(app.caption)
+    assert len(app.get("vega_lite_chart")) == 2
+    assert "No measurements yet." in texts(app.info)
+    assert "Latest combined value: 80 for the period starting 2026-04-01." in texts(app.caption)
 
 
-def test_breakdown_rolls_values_up_the_org_tree(app, demo_db):
+def test_breakdown_rolls_values_up_the_org_tree(app, pilot):
     sign_in(app, "owner")
-    open_initiative(app, PILOT, "Benefits")
+    open_initiative(app, pilot.initiative_id, "Benefits")
     breakdown = next(d.value for d in app.dataframe if list(d.value.columns) == ["Org unit", "Value", "Values"])
-    with read_session(demo_db) as session:
-        indicator = session.exec(select(Indicator).join(Benefit).where(Benefit.initiative_id == PILOT)).first()
-        latest = session.exec(select(func.max(Measurement.period_start))
-                              .where(Measurement.indicator_id == indicator.id)).one()
-        total = session.exec(select(func.sum(Measurement.value)).where(
-            Measurement.indicator_id == indicator.id, Measurement.period_start == latest)).one()
-    roots = breakdown[~breakdown["Org unit"].str.startswith("\u2003")]
-    assert round(roots["Value"].sum(), 2) == round(total, 2)  # a sum indicator: the roots add up to the whole
+    # A sum indicator: the hospital's value is its clinics' added up, for the latest month.
+    assert breakdown.values.tolist() == [["Sjukhuset i Norrby", 80.0, 2], ["\u2003Akutmottagningen", 45.0, 1],
+                                         ["\u2003Kirurgkliniken", 35.0, 1]]
+    assert "No values per org unit yet." in texts(app.caption)  # the unmeasured indicator
 
 
-def test_reporter_cannot_enter_figures_for_another_unit(app, demo_db):
+def test_reporter_cannot_enter_figures_for_another_unit(app, pilot, app_db):
     sign_in(app, "reporter")
-    open_initiative(app, PILOT, "Benefits")
-    with read_session(demo_db) as session:
-        indicator = session.exec(select(Indicator).join(Benefit).where(Benefit.initiative_id == PILOT)).first()
-    key = f"grid_{indicator.id}"
-    before = _count(demo_db, Measurement)
-    audit_before = _count(demo_db, AuditEvent)
+    open_initiative(app, pilot.initiative_id, "Benefits")
+    key = f"grid_{pilot.waits.id}"
+    before = benefits_snapshot(app_db)
     app.session_state[key] = {"edited_rows": {}, "deleted_rows": [],
                               "added_rows": [{"period": "2026-12", "org_unit": "Kirurgkliniken", "value": 4}]}
     app.button(key=f"save_{key}").click().run()
-    error = texts(app.error)[0]
-    assert error.endswith(": you may not report figures for Kirurgkliniken.")
-    assert error.startswith("Row ")
-    assert _count(demo_db, Measurement) == before
-    assert _count(demo_db, AuditEvent) == audit_before
+    assert texts(app.error) == ["Row 5: you may not report figures for Kirurgkliniken."]
+    assert benefits_snapshot(app_db) == before
 
 
-def test_reporter_enters_figures_for_their_own_unit(app, demo_db):
+def test_reporter_enters_figures_for_their_own_unit(app, pilot, app_db):
     sign_in(app, "reporter")
-    open_initiative(app, PILOT, "Benefits")
-    with read_session(demo_db) as session:
-        indicator = session.exec(select(Indicator).join(Benefit).where(Benefit.initiative_id == PILOT)).first()
-        own = session.exec(select(OrgUnit).where(OrgUnit.name == "Akutmottagningen")).one()
-    key = f"grid_{indicator.id}"
+    open_initiative(app, pilot.initiative_id, "Benefits")
+    key = f"grid_{pilot.waits.id}"
     app.session_state[key] = {"edited_rows": {}, "deleted_rows": [],
                               "added_rows": [{"period": "2026-12", "org_unit": "Akutmottagningen", "value": 7.5}]}
     app.button(key=f"save_{key}").click().run()
     assert "The measurements are saved." in texts(app.success)
-    with read_session(demo_db) as session:
-        stored = session.exec(select(Measurement).where(Measurement.indicator_id == indicator.id,
-                                                        Measurement.org_unit_id == own.id)
-                              .order_by(Measurement.period_start.desc())).first()
-    assert (stored.period_start.isoformat(), stored.value, stored.source) == ("2026-12-01", 7.5, "form")
+    with read_session(app_db) as session:
+        stored = session.exec(select(Measurement).where(Measurement.indicator_id == pilot.waits.id,
+                                                        Measurement.org_unit_id == pilot.emergency.id)
+                              .order_by(Measurement.period_start.desc())).all()
+    assert [(m.period_start.isoformat(), m.value, m.source) for m in stored][0] == ("2026-12-01", 7.5, "form")
+    assert len(stored) == 3
 
 
-def test_locked_baseline_needs_the_owner_and_a_reason(app, demo_db):
+def test_locked_baseline_needs_the_owner_and_a_reason(app, realising, app_db):
+    world, indicator = realising
     sign_in(app, "owner")
-    open_initiative(app, 5, "Benefits")  # in benefits realisation: the pilot gate is passed
-    with read_session(demo_db) as session:
-        indicator = session.exec(select(Indicator).join(Benefit).where(Benefit.initiative_id == 5)
-                                 .order_by(Indicator.id)).first()
+    open_initiative(app, world.initiative.id, "Benefits")
     # Halfway to the target: a revised baseline that leaves the target on its side of the direction.
-    revised = float(round((indicator.baseline_value + indicator.target_value) / 2))
+    revised = 150.0
+    before = benefits_snapshot(app_db)
     app.number_input(key=f"revise_{indicator.id}_value").set_value(revised)
     app.button(key=f"revise_{indicator.id}").click().run()
     assert texts(app.error) == ["Give a reason for changing a locked baseline."]
-    with read_session(demo_db) as session:
-        assert session.get(Indicator, indicator.id).baseline_value == indicator.baseline_value
+    assert benefits_snapshot(app_db) == before
 
     app.number_input(key=f"revise_{indicator.id}_value").set_value(revised)
     app.text_area(key=f"revise_{indicator.id}_reason").input("The first baseline missed one ward.")
     app.button(key=f"revise_{indicator.id}").click().run()
     assert "The baseline is changed." in texts(app.success)
-    baseline = next(value for label, value in _metrics(app) if label == "Baseline")  # the first indicator's
-    assert baseline == (f"{format_number(revised, 'en')} (original "
-                        f"{format_number(indicator.baseline_value, 'en')})")
+    assert ("Baseline", "150 (original 200)") in _metrics(app)
+    saved = _stored(app_db, Indicator, indicator.id)
+    assert (saved.baseline_value, saved.original_baseline_value) == (150.0, 200.0)
 
 
-def test_lead_is_not_offered_to_change_a_locked_baseline(app, demo_db):
+def test_lead_is_not_offered_to_change_a_locked_baseline(app, realising):
+    world, indicator = realising
     sign_in(app, "lead")
-    open_initiative(app, 5, "Benefits")
-    with read_session(demo_db) as session:
-        indicator = session.exec(select(Indicator).join(Benefit).where(Benefit.initiative_id == 5)
-                                 .order_by(Indicator.id)).first()
+    open_initiative(app, world.initiative.id, "Benefits")
+    assert f"indicator_{indicator.id}_target" in [n.key for n in app.number_input]  # the lead edits the rest
     assert not [b for b in app.button if b.key == f"revise_{indicator.id}"]
 
 
-def test_benefit_form_reports_every_problem(app, demo_db):
+def test_benefit_form_reports_every_problem(app, pilot, app_db):
     sign_in(app, "owner")
-    open_initiative(app, PILOT, "Benefits")
-    before = _count(demo_db, Benefit)
+    open_initiative(app, pilot.initiative_id, "Benefits")
+    before = benefits_snapshot(app_db)
     app.text_input(key="benefit_title").input("  ")
     app.number_input(key="benefit_money").set_value(None)
     app.button(key="FormSubmitter:benefit_form-Add benefit").click().run()
     assert texts(app.error) == ["The title must not be empty."]
-    assert _count(demo_db, Benefit) == before
+    assert benefits_snapshot(app_db) == before
 
 
-def test_steering_member_reads_but_cannot_change(app, demo_db):
+def test_steering_member_reads_but_cannot_change(app, pilot):
     sign_in(app, "steering")
-    open_initiative(app, PILOT, "Benefits")
+    open_initiative(app, pilot.initiative_id, "Benefits")
     assert app.button(key="save_calculation").disabled
     assert not [f for f in app.text_input if f.key == "benefit_title"]
-    with read_session(demo_db) as session:
-        measured = sum(1 for s in indicator_summaries(session=session, initiative_id=PILOT) if s.series)
-    assert len(app.get("vega_lite_chart")) == measured + 1
+    assert {"Only the implementation lead or the portfolio owner may change the benefits of this initiative.",
+            "Only the implementation lead or the portfolio owner may change the benefit calculation."} <= set(
+        texts(app.caption))
+    assert ("Latest", "80") in _metrics(app)
+    assert len(app.get("vega_lite_chart")) == 2  # the measured indicator's and the calculation's
 
 
-def test_owner_names_a_benefit_owner_on_an_existing_benefit(app, demo_db):
+def test_owner_names_a_benefit_owner_on_an_existing_benefit(app, pilot, app_db):
     sign_in(app, "owner")
-    open_initiative(app, 2, "Benefits")  # at the concept gate: its benefits have no benefit owner yet
-    with read_session(demo_db) as session:
-        benefit = session.exec(select(Benefit).where(Benefit.initiative_id == 2).order_by(Benefit.id)).first()
+    open_initiative(app, pilot.initiative_id, "Benefits")
+    benefit = pilot.benefit
     assert benefit.owner_id is None
     prefix = f"benefit_{benefit.id}"
     owner_box = app.selectbox(key=f"{prefix}_owner")
     owner_box.select_index(owner_box.options.index("Nora Nyttoägare"))
     app.button(key=f"FormSubmitter:{prefix}_form-Save benefit").click().run()
     assert "The benefit is saved." in texts(app.success)
-    with read_session(demo_db) as session:
+    with read_session(app_db) as session:
         saved = session.get(Benefit, benefit.id)
+        nora = session.exec(select(User).where(User.username == "benefitowner")).one()
         event = session.exec(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
-    assert (saved.version, event.action, event.before, event.after.get("owner_id")) == (
-        benefit.version + 1, "benefit.update", {"owner_id": None}, saved.owner_id)
+    assert (saved.owner_id, saved.version) == (nora.id, benefit.version + 1)
+    assert (event.action, event.before, event.after.get("owner_id")) == (
+        "benefit.update", {"owner_id": None}, nora.id)
     assert "Benefit owner: Nora Nyttoägare" in " ".join(texts(app.caption))
 
 
-def test_owner_changes_an_indicator_target(app, demo_db):
+def test_owner_changes_an_indicator_target(app, pilot, app_db):
     sign_in(app, "owner")
-    open_initiative(app, PILOT, "Benefits")
-    with read_session(demo_db) as session:
-        indicator = session.exec(select(Indicator).join(Benefit).where(Benefit.initiative_id == PILOT)).first()
+    open_initiative(app, pilot.initiative_id, "Benefits")
+    indicator = pilot.waits
     prefix = f"indicator_{indicator.id}_"
-    app.number_input(key=prefix + "target").set_value(indicator.target_value + 1)
+    app.number_input(key=prefix + "target").set_value(61.0)
     app.button(key=f"FormSubmitter:{prefix}form-Save indicator").click().run()
     assert "The indicator is saved." in texts(app.success)
-    with read_session(demo_db) as session:
-        saved = session.get(Indicator, indicator.id)
-    assert (saved.target_value, saved.baseline_value, saved.version) == (
-        indicator.target_value + 1, indicator.baseline_value, indicator.version + 1)
-    assert ("Target", format_number(indicator.target_value + 1, "en")) in _metrics(app)
+    saved = _stored(app_db, Indicator, indicator.id)
+    assert (saved.target_value, saved.baseline_value, saved.version) == (61.0, 120.0, indicator.version + 1)
+    assert ("Target", "61") in _metrics(app)
 
 
-def test_owner_adds_an_indicator_through_the_form_built_from_its_input_model(app, demo_db):
+def test_owner_adds_an_indicator_through_the_form_built_from_its_input_model(app, pilot, app_db):
     sign_in(app, "owner")
-    open_initiative(app, PILOT, "Benefits")
-    with read_session(demo_db) as session:
-        benefit = session.exec(select(Benefit).where(Benefit.initiative_id == PILOT).order_by(Benefit.id)).first()
+    open_initiative(app, pilot.initiative_id, "Benefits")
+    benefit = pilot.benefit
     prefix = f"ind_{benefit.id}_"
     assert (app.selectbox(key=prefix + "frequency").value, app.number_input(key=prefix + "amber").value,
             app.number_input(key=prefix + "red").value) == ("month", 10.0, 25.0)  # IndicatorInput's defaults
@@ -213,7 +250,7 @@ def test_owner_adds_an_indicator_through_the_form_built_from_its_input_model(app
     app.number_input(key=prefix + "max").set_value(100.0)
     app.button(key=f"FormSubmitter:{prefix}form-Add indicator").click().run()
     assert "The indicator is added." in texts(app.success)
-    with read_session(demo_db) as session:
+    with read_session(app_db) as session:
         added = session.exec(select(Indicator).where(Indicator.code == "FORM-1")).one()
     assert (added.benefit_id, added.name, added.data_source, added.direction, added.frequency, added.baseline_value,
             added.baseline_date, added.target_value, added.target_date, added.amber_tolerance, added.red_tolerance,
@@ -222,16 +259,14 @@ def test_owner_adds_an_indicator_through_the_form_built_from_its_input_model(app
         date(2027, 6, 30), 0.15, 0.25, None, 100.0)
 
 
-def test_indicator_form_shows_the_stored_values_and_keeps_the_baseline_to_its_own_form(app, demo_db):
+def test_indicator_form_shows_the_stored_values_and_keeps_the_baseline_to_its_own_form(app, pilot):
     sign_in(app, "owner")
-    open_initiative(app, PILOT, "Benefits")
-    with read_session(demo_db) as session:
-        indicator = session.exec(select(Indicator).join(Benefit).where(Benefit.initiative_id == PILOT)).first()
-    prefix = f"indicator_{indicator.id}_"
+    open_initiative(app, pilot.initiative_id, "Benefits")
+    prefix = f"indicator_{pilot.waits.id}_"
     baseline = app.number_input(key=prefix + "baseline")
     assert (app.text_input(key=prefix + "code").value, app.selectbox(key=prefix + "aggregation").value,
             baseline.value, baseline.disabled, app.number_input(key=prefix + "red").value) == (
-        indicator.code, indicator.aggregation, indicator.baseline_value, True, indicator.red_tolerance * 100)
+        "WAIT", "sum", 120.0, True, 25.0)
 
 
 def test_a_form_must_hint_every_field_of_its_input_model():
