@@ -7,15 +7,14 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from sqlmodel import select
 
 from db.engine import write_session
-from db.models import Portfolio, User
 from portfolio.benefits import BenefitInput, IndicatorInput, create_benefit, create_indicator, explain_deviation
 from portfolio.gates import DecisionInput, record_gate_decision
 from portfolio.initiatives import InitiativeCreate, create_initiative
 from portfolio.permissions import load_actor
 from portfolio.ui.text import WORD_JOINER, plain
+from tests.factories import World
 from tests.ui.conftest import open_initiative, open_tab, sign_in
 
 TITLE = "[Logga in igen](http://evil.example/login)"
@@ -48,15 +47,14 @@ def assert_nothing_live(at) -> None:
 
 
 @pytest.fixture
-def hostile(demo_db) -> int:
-    """An idea whose every typed field is hostile, decided (conditional go) with a hostile rationale and
-    conditions, with a benefit and an indicator whose names and explanation are hostile too."""
-    with write_session(demo_db) as session:
-        owner = session.exec(select(User).where(User.username == "owner")).one()
-        portfolio = session.exec(select(Portfolio).where(Portfolio.parent_id.is_not(None))).first()
+def hostile(app_db, world: World) -> int:
+    """An idea whose every typed field is hostile, put on hold with a hostile rationale, with a benefit
+    and an indicator whose names and explanation are hostile too."""
+    with write_session(app_db) as session:
+        owner = world.owner
         actor = load_actor(session=session, user_id=owner.id)
         initiative = create_initiative(session=session, actor=actor, data=InitiativeCreate(
-            title=TITLE, portfolio_id=portfolio.id, description=DESCRIPTION, need_owner=NEED_OWNER))
+            title=TITLE, portfolio_id=world.portfolio.id, description=DESCRIPTION, need_owner=NEED_OWNER))
         benefit = create_benefit(session=session, actor=actor, initiative_id=initiative.id, data=BenefitInput(
             title=BENEFIT, category="access_waiting_times", recipient="patients_citizens", description=DESCRIPTION,
             strategic_goal=CONDITIONS, owner_id=owner.id))
@@ -66,10 +64,9 @@ def hostile(demo_db) -> int:
         explain_deviation(session=session, actor=actor, indicator_id=indicator.id,
                           expected_version=indicator.version, explanation=EXPLANATION)
         initiative_id = initiative.id
-    with write_session(demo_db) as session:
-        owner = session.exec(select(User).where(User.username == "owner")).one()
+    with write_session(app_db) as session:
         record_gate_decision(
-            session=session, actor=load_actor(session=session, user_id=owner.id), initiative_id=initiative_id,
+            session=session, actor=load_actor(session=session, user_id=world.owner.id), initiative_id=initiative_id,
             expected_version=1, data=DecisionInput(outcome="hold", rationale=RATIONALE,
                                                    hold_review_date=date.today() + timedelta(days=30)))
     return initiative_id
@@ -117,23 +114,23 @@ def test_my_decisions_and_the_overview_show_typed_text_as_typed(app, hostile):
     assert_nothing_live(app)
 
 
-def test_a_conditional_go_shows_its_conditions_as_typed(app, demo_db, hostile):
-    with write_session(demo_db) as session:
-        owner = session.exec(select(User).where(User.username == "owner")).one()
-        record_gate_decision(session=session, actor=load_actor(session=session, user_id=owner.id), initiative_id=1,
-                             expected_version=1, data=DecisionInput(outcome="conditional_go", rationale=TITLE,
-                                                                    conditions=CONDITIONS))
+def test_a_conditional_go_shows_its_conditions_as_typed(app, app_db, world, hostile):
+    with write_session(app_db) as session:
+        record_gate_decision(session=session, actor=load_actor(session=session, user_id=world.owner.id),
+                             initiative_id=world.initiative.id, expected_version=world.initiative.version,
+                             data=DecisionInput(outcome="conditional_go", rationale=TITLE, conditions=CONDITIONS))
     sign_in(app, "owner")
-    open_initiative(app, 1, "History")
+    open_initiative(app, world.initiative.id, "History")
     captions = [c.value for c in app.caption]
     assert f"Conditions: {plain(CONDITIONS)}" in captions and f"Rationale: {plain(TITLE)}" in captions
     assert_nothing_live(app)
 
 
-def test_a_new_idea_is_confirmed_with_its_title_as_typed(app, demo_db):
+def test_a_new_idea_is_confirmed_with_its_title_as_typed(app, world):
     sign_in(app, "reporter")
     app.switch_page("portfolio/ui/new_idea.py").run()
     app.text_input[0].input(TITLE)
     app.button(key="FormSubmitter:new_idea-Propose idea").click().run()
-    assert [s.value for s in app.success] == [f"The idea {plain(TITLE)} is registered as number 25."]
+    assert [s.value for s in app.success] == [
+        f"The idea {plain(TITLE)} is registered as number {world.initiative.id + 1}."]
     assert_nothing_live(app)
