@@ -1,6 +1,6 @@
-"""The initiative page offers exactly what the registry allows: for every demo role (and the benefit
-owner) and a few initiatives, the buttons and forms on the page are those ``PERMISSIONS`` allows that
-user on that initiative, and no page module decides a permission or copies a refusal by itself."""
+"""The initiative page offers exactly what the registry allows: for every role (and a benefit owner) and
+three initiatives, the buttons and forms on the page are those ``PERMISSIONS`` allows that user on that
+initiative, and no page module decides a permission or copies a refusal by itself."""
 
 from __future__ import annotations
 
@@ -13,14 +13,11 @@ from sqlmodel import col, select
 from db.engine import read_session, write_session
 from db.models import Benefit, GateDecision, Indicator, Initiative, User
 from portfolio.permissions import PERMISSIONS, initiative_scope, load_actor, refusal
-from tests.ui.conftest import open_initiative, open_tab
+from tests.factories import World, make_benefit, make_indicator, make_initiative, make_user
+from tests.ui.conftest import open_initiative, open_tab, sign_in, texts
 from workflows.lifecycle import FINAL_STAGES
 
 USERS = ("admin", "owner", "lead", "steering", "reporter", "benefitowner")
-# The demo initiatives (seed 7): 1 is an idea led by "lead"; 10 is in scale-up, led by "lead", with
-# benefits owned by "benefitowner" and (added below) an open conditional go; 3 is a pilot led by
-# someone else, with benefits owned by "benefitowner".
-INITIATIVES = (1, 10, 3)
 
 # control -> how to find it among the page's enabled buttons (by key)
 CONTROLS = {
@@ -39,13 +36,27 @@ TABS = ("Gate", "Checklist", "Benefits", "Details", "Decision owners", "History"
 
 
 @pytest.fixture
-def conditional_go(demo_db):
-    """An open conditional go on initiative 10, at its pilot gate (test set-up, written directly)."""
-    with write_session(demo_db) as session:
-        owner = session.exec(select(User).where(User.username == "owner")).one()
-        session.add(GateDecision(initiative_id=10, outcome="conditional_go", from_stage="pilot", to_stage="scale_up",
-                                 decided_by_id=owner.id, rationale="Go once the DPIA is signed.",
-                                 conditions="DPIA signed"))
+def initiatives(app_db) -> dict[str, int]:
+    """Three initiatives of the factories' portfolio, by name: the ready idea led by "lead" (no benefits);
+    a scale-up led by "lead", whose benefit "benefitowner" owns, with an open conditional go from its
+    pilot gate; a pilot led by someone else, whose benefit "benefitowner" owns too. The benefits have
+    one indicator each."""
+    with write_session(app_db) as session:
+        world = World(session)
+        benefit_owner = make_user(session, username="benefitowner", display_name="Nora Nyttoägare")
+        scale_up = make_initiative(session, portfolio=world.portfolio, creator=world.lead, lead=world.lead,
+                                   org_unit=world.unit, stage="scale_up", title="Robot pharmacy")
+        pilot = make_initiative(session, portfolio=world.portfolio, creator=world.lead,
+                                lead=make_user(session, username="lead2"), org_unit=world.unit, stage="pilot",
+                                title="Video interpreting")
+        for initiative in (scale_up, pilot):
+            make_indicator(session, make_benefit(session, initiative, owner=benefit_owner), baseline_value=10.0,
+                           target_value=20.0)
+        # Test set-up, written directly: the conditional go that took the scale-up past its pilot gate.
+        session.add(GateDecision(initiative_id=scale_up.id, outcome="conditional_go", from_stage="pilot",
+                                 to_stage="scale_up", decided_by_id=world.owner.id,
+                                 rationale="Go once the DPIA is signed.", conditions="DPIA signed"))
+        return {"idea": world.initiative.id, "scale_up": scale_up.id, "pilot": pilot.id}
 
 
 def offered_by_the_page(at) -> set[str]:
@@ -90,29 +101,26 @@ def allowed_by_the_registry(engine, username: str, initiative_id: int) -> set[st
     }.items() if yes}
 
 
-def _sign_in_as(at, engine, username: str):
-    # The benefit owner has no demo button; every user is signed in the same way.
-    with read_session(engine) as session:
-        at.session_state["user_id"] = session.exec(select(User.id).where(User.username == username)).one()
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-@pytest.mark.parametrize("initiative_id", INITIATIVES)
 @pytest.mark.parametrize("username", USERS)
-def test_the_page_offers_what_the_registry_allows(app, demo_db, conditional_go, username, initiative_id):
-    _sign_in_as(app, demo_db, username)
-    open_initiative(app, initiative_id)
-    assert offered_by_the_page(app) == allowed_by_the_registry(demo_db, username, initiative_id)
+def test_the_page_offers_what_the_registry_allows(app, app_db, initiatives, username):
+    sign_in(app, username)
+    offered, allowed = {}, {}
+    for name, initiative_id in initiatives.items():
+        offered[name] = offered_by_the_page(open_initiative(app, initiative_id))
+        allowed[name] = allowed_by_the_registry(app_db, username, initiative_id)
+    assert offered == allowed
 
 
-def test_the_table_above_is_not_empty_either_way(app, demo_db, conditional_go):
-    """The comparison means something: the benefit owner explains deviations and nothing else, and
-    the owner marks the conditions met on initiative 10."""
-    assert allowed_by_the_registry(demo_db, "benefitowner", 10) == {"explain deviation"}
-    assert "mark conditions met" in allowed_by_the_registry(demo_db, "owner", 10)
-    assert "mark conditions met" not in allowed_by_the_registry(demo_db, "steering", 10)
+def test_the_table_above_is_not_empty_either_way(app_db, initiatives):
+    """The comparison means something: the benefit owner explains deviations and nothing else, the
+    owner marks the conditions met on the scale-up, and every control is offered to someone somewhere."""
+    scale_up = initiatives["scale_up"]
+    assert allowed_by_the_registry(app_db, "benefitowner", scale_up) == {"explain deviation"}
+    assert "mark conditions met" in allowed_by_the_registry(app_db, "owner", scale_up)
+    assert "mark conditions met" not in allowed_by_the_registry(app_db, "steering", scale_up)
+    everything = set().union(*(allowed_by_the_registry(app_db, username, initiative_id)
+                               for username in USERS for initiative_id in initiatives.values()))
+    assert everything == {*CONTROLS, "audit download"}
 
 
 # ------------------------------------------------------------------ no page decides by itself
@@ -137,11 +145,11 @@ def test_no_page_copies_a_refusal_or_checks_a_role(module):
 
 
 @pytest.mark.parametrize(("username", "may_change"), [("owner", True), ("admin", True), ("lead", False)])
-def test_only_those_who_may_change_the_lead_get_the_lead_field(app, demo_db, username, may_change):
-    _sign_in_as(app, demo_db, username)
-    open_initiative(app, 1, "Details")
+def test_only_those_who_may_change_the_lead_get_the_lead_field(app, world, username, may_change):
+    sign_in(app, username)
+    open_initiative(app, world.initiative.id, "Details")
     assert app.selectbox(key="details_lead").disabled is not may_change
     refused = "Only the portfolio owner or an administrator may change the implementation lead."
-    assert (refused in [c.value for c in app.caption]) is not may_change
+    assert (refused in texts(app.caption)) is not may_change
     # The lead still saves the other details.
     assert not app.button(key="FormSubmitter:details-Save details").disabled
