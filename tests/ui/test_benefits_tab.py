@@ -37,16 +37,16 @@ class Pilot:
     unmeasured: Indicator
     hospital: OrgUnit  # its two clinics report the measurements
     emergency: OrgUnit  # the reporter's own clinic
-    surgery: OrgUnit
+    orthopaedics: OrgUnit
 
 
 @pytest.fixture
 def pilot(app_db) -> Pilot:
     with write_session(app_db) as session:
         world = World(session, stage="pilot")
-        hospital = make_org_unit(session, name="Sjukhuset i Norrby")
-        emergency = make_org_unit(session, name="Akutmottagningen", parent=hospital)
-        surgery = make_org_unit(session, name="Kirurgkliniken", parent=hospital)
+        hospital = make_org_unit(session, name="Länssjukhuset")
+        emergency = make_org_unit(session, name="Akutkliniken", parent=hospital)
+        orthopaedics = make_org_unit(session, name="Ortopedkliniken", parent=hospital)
         session.add(RoleAssignment(user_id=world.reporter.id, role="reporter", org_unit_id=emergency.id))
         make_user(session, username="benefitowner", display_name="Nora Nyttoägare")
         benefit = make_benefit(session, world.initiative, title="Shorter waits")
@@ -55,15 +55,15 @@ def pilot(app_db) -> Pilot:
                                baseline_date=date(2026, 1, 1), target_value=60.0, target_date=date(2026, 12, 1))
         unmeasured = make_indicator(session, benefit, code="CALLS", name="Calls answered", baseline_value=50.0,
                                     target_value=80.0)
-        for period, at_emergency, at_surgery in ((date(2026, 3, 1), 50.0, 40.0), (date(2026, 4, 1), 45.0, 35.0)):
+        for period, at_emergency, at_orthopaedics in ((date(2026, 3, 1), 50.0, 40.0), (date(2026, 4, 1), 45.0, 35.0)):
             make_measurement(session, waits, period=period, value=at_emergency, org_unit=emergency)
-            make_measurement(session, waits, period=period, value=at_surgery, org_unit=surgery)
+            make_measurement(session, waits, period=period, value=at_orthopaedics, org_unit=orthopaedics)
         make_calculation(session, world.initiative, [
             CashflowYear(2026, investment=100_000, operation=10_000),
             CashflowYear(2027, operation=10_000, benefit=80_000, benefit_low=60_000, benefit_high=90_000),
             CashflowYear(2028, operation=10_000, benefit=80_000, benefit_low=60_000, benefit_high=90_000),
         ], discount_rate=0.03)
-    return Pilot(world, world.initiative.id, benefit, waits, unmeasured, hospital, emergency, surgery)
+    return Pilot(world, world.initiative.id, benefit, waits, unmeasured, hospital, emergency, orthopaedics)
 
 
 @pytest.fixture
@@ -113,8 +113,8 @@ def test_breakdown_rolls_values_up_the_org_tree(app, pilot):
     open_initiative(app, pilot.initiative_id, "Benefits")
     breakdown = next(d.value for d in app.dataframe if list(d.value.columns) == ["Org unit", "Value", "Values"])
     # A sum indicator: the hospital's value is its clinics' added up, for the latest month.
-    assert breakdown.values.tolist() == [["Sjukhuset i Norrby", 80.0, 2], ["\u2003Akutmottagningen", 45.0, 1],
-                                         ["\u2003Kirurgkliniken", 35.0, 1]]
+    assert breakdown.values.tolist() == [["Länssjukhuset", 80.0, 2], ["\u2003Akutkliniken", 45.0, 1],
+                                         ["\u2003Ortopedkliniken", 35.0, 1]]
     assert "No values per org unit yet." in texts(app.caption)  # the unmeasured indicator
 
 
@@ -124,9 +124,9 @@ def test_reporter_cannot_enter_figures_for_another_unit(app, pilot, app_db):
     key = f"grid_{pilot.waits.id}"
     before = benefits_snapshot(app_db)
     app.session_state[key] = {"edited_rows": {}, "deleted_rows": [],
-                              "added_rows": [{"period": "2026-12", "org_unit": "Kirurgkliniken", "value": 4}]}
+                              "added_rows": [{"period": "2026-12", "org_unit": "Ortopedkliniken", "value": 4}]}
     app.button(key=f"save_{key}").click().run()
-    assert texts(app.error) == ["Row 5: you may not report figures for Kirurgkliniken."]
+    assert texts(app.error) == ["Row 5: you may not report figures for Ortopedkliniken."]
     assert benefits_snapshot(app_db) == before
 
 
@@ -135,7 +135,7 @@ def test_reporter_enters_figures_for_their_own_unit(app, pilot, app_db):
     open_initiative(app, pilot.initiative_id, "Benefits")
     key = f"grid_{pilot.waits.id}"
     app.session_state[key] = {"edited_rows": {}, "deleted_rows": [],
-                              "added_rows": [{"period": "2026-12", "org_unit": "Akutmottagningen", "value": 7.5}]}
+                              "added_rows": [{"period": "2026-12", "org_unit": "Akutkliniken", "value": 7.5}]}
     app.button(key=f"save_{key}").click().run()
     assert "The measurements are saved." in texts(app.success)
     with read_session(app_db) as session:

@@ -21,8 +21,8 @@ BANNER = "Demo data: invented initiatives and users. Do not enter real informati
 UNREACHABLE = "The database cannot be reached; trying again."
 WRONG = "Wrong user name or password."
 WAIT = "Too many failed sign-ins for this user name. Try again in 1 minute."
-DEMO_BUTTONS = ["admin – Administrator", "owner – Portfolio owner and decision owner", "lead – Implementation lead",
-                "steering – Steering group", "reporter – Unit reporter"]
+DEMO_BUTTONS = ["admin – Administrator", "owner – Portfolio owner and decision owner",
+                "lead – Implementation lead", "steering – Steering group", "reporter – Unit reporter"]
 
 
 def _app(monkeypatch, url: str) -> AppTest:
