@@ -8,28 +8,43 @@ as by the lifecycle machine.
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
-from typing import Any, Optional
+from enum import StrEnum
+from typing import Any, Iterable, Optional
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, DateTime, Index, String, Text, UniqueConstraint, text
+from pydantic import ValidationError as PydanticValidationError
+from pydantic import ValidatorFunctionWrapHandler, field_validator
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Index,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
-# The lifecycle is the one source of stage and outcome ids; the check constraints repeat them.
-from workflows.lifecycle import OUTCOMES, STAGE_ORDER, STAGES
-
-GATE_STAGES = STAGE_ORDER
-
-ROLES = ("admin", "portfolio_owner", "implementation_lead", "steering", "reporter")
-CHECKLIST_STATUSES = ("open", "done", "not_applicable")
-BENEFIT_CATEGORIES = (
-    "quality_patient_safety", "access_waiting_times", "cash_savings", "freed_capacity",
-    "work_environment", "patient_experience", "sustainability",
+from workflows.lifecycle import STAGE_ORDER
+from workflows.vocabulary import (
+    Aggregation,
+    BenefitCategory,
+    BenefitKind,
+    ChecklistStatus,
+    Direction,
+    Frequency,
+    MeasurementSource,
+    Outcome,
+    Recipient,
+    Role,
+    Stage,
 )
-BENEFIT_RECIPIENTS = ("patients_citizens", "staff", "organisation", "other_public_bodies", "society")
-BENEFIT_KINDS = ("benefit", "dis_benefit")
-DIRECTIONS = ("higher", "lower")
-FREQUENCIES = ("day", "week", "month", "quarter", "year")
-AGGREGATIONS = ("sum", "mean")
-MEASUREMENT_SOURCES = ("form", "import", "integration")
+
+# The role ids as plain text, for the command line's choices (click matches an enum member by its name).
+ROLES: tuple[str, ...] = tuple(role.value for role in Role)
 
 
 def utcnow() -> datetime:
@@ -37,8 +52,43 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+def one_of(column: str, ids: Iterable[StrEnum], *, name: str) -> CheckConstraint:
+    """The check constraint ``name`` that keeps ``column`` to ``ids`` (a vocabulary, or some of its members).
+    Its text is the one the migrations wrote: ``column IN ('a', 'b')``."""
+    return CheckConstraint(f"{column} IN ({', '.join(repr(str(value)) for value in ids)})", name=name)
+
+
+class VocabularyType(TypeDecorator):
+    """A vocabulary's id in a VARCHAR column: stored as the id, read back as the vocabulary's member."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, vocabulary: type[StrEnum], length: int) -> None:
+        super().__init__(length)
+        self.vocabulary = vocabulary
+        self.length = length
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Optional[str]:
+        """The id as plain text (the check constraint refuses an unknown one)."""
+        return None if value is None else str(value)
+
+    def process_result_value(self, value: Optional[str], dialect: Any) -> Optional[StrEnum]:
+        """The vocabulary's member for a stored id."""
+        return None if value is None else self.vocabulary(value)
+
+
+def _id_field(vocabulary: type[StrEnum], length: int, **kw: Any) -> Any:
+    return Field(sa_type=VocabularyType(vocabulary, length), **kw)
+
+
+def _member_or_as_given(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    # An input model keeps an unknown id as typed, so that the action's validation names it together with
+    # every other problem of the form (in the reader's language) instead of failing on the first.
+    try:
+        return handler(value)
+    except PydanticValidationError:
+        return value
 
 
 def _ts(**kw: Any) -> Any:
@@ -89,10 +139,10 @@ class User(SQLModel, table=True):
 # Role assignment: a role for a user, scoped to a portfolio or an org unit (or global for admin).
 class RoleAssignment(SQLModel, table=True):
     __tablename__ = "role_assignment"
-    __table_args__ = (CheckConstraint(_in("role", ROLES), name="ck_role_assignment_role"),)
+    __table_args__ = (one_of("role", Role, name="ck_role_assignment_role"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="app_user.id", index=True)
-    role: str = Field(max_length=40)
+    role: Role = _id_field(Role, 40)
     portfolio_id: Optional[int] = Field(default=None, foreign_key="portfolio.id")
     org_unit_id: Optional[int] = Field(default=None, foreign_key="org_unit.id")
 
@@ -100,7 +150,7 @@ class RoleAssignment(SQLModel, table=True):
 # Initiative: one digital initiative moving through the lifecycle.
 class Initiative(SQLModel, table=True):
     __tablename__ = "initiative"
-    __table_args__ = (CheckConstraint(_in("stage", STAGES), name="ck_initiative_stage"),)
+    __table_args__ = (one_of("stage", Stage, name="ck_initiative_stage"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     title: str = Field(max_length=300)
     description: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
@@ -111,7 +161,7 @@ class Initiative(SQLModel, table=True):
     org_unit_id: Optional[int] = Field(default=None, foreign_key="org_unit.id", index=True)
     lead_id: Optional[int] = Field(default=None, foreign_key="app_user.id", index=True)
     created_by_id: Optional[int] = Field(default=None, foreign_key="app_user.id")
-    stage: str = Field(default="idea", max_length=40, index=True)
+    stage: Stage = _id_field(Stage, 40, default=Stage.IDEA, index=True)
     on_hold: bool = False
     hold_review_date: Optional[date] = None
     estimated_cost: Optional[float] = None
@@ -132,11 +182,11 @@ class GateDecisionOwner(SQLModel, table=True):
     __tablename__ = "gate_decision_owner"
     __table_args__ = (
         UniqueConstraint("initiative_id", "gate", name="uq_gate_decision_owner"),
-        CheckConstraint(_in("gate", GATE_STAGES), name="ck_gate_decision_owner_gate"),
+        one_of("gate", STAGE_ORDER, name="ck_gate_decision_owner_gate"),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     initiative_id: int = Field(foreign_key="initiative.id", index=True)
-    gate: str = Field(max_length=40)
+    gate: Stage = _id_field(Stage, 40)
     user_id: int = Field(foreign_key="app_user.id", index=True)
     version: int = 1
 
@@ -146,7 +196,7 @@ class ChecklistItem(SQLModel, table=True):
     __tablename__ = "checklist_item"
     __table_args__ = (
         UniqueConstraint("initiative_id", "stage", "key", name="uq_checklist_item"),
-        CheckConstraint(_in("status", CHECKLIST_STATUSES), name="ck_checklist_item_status"),
+        one_of("status", ChecklistStatus, name="ck_checklist_item_status"),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     initiative_id: int = Field(foreign_key="initiative.id", index=True)
@@ -155,7 +205,7 @@ class ChecklistItem(SQLModel, table=True):
     label: str = Field(max_length=300)  # English source text; translated through the catalogue
     required: bool = True
     position: int = 0
-    status: str = Field(default="open", max_length=20)
+    status: ChecklistStatus = _id_field(ChecklistStatus, 20, default=ChecklistStatus.OPEN)
     not_applicable_reason: str = Field(default="", max_length=1000)
     updated_by_id: Optional[int] = Field(default=None, foreign_key="app_user.id")
     updated_at: Optional[datetime] = Field(default=None, sa_column=Column(DateTime(timezone=True)))
@@ -167,15 +217,15 @@ class ChecklistItem(SQLModel, table=True):
 class GateDecision(SQLModel, table=True):
     __tablename__ = "gate_decision"
     __table_args__ = (
-        CheckConstraint(_in("outcome", OUTCOMES), name="ck_gate_decision_outcome"),
-        CheckConstraint(_in("from_stage", STAGES), name="ck_gate_decision_from"),
-        CheckConstraint(_in("to_stage", STAGES), name="ck_gate_decision_to"),
+        one_of("outcome", Outcome, name="ck_gate_decision_outcome"),
+        one_of("from_stage", Stage, name="ck_gate_decision_from"),
+        one_of("to_stage", Stage, name="ck_gate_decision_to"),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     initiative_id: int = Field(foreign_key="initiative.id", index=True)
-    outcome: str = Field(max_length=20)
-    from_stage: str = Field(max_length=40)
-    to_stage: str = Field(max_length=40)
+    outcome: Outcome = _id_field(Outcome, 20)
+    from_stage: Stage = _id_field(Stage, 40)
+    to_stage: Stage = _id_field(Stage, 40)
     decided_by_id: int = Field(foreign_key="app_user.id")
     decided_at: datetime = _ts()
     rationale: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
@@ -243,71 +293,120 @@ class SignInFailure(SQLModel, table=True):
     at: datetime = _ts()
 
 
-# Benefit: what an initiative promises (or a dis-benefit it accepts), owned by a line manager.
-class Benefit(SQLModel, table=True):
-    __tablename__ = "benefit"
-    __table_args__ = (
-        CheckConstraint(_in("category", BENEFIT_CATEGORIES), name="ck_benefit_category"),
-        CheckConstraint(_in("recipient", BENEFIT_RECIPIENTS), name="ck_benefit_recipient"),
-        CheckConstraint(_in("kind", BENEFIT_KINDS), name="ck_benefit_kind"),
-    )
-    id: Optional[int] = Field(default=None, primary_key=True)
-    initiative_id: int = Field(foreign_key="initiative.id", index=True)
-    title: str = Field(max_length=300)
+# Benefit: the fields a user fills in, shared by the table and the input and output models below.
+class BenefitBase(SQLModel):
+    title: str = Field(sa_type=String(300))
+    category: BenefitCategory = _id_field(BenefitCategory, 40)
+    recipient: Recipient = _id_field(Recipient, 40)
+    kind: BenefitKind = _id_field(BenefitKind, 20, default=BenefitKind.BENEFIT)
     description: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
-    category: str = Field(max_length=40)
-    recipient: str = Field(max_length=40)
-    kind: str = Field(default="benefit", max_length=20)
     owner_id: Optional[int] = Field(default=None, foreign_key="app_user.id")
     planned_realisation_date: Optional[date] = None
     # Money per indicator unit (SEK/NOK), to monetise the indicator's change.
     money_per_unit: Optional[float] = None
-    strategic_goal: str = Field(default="", max_length=300)
+    strategic_goal: str = Field(default="", sa_type=String(300))
+
+    keep_unknown_ids = field_validator("category", "recipient", "kind", mode="wrap")(_member_or_as_given)
+
+
+# Benefit: what an initiative promises (or a dis-benefit it accepts), owned by a line manager.
+class Benefit(BenefitBase, table=True):
+    __tablename__ = "benefit"
+    __table_args__ = (
+        one_of("category", BenefitCategory, name="ck_benefit_category"),
+        one_of("recipient", Recipient, name="ck_benefit_recipient"),
+        one_of("kind", BenefitKind, name="ck_benefit_kind"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    initiative_id: int = Field(foreign_key="initiative.id", index=True)
     version: int = 1
 
 
-# Indicator: how one benefit is measured, against a baseline and a target.
-class Indicator(SQLModel, table=True):
-    __tablename__ = "indicator"
-    __table_args__ = (
-        CheckConstraint(_in("direction", DIRECTIONS), name="ck_indicator_direction"),
-        CheckConstraint(_in("frequency", FREQUENCIES), name="ck_indicator_frequency"),
-        CheckConstraint(_in("aggregation", AGGREGATIONS), name="ck_indicator_aggregation"),
-        CheckConstraint("red_tolerance >= amber_tolerance AND amber_tolerance >= 0", name="ck_indicator_tolerance"),
-    )
-    id: Optional[int] = Field(default=None, primary_key=True)
-    benefit_id: int = Field(foreign_key="benefit.id", index=True)
+# Benefit create: the benefit form's input to ``create_benefit``.
+class BenefitCreate(BenefitBase):
+    pass
+
+
+# Benefit update: the benefit form's input to ``update_benefit`` (every field, as the form shows them all).
+class BenefitUpdate(BenefitBase):
+    pass
+
+
+# Benefit public: a stored benefit as reads hand it out, detached from the session.
+class BenefitPublic(BenefitBase):
+    id: int
+    initiative_id: int
+    version: int
+
+
+# Indicator: the fields a user fills in, shared by the table and the input and output models below.
+class IndicatorBase(SQLModel):
     # Short unique code that files and reports use to name the indicator.
-    code: str = Field(max_length=64, unique=True, index=True)
-    name: str = Field(max_length=300)
+    code: str = Field(sa_type=String(64), unique=True, index=True)
+    name: str = Field(sa_type=String(300))
+    unit: str = Field(default="", sa_type=String(60))
+    direction: Direction = _id_field(Direction, 10, default=Direction.HIGHER)
+    frequency: Frequency = _id_field(Frequency, 10, default=Frequency.MONTH)
+    aggregation: Aggregation = _id_field(Aggregation, 10, default=Aggregation.SUM)
     definition: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     method: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
-    data_source: str = Field(default="", max_length=300)
-    unit: str = Field(default="", max_length=60)
-    direction: str = Field(default="higher", max_length=10)
+    data_source: str = Field(default="", sa_type=String(300))
     baseline_value: Optional[float] = None
     baseline_date: Optional[date] = None
-    baseline_period: str = Field(default="", max_length=100)
-    baseline_source: str = Field(default="", max_length=300)
-    # Set when a locked baseline is revised: the first baseline stays visible beside the revised one.
-    original_baseline_value: Optional[float] = None
+    baseline_period: str = Field(default="", sa_type=String(100))
+    baseline_source: str = Field(default="", sa_type=String(300))
     target_value: Optional[float] = None
     target_date: Optional[date] = None
-    frequency: str = Field(default="month", max_length=10)
-    aggregation: str = Field(default="sum", max_length=10)
     amber_tolerance: float = 0.1
     red_tolerance: float = 0.25
     valid_min: Optional[float] = None
     valid_max: Optional[float] = None
+
+    keep_unknown_ids = field_validator("direction", "frequency", "aggregation", mode="wrap")(_member_or_as_given)
+
+
+# Indicator: how one benefit is measured, against a baseline and a target.
+class Indicator(IndicatorBase, table=True):
+    __tablename__ = "indicator"
+    __table_args__ = (
+        one_of("direction", Direction, name="ck_indicator_direction"),
+        one_of("frequency", Frequency, name="ck_indicator_frequency"),
+        one_of("aggregation", Aggregation, name="ck_indicator_aggregation"),
+        CheckConstraint("red_tolerance >= amber_tolerance AND amber_tolerance >= 0", name="ck_indicator_tolerance"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    benefit_id: int = Field(foreign_key="benefit.id", index=True)
+    # Set when a locked baseline is revised: the first baseline stays visible beside the revised one.
+    original_baseline_value: Optional[float] = None
     deviation_explanation: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     version: int = 1
+
+
+# Indicator create: the indicator form's input to ``create_indicator``.
+class IndicatorCreate(IndicatorBase):
+    pass
+
+
+# Indicator update: the indicator form's input to ``update_indicator``: every field, the baseline as stored
+# (it changes through ``revise_baseline``, which records why).
+class IndicatorUpdate(IndicatorBase):
+    pass
+
+
+# Indicator public: a stored indicator as reads hand it out, detached from the session.
+class IndicatorPublic(IndicatorBase):
+    id: int
+    benefit_id: int
+    original_baseline_value: Optional[float] = None
+    deviation_explanation: str = ""
+    version: int
 
 
 # Measurement: one value of one indicator for one period (its first day) and optionally one org unit.
 class Measurement(SQLModel, table=True):
     __tablename__ = "measurement"
     __table_args__ = (
-        CheckConstraint(_in("source", MEASUREMENT_SOURCES), name="ck_measurement_source"),
+        one_of("source", MeasurementSource, name="ck_measurement_source"),
         # One value per indicator, period and unit; a missing unit counts as one key of its own.
         Index("uq_measurement_key", "indicator_id", "period_start", text("coalesce(org_unit_id, 0)"), unique=True),
     )
@@ -316,7 +415,7 @@ class Measurement(SQLModel, table=True):
     period_start: date
     org_unit_id: Optional[int] = Field(default=None, foreign_key="org_unit.id")
     value: float
-    source: str = Field(default="form", max_length=20)
+    source: MeasurementSource = _id_field(MeasurementSource, 20, default=MeasurementSource.FORM)
     reported_by_id: Optional[int] = Field(default=None, foreign_key="app_user.id")
     reported_at: datetime = _ts()
     version: int = 1

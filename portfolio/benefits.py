@@ -6,22 +6,20 @@ import math
 import numbers
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Iterable, Mapping, Optional, Union
 
 from sqlmodel import Session, col, delete, select
 
 from db.models import (
-    AGGREGATIONS,
-    BENEFIT_CATEGORIES,
-    BENEFIT_KINDS,
-    BENEFIT_RECIPIENTS,
-    DIRECTIONS,
-    FREQUENCIES,
     Benefit,
     BenefitCalculation,
+    BenefitCreate,
+    BenefitUpdate,
     CalculationYear,
     GateDecision,
     Indicator,
+    IndicatorCreate,
+    IndicatorUpdate,
     Initiative,
     User,
 )
@@ -31,28 +29,16 @@ from portfolio.errors import FieldProblem, ValidationError, has_control_characte
 from portfolio.i18n import N_, Message
 from portfolio.permissions import Actor, initiative_scope, require
 from portfolio.locking import get_or_refuse, lock_for_edit, lock_initiative_of, stale, touch_initiative
+from workflows.lifecycle import FORWARD_OUTCOMES
+from workflows.vocabulary import Aggregation, BenefitCategory, BenefitKind, Direction, Frequency, Recipient, Stage
 
-CATEGORY_LABELS = {
-    "quality_patient_safety": N_("Quality and patient safety"),
-    "access_waiting_times": N_("Access and waiting times"),
-    "cash_savings": N_("Cash savings"),
-    "freed_capacity": N_("Freed capacity"),
-    "work_environment": N_("Work environment"),
-    "patient_experience": N_("Patient experience"),
-    "sustainability": N_("Sustainability"),
-}
-RECIPIENT_LABELS = {
-    "patients_citizens": N_("Patients and citizens"),
-    "staff": N_("Staff"),
-    "organisation": N_("Organisation"),
-    "other_public_bodies": N_("Other public bodies"),
-    "society": N_("Society"),
-}
-KIND_LABELS = {"benefit": N_("Benefit"), "dis_benefit": N_("Dis-benefit")}
-DIRECTION_LABELS = {"higher": N_("Higher is better"), "lower": N_("Lower is better")}
-FREQUENCY_LABELS = {"day": N_("Daily"), "week": N_("Weekly"), "month": N_("Monthly"),
-                    "quarter": N_("Quarterly"), "year": N_("Yearly")}
-AGGREGATION_LABELS = {"sum": N_("Sum across units"), "mean": N_("Mean across units")}
+# Label tables (id → msgid) for the pages that still look labels up by id; new code reads ``member.label``.
+CATEGORY_LABELS = BenefitCategory.labels()
+RECIPIENT_LABELS = Recipient.labels()
+KIND_LABELS = BenefitKind.labels()
+DIRECTION_LABELS = Direction.labels()
+FREQUENCY_LABELS = Frequency.labels()
+AGGREGATION_LABELS = Aggregation.labels()
 
 
 def _problem(field_name: str, msgid: str, **params) -> FieldProblem:
@@ -70,38 +56,28 @@ def _finite(value: Optional[float]) -> bool:
 # ------------------------------------------------------------------ benefits
 
 
-# Input of the benefit form.
-@dataclass
-class BenefitInput:
-    title: str
-    category: str
-    recipient: str
-    kind: str = "benefit"
-    description: str = ""
-    owner_id: Optional[int] = None
-    planned_realisation_date: Optional[date] = None
-    money_per_unit: Optional[float] = None
-    strategic_goal: str = ""
+# The benefit form's input, under the name the pages use until they name BenefitCreate and BenefitUpdate.
+BenefitInput = BenefitCreate
 
 
-def _check_benefit(session: Session, data: BenefitInput) -> list[FieldProblem]:
+def _check_benefit(session: Session, data: Union[BenefitCreate, BenefitUpdate]) -> list[FieldProblem]:
     problems = []
     if _blank(data.title):
         problems.append(_problem("title", N_("The title must not be empty.")))
-    if data.category not in BENEFIT_CATEGORIES:
+    if not BenefitCategory.has(data.category):
         problems.append(_problem("category", N_("Choose a category.")))
-    if data.recipient not in BENEFIT_RECIPIENTS:
+    if not Recipient.has(data.recipient):
         problems.append(_problem("recipient", N_("Choose a recipient.")))
-    if data.kind not in BENEFIT_KINDS:
+    if not BenefitKind.has(data.kind):
         problems.append(_problem("kind", N_("Choose benefit or dis-benefit.")))
     if data.owner_id is not None and session.get(User, data.owner_id) is None:
         problems.append(_problem("owner_id", N_("The benefit owner does not exist.")))
     if not _finite(data.money_per_unit) or (data.money_per_unit is not None and data.money_per_unit < 0):
         problems.append(_problem("money_per_unit", N_("The money value per unit must be zero or more.")))
-    return problems + text_problems(Benefit, asdict(data))
+    return problems + text_problems(Benefit, dict(data))
 
 
-def create_benefit(*, session: Session, actor: Actor, initiative_id: int, data: BenefitInput) -> Benefit:
+def create_benefit(*, session: Session, actor: Actor, initiative_id: int, data: BenefitCreate) -> Benefit:
     """Add a benefit to an initiative (action "benefit.edit")."""
     touch_initiative(session, initiative_id)
     initiative = get_or_refuse(session, Initiative, initiative_id)
@@ -109,16 +85,16 @@ def create_benefit(*, session: Session, actor: Actor, initiative_id: int, data: 
     problems = _check_benefit(session, data)
     if problems:
         raise ValidationError(problems)
-    benefit = Benefit(initiative_id=initiative_id, **{**asdict(data), "title": data.title.strip()})
+    benefit = Benefit(initiative_id=initiative_id, **{**dict(data), "title": data.title.strip()})
     session.add(benefit)
     session.flush()
     record(session=session, user_id=actor.user_id, action="benefit.create", entity="benefit", entity_id=benefit.id,
-           initiative_id=initiative_id, after=asdict(data))
+           initiative_id=initiative_id, after=dict(data))
     return benefit
 
 
 def update_benefit(
-    *, session: Session, actor: Actor, benefit_id: int, expected_version: int, data: BenefitInput
+    *, session: Session, actor: Actor, benefit_id: int, expected_version: int, data: BenefitUpdate
 ) -> Benefit:
     """Change a benefit (its owner, date, value, ...): every field checked, stale edits refused, audited."""
     benefit = lock_for_edit(session, Benefit, benefit_id, expected_version)
@@ -127,7 +103,7 @@ def update_benefit(
     if problems:
         raise ValidationError(problems)
     record_changes(session=session, user_id=actor.user_id, row=benefit,
-                   values={**asdict(data), "title": data.title.strip()}, action="benefit.update",
+                   values={**dict(data), "title": data.title.strip()}, action="benefit.update",
                    entity="benefit", initiative_id=benefit.initiative_id)
     return benefit
 
@@ -135,31 +111,12 @@ def update_benefit(
 # ------------------------------------------------------------------ indicators
 
 
-# Input of the indicator form.
-@dataclass
-class IndicatorInput:
-    code: str
-    name: str
-    unit: str = ""
-    direction: str = "higher"
-    frequency: str = "month"
-    aggregation: str = "sum"
-    definition: str = ""
-    method: str = ""
-    data_source: str = ""
-    baseline_value: Optional[float] = None
-    baseline_date: Optional[date] = None
-    baseline_period: str = ""
-    baseline_source: str = ""
-    target_value: Optional[float] = None
-    target_date: Optional[date] = None
-    amber_tolerance: float = 0.1
-    red_tolerance: float = 0.25
-    valid_min: Optional[float] = None
-    valid_max: Optional[float] = None
+# The indicator form's input, under the name the pages use until they name IndicatorCreate and IndicatorUpdate.
+IndicatorInput = IndicatorCreate
 
 
-def _check_indicator(session: Session, data: IndicatorInput, indicator_id: Optional[int] = None) -> list[FieldProblem]:
+def _check_indicator(session: Session, data: Union[IndicatorCreate, IndicatorUpdate],
+                     indicator_id: Optional[int] = None) -> list[FieldProblem]:
     problems = []
     code = data.code.strip()
     if not code:
@@ -169,11 +126,11 @@ def _check_indicator(session: Session, data: IndicatorInput, indicator_id: Optio
         problems.append(_problem("code", N_("The indicator code {code} is already used."), code=code))
     if _blank(data.name):
         problems.append(_problem("name", N_("The indicator name must not be empty.")))
-    if data.direction not in DIRECTIONS:
+    if not Direction.has(data.direction):
         problems.append(_problem("direction", N_("Choose whether higher or lower is better.")))
-    if data.frequency not in FREQUENCIES:
+    if not Frequency.has(data.frequency):
         problems.append(_problem("frequency", N_("Choose how often the indicator is measured.")))
-    if data.aggregation not in AGGREGATIONS:
+    if not Aggregation.has(data.aggregation):
         problems.append(_problem("aggregation", N_("Choose how values combine across units.")))
     for name in ("baseline_value", "target_value", "valid_min", "valid_max", "amber_tolerance", "red_tolerance"):
         if not _finite(getattr(data, name)):
@@ -194,7 +151,7 @@ def _check_indicator(session: Session, data: IndicatorInput, indicator_id: Optio
         problems.append(_problem("target_date", N_("Give the date the target should be reached.")))
     if data.baseline_date and data.target_date and data.target_date <= data.baseline_date:
         problems.append(_problem("target_date", N_("The target date must come after the baseline date.")))
-    return problems + text_problems(Indicator, asdict(data))
+    return problems + text_problems(Indicator, dict(data))
 
 
 def _target_side_problems(direction: str, baseline: Optional[float], target: Optional[float]) -> list[FieldProblem]:
@@ -202,10 +159,10 @@ def _target_side_problems(direction: str, baseline: Optional[float], target: Opt
     A target equal to the baseline is allowed: it means "hold the level", which progress_to_target handles."""
     if baseline is None or target is None or not (_finite(baseline) and _finite(target)):
         return []
-    if direction == "higher" and target < baseline:
+    if direction == Direction.HIGHER and target < baseline:
         return [_problem("target_value", N_(
             "The target must be above the baseline, because higher is better for this indicator."))]
-    if direction == "lower" and target > baseline:
+    if direction == Direction.LOWER and target > baseline:
         return [_problem("target_value", N_(
             "The target must be below the baseline, because lower is better for this indicator."))]
     return []
@@ -215,7 +172,7 @@ def _in_range(value: float, low: Optional[float], high: Optional[float]) -> bool
     return (low is None or value >= low) and (high is None or value <= high)
 
 
-def create_indicator(*, session: Session, actor: Actor, benefit_id: int, data: IndicatorInput) -> Indicator:
+def create_indicator(*, session: Session, actor: Actor, benefit_id: int, data: IndicatorCreate) -> Indicator:
     """Add an indicator to a benefit (action "benefit.edit")."""
     lock_initiative_of(session, Benefit, benefit_id)
     benefit = get_or_refuse(session, Benefit, benefit_id)
@@ -223,17 +180,17 @@ def create_indicator(*, session: Session, actor: Actor, benefit_id: int, data: I
     problems = _check_indicator(session, data)
     if problems:
         raise ValidationError(problems)
-    indicator = Indicator(benefit_id=benefit_id, **{**asdict(data), "code": data.code.strip(),
+    indicator = Indicator(benefit_id=benefit_id, **{**dict(data), "code": data.code.strip(),
                                                     "name": data.name.strip()})
     session.add(indicator)
     session.flush()
     record(session=session, user_id=actor.user_id, action="indicator.create", entity="indicator",
-           entity_id=indicator.id, initiative_id=benefit.initiative_id, after=asdict(data))
+           entity_id=indicator.id, initiative_id=benefit.initiative_id, after=dict(data))
     return indicator
 
 
 def update_indicator(
-    *, session: Session, actor: Actor, indicator_id: int, expected_version: int, data: IndicatorInput
+    *, session: Session, actor: Actor, indicator_id: int, expected_version: int, data: IndicatorUpdate
 ) -> Indicator:
     """Change an indicator's description, target, tolerances or valid range.
 
@@ -258,7 +215,7 @@ def update_indicator(
     if problems:
         raise ValidationError(problems)
     record_changes(session=session, user_id=actor.user_id, row=indicator,
-                   values={**asdict(data), "code": data.code.strip(), "name": data.name.strip()},
+                   values={**dict(data), "code": data.code.strip(), "name": data.name.strip()},
                    action="indicator.update", entity="indicator", initiative_id=benefit.initiative_id)
     return indicator
 
@@ -268,8 +225,8 @@ def baseline_locked(session: Session, initiative_id: int) -> bool:
     return session.exec(
         select(GateDecision.id).where(
             GateDecision.initiative_id == initiative_id,
-            GateDecision.to_stage == "scale_up",
-            col(GateDecision.outcome).in_(("go", "conditional_go", "fast_track")),
+            GateDecision.to_stage == Stage.SCALE_UP,
+            col(GateDecision.outcome).in_(FORWARD_OUTCOMES),
         )
     ).first() is not None
 

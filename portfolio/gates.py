@@ -17,12 +17,10 @@ from portfolio.i18n import N_, OUTCOME_LABELS, STAGE_LABELS, Message
 from portfolio.locking import get_or_refuse, lock_for_edit, lock_initiative_of
 from portfolio.permissions import Actor, Scope, initiative_scope, refusal, require
 from workflows import lifecycle
+from workflows.lifecycle import FORWARD_OUTCOMES
 from workflows.process import load_process
 from portfolio.gate_facts import gate_context
 from workflows.rules import RuleResult, evaluate
-
-# Outcomes that move an initiative forward and so need every rule of the gate to hold.
-FORWARD_OUTCOMES = ("go", "conditional_go", "fast_track")
 
 
 @dataclass(frozen=True)

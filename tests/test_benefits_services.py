@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import col, select
 
 from db.engine import read_session, write_session
-from db.models import AuditEvent, Benefit, GateDecision, Indicator, Initiative
+from db.models import AuditEvent, Benefit, GateDecision, Indicator, IndicatorUpdate, Initiative
 from portfolio import benefits_math
 from portfolio.benefits import (
     BenefitInput,
@@ -693,13 +693,10 @@ def test_update_benefit_refuses_stale_and_bad_input(engine):
         data=_benefit_data(title=" ", category="fame"))) == ["The title must not be empty.", "Choose a category."]
 
 
-def _indicator_data(engine, indicator_id: int, **changes) -> IndicatorInput:
-    """The indicator's current values as form input, with ``changes``."""
-    from dataclasses import fields
-
+def _indicator_data(engine, indicator_id: int, **changes) -> IndicatorUpdate:
+    """The indicator's current values as the edit form sends them, with ``changes``."""
     with read_session(engine) as session:
-        indicator = session.get(Indicator, indicator_id)
-        return IndicatorInput(**{**{f.name: getattr(indicator, f.name) for f in fields(IndicatorInput)}, **changes})
+        return IndicatorUpdate.model_validate(session.get(Indicator, indicator_id), update=changes)
 
 
 def test_update_indicator_changes_its_description_and_target(engine):

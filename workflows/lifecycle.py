@@ -9,95 +9,83 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from statemachine import State, StateMachine
+from statemachine import StateMachine
+from statemachine.states import States
 
-from messages import N_
-
-STAGE_ORDER = ("idea", "concept", "pilot", "scale_up", "benefits_realisation")
-FINAL_STAGES = ("realised", "stopped")
-STAGES = STAGE_ORDER + FINAL_STAGES
-OUTCOMES = ("go", "conditional_go", "hold", "recycle", "stop", "fast_track")
-
-# Labels for the stage and outcome ids (the ids are English and stay in code and database). "fast_track"
-# is also the name of the fast-track checklist and its gate, hence its stage label.
-STAGE_LABELS = {
-    "idea": N_("Idea"),
-    "concept": N_("Concept"),
-    "pilot": N_("Pilot"),
-    "scale_up": N_("Scale-up"),
-    "benefits_realisation": N_("Benefits realisation"),
-    "realised": N_("Realised"),
-    "stopped": N_("Stopped"),
-    "fast_track": N_("Fast track"),
-}
-OUTCOME_LABELS = {
-    "go": N_("Go"),
-    "conditional_go": N_("Conditional go"),
-    "hold": N_("Hold"),
-    "recycle": N_("Recycle"),
-    "stop": N_("Stop"),
-    "fast_track": N_("Fast track to scale-up"),
-}
+from workflows.vocabulary import FAST_TRACK_CHECKLIST_LABEL, Outcome, Stage
 
 
 class Lifecycle(StateMachine):
-    """idea → concept → pilot → scale-up → benefits realisation → realised, or stopped."""
+    """idea → concept → pilot → scale-up → benefits realisation → realised, or stopped.
 
-    idea = State(initial=True, value="idea")
-    concept = State(value="concept")
-    pilot = State(value="pilot")
-    scale_up = State(value="scale_up")
-    benefits_realisation = State(value="benefits_realisation")
-    realised = State(final=True, value="realised")
-    stopped = State(final=True, value="stopped")
+    Its states are the ``Stage`` vocabulary (a state's value is the ``Stage`` member) and its events the
+    ``Outcome`` ids."""
+
+    stages = States.from_enum(Stage, initial=Stage.IDEA, final={Stage.REALISED, Stage.STOPPED})
 
     go = (
-        idea.to(concept)
-        | concept.to(pilot)
-        | pilot.to(scale_up)
-        | scale_up.to(benefits_realisation)
-        | benefits_realisation.to(realised)
+        stages.IDEA.to(stages.CONCEPT)
+        | stages.CONCEPT.to(stages.PILOT)
+        | stages.PILOT.to(stages.SCALE_UP)
+        | stages.SCALE_UP.to(stages.BENEFITS_REALISATION)
+        | stages.BENEFITS_REALISATION.to(stages.REALISED)
     )
     conditional_go = (
-        idea.to(concept)
-        | concept.to(pilot)
-        | pilot.to(scale_up)
-        | scale_up.to(benefits_realisation)
-        | benefits_realisation.to(realised)
+        stages.IDEA.to(stages.CONCEPT)
+        | stages.CONCEPT.to(stages.PILOT)
+        | stages.PILOT.to(stages.SCALE_UP)
+        | stages.SCALE_UP.to(stages.BENEFITS_REALISATION)
+        | stages.BENEFITS_REALISATION.to(stages.REALISED)
     )
     hold = (
-        idea.to.itself()
-        | concept.to.itself()
-        | pilot.to.itself()
-        | scale_up.to.itself()
-        | benefits_realisation.to.itself()
+        stages.IDEA.to.itself()
+        | stages.CONCEPT.to.itself()
+        | stages.PILOT.to.itself()
+        | stages.SCALE_UP.to.itself()
+        | stages.BENEFITS_REALISATION.to.itself()
     )
     recycle = (
-        concept.to(idea) | pilot.to(concept) | scale_up.to(pilot) | benefits_realisation.to(scale_up)
+        stages.CONCEPT.to(stages.IDEA)
+        | stages.PILOT.to(stages.CONCEPT)
+        | stages.SCALE_UP.to(stages.PILOT)
+        | stages.BENEFITS_REALISATION.to(stages.SCALE_UP)
     )
     stop = (
-        idea.to(stopped)
-        | concept.to(stopped)
-        | pilot.to(stopped)
-        | scale_up.to(stopped)
-        | benefits_realisation.to(stopped)
+        stages.IDEA.to(stages.STOPPED)
+        | stages.CONCEPT.to(stages.STOPPED)
+        | stages.PILOT.to(stages.STOPPED)
+        | stages.SCALE_UP.to(stages.STOPPED)
+        | stages.BENEFITS_REALISATION.to(stages.STOPPED)
     )
-    fast_track = idea.to(scale_up)
+    fast_track = stages.IDEA.to(stages.SCALE_UP)
+
+
+# Derived from the vocabulary and the machine; the ids themselves are written only in workflows.vocabulary.
+STAGES: tuple[Stage, ...] = tuple(Stage)
+FINAL_STAGES: tuple[Stage, ...] = tuple(state.value for state in Lifecycle.states if state.final)
+# The stages that have a gate, in lifecycle order.
+STAGE_ORDER: tuple[Stage, ...] = tuple(stage for stage in Stage if stage not in FINAL_STAGES)
+OUTCOMES: tuple[Outcome, ...] = tuple(Outcome)
+
+# Label tables (id → msgid), kept for the pages and the command line that look labels up by id; new code
+# reads ``member.label``. The fast-track checklist is listed under its stage labels by its name.
+STAGE_LABELS: dict[str, str] = {**Stage.labels(), Outcome.FAST_TRACK.value: FAST_TRACK_CHECKLIST_LABEL}
+OUTCOME_LABELS: dict[str, str] = Outcome.labels()
 
 
 @dataclass(frozen=True)
 class Move:
     """One transition of the lifecycle: gate outcome ``outcome`` takes an initiative from ``source`` to ``target``."""
 
-    source: str
-    outcome: str
-    target: str
+    source: Stage
+    outcome: Outcome
+    target: Stage
 
 
 def _moves() -> tuple[Move, ...]:
     """Every transition the machine declares, read from its states, in stage and outcome order."""
     moves = {
-        (state.value, event.id): Move(state.value, event.id, transition.target.value)
+        (state.value, event.id): Move(state.value, Outcome(event.id), transition.target.value)
         for state in Lifecycle.states
         for transition in state.transitions
         if transition.source is state
@@ -108,6 +96,22 @@ def _moves() -> tuple[Move, ...]:
 
 MOVES = _moves()
 _TARGETS = {(move.source, move.outcome): move.target for move in MOVES}
+
+
+def _ahead_of(stage: Stage) -> list[Stage]:
+    """The stages that one go after another lead to from ``stage``."""
+    ahead = []
+    while (stage := _TARGETS.get((stage, Outcome.GO))) is not None:
+        ahead.append(stage)
+    return ahead
+
+
+# Outcomes that move an initiative forward (each of their moves lands further along the go path: fast track
+# skips part of it), and so need every rule of the gate to hold.
+FORWARD_OUTCOMES: tuple[Outcome, ...] = tuple(
+    outcome for outcome in Outcome
+    if all(move.target in _ahead_of(move.source) for move in MOVES if move.outcome == outcome)
+)
 
 
 def target_stage(stage: str, outcome: str) -> str | None:

@@ -11,6 +11,7 @@ from typing import Callable, Optional
 
 from messages import N_, Message
 from workflows.lifecycle import STAGE_LABELS
+from workflows.vocabulary import ChecklistStatus, Outcome
 
 
 @dataclass(frozen=True)
@@ -141,8 +142,8 @@ def incomplete_items(items: tuple[ChecklistFact, ...], stage: str) -> list[Check
         if item.stage == stage
         and item.required
         and not (
-            item.status == "done"
-            or (item.status == "not_applicable" and not _blank(item.not_applicable_reason))
+            item.status == ChecklistStatus.DONE
+            or (item.status == ChecklistStatus.NOT_APPLICABLE and not _blank(item.not_applicable_reason))
         )
     ]
 
@@ -170,7 +171,7 @@ def checklist_complete(ctx: GateContext) -> Optional[Message]:
 @rule("fast_track_checklist_complete")
 def fast_track_checklist_complete(ctx: GateContext) -> Optional[Message]:
     """Gate rule: the same for the fast-track checklist."""
-    return _checklist_message(ctx, "fast_track")
+    return _checklist_message(ctx, Outcome.FAST_TRACK)
 
 
 @rule("indicator_with_baseline_and_target")

@@ -1,10 +1,10 @@
-"""Forms drawn from an input model: one hint per field of the dataclass says how its widget looks, and the
-input is built back from the widgets by the dataclass's own fields. Adding a field to the input model
+"""Forms drawn from an input model: one hint per field of the model says how its widget looks, and the
+input is built back from the widgets by the model's own fields. Adding a field to the input model
 means adding its hint here, nothing else."""
 
 from __future__ import annotations
 
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import MISSING, dataclass, fields, is_dataclass
 from typing import Any, Callable, Mapping, Optional
 
 import streamlit as st
@@ -36,14 +36,15 @@ class Hint:
 
 @dataclass(frozen=True)
 class FormSpec:
-    """An input model and its hints, in rows: a row of several hints is drawn as columns."""
+    """An input model (a pydantic model such as db.models.IndicatorCreate, or a dataclass) and its hints, in
+    rows: a row of several hints is drawn as columns."""
 
     model: type
     rows: tuple[tuple[Hint, ...], ...]
 
     def __post_init__(self) -> None:
         hinted = [hint.field for row in self.rows for hint in row]
-        wanted = [f.name for f in fields(self.model)]
+        wanted = list(_defaults(self.model))
         if sorted(hinted) != sorted(wanted):
             raise TypeError(f"The form of {self.model.__name__} must hint each of its fields once: "
                             f"missing {sorted(set(wanted) - set(hinted))}, "
@@ -59,13 +60,21 @@ class FormSpec:
         return f"{prefix}_{hint.key or hint.field}"
 
 
+def _defaults(model: type) -> dict[str, Any]:
+    """Each field of an input model (a pydantic model or a dataclass) with its default, None where it has none."""
+    if is_dataclass(model):
+        return {f.name: None if f.default is MISSING else f.default for f in fields(model)}
+    return {name: None if info.is_required() else info.get_default(call_default_factory=True)
+            for name, info in model.model_fields.items()}
+
+
 def form(spec: FormSpec, prefix: str, current: Any = None, *, submit: str, on_click: Callable[..., None],
          args: tuple, labels: Optional[Mapping[str, Mapping[Any, str]]] = None) -> None:
     """Draw the form ``{prefix}_form``: filled in from ``current`` (a record with the model's fields), or the
     model's defaults when it is None; ``submit`` is the button's msgid, ``labels`` the page's choices."""
     _ = tr()
     with st.form(f"{prefix}_form"):
-        defaults = {f.name: None if f.default is MISSING else f.default for f in fields(spec.model)}
+        defaults = _defaults(spec.model)
         for row in spec.rows:
             places = [st] if len(row) == 1 else st.columns(len(row))
             for place, hint in zip(places, row):
