@@ -28,6 +28,7 @@ from db.models import (
 )
 from portfolio.audit import export_audit_for
 from portfolio.benefits import CalculationView, get_calculation
+from portfolio.choices import Choice, Choices, reporting_unit_choices, unit_choices, user_choices
 from portfolio.gates import decision_options
 from portfolio.i18n import Message
 from portfolio.indicator_figures import BenefitFigures, benefit_figures
@@ -45,14 +46,6 @@ class Tab(StrEnum):
     DETAILS = "details"
     OWNERS = "owners"
     HISTORY = "history"
-
-
-@dataclass(frozen=True)
-class Choice:
-    """One entry of a choice list: an id and the name shown for it."""
-
-    id: int
-    name: str
 
 
 @dataclass(frozen=True)
@@ -130,14 +123,6 @@ class GatePanel:
 
 
 @dataclass(frozen=True)
-class Choices:
-    """The org units and people a form of the open tab chooses from, by name."""
-
-    units: tuple[Choice, ...]
-    users: tuple[Choice, ...]
-
-
-@dataclass(frozen=True)
 class BenefitsPanel:
     """Everything the Benefits tab shows: the figures, the calculation and the import template's rows."""
 
@@ -161,7 +146,9 @@ class InitiativeView:
     tab: Tab
     gate: Optional[GatePanel] = None
     benefits: Optional[BenefitsPanel] = None
-    choices: Optional[Choices] = None
+    # The org units and people the open tab's forms choose from (searched, never whole tables).
+    units: Optional[Choices] = None
+    users: Optional[Choices] = None
     decisions: tuple[DecisionRecord, ...] = ()
     # The audit trail, newest first; empty when the reader may not read it (allowed["audit.read"]).
     audit: tuple[AuditView, ...] = ()
@@ -171,14 +158,6 @@ class InitiativeView:
 
 def _facts(initiative: Initiative) -> InitiativeFacts:
     return InitiativeFacts(**{name: getattr(initiative, name) for name in InitiativeFacts.__dataclass_fields__})
-
-
-def choices(session: Session) -> Choices:
-    """The org units and the active users by name, for the forms that choose one."""
-    units = session.exec(select(OrgUnit.id, OrgUnit.name).order_by(OrgUnit.name)).all()
-    users = session.exec(select(User.id, User.display_name).where(User.is_active)
-                         .order_by(User.display_name)).all()
-    return Choices(units=tuple(Choice(*row) for row in units), users=tuple(Choice(*row) for row in users))
 
 
 def _gate_panel(session: Session, actor: Actor, initiative: Initiative) -> GatePanel:
@@ -218,9 +197,12 @@ def _history(session: Session, actor: Optional[Actor], initiative_id: int,
     }
 
 
-def initiative_view(*, session: Session, actor: Optional[Actor], initiative_id: int,
-                    tab: Tab | str = Tab.GATE) -> InitiativeView:
-    """Everything the initiative page shows to ``actor`` with ``tab`` open, in a fixed number of queries."""
+def initiative_view(*, session: Session, actor: Optional[Actor], initiative_id: int, tab: Tab | str = Tab.GATE,
+                    unit_search: str = "", user_search: str = "") -> InitiativeView:
+    """Everything the initiative page shows to ``actor`` with ``tab`` open, in a fixed number of queries.
+
+    The forms of the open tab choose org units and people among those whose names contain
+    ``unit_search`` and ``user_search`` (see ``portfolio.choices``)."""
     tab = Tab(tab)
     initiative = get_or_refuse(session, Initiative, initiative_id)
     allowed = initiative_permissions(session, actor, initiative)
@@ -240,12 +222,20 @@ def initiative_view(*, session: Session, actor: Optional[Actor], initiative_id: 
     if tab is Tab.GATE and actor is not None:
         parts["gate"] = _gate_panel(session, actor, initiative)
     if tab is Tab.BENEFITS:
+        figures = benefit_figures(session=session, initiative_id=initiative_id)
         parts["benefits"] = BenefitsPanel(
-            figures=benefit_figures(session=session, initiative_id=initiative_id),
+            figures=figures,
             calculation=get_calculation(session=session, initiative_id=initiative_id),
             template_examples=tuple(template_examples(session, initiative_id)))
-    if tab in (Tab.BENEFITS, Tab.DETAILS, Tab.OWNERS):
-        parts["choices"] = choices(session)
+        parts["units"] = reporting_unit_choices(session=session, initiative_id=initiative_id,
+                                                owning_unit_id=initiative.org_unit_id)
+        parts["users"] = user_choices(session=session, search=user_search,
+                                      keep=[item.benefit.owner_id for item in figures.benefits])
+    if tab is Tab.DETAILS:
+        parts["units"] = unit_choices(session=session, search=unit_search, keep=[initiative.org_unit_id])
+        parts["users"] = user_choices(session=session, search=user_search, keep=[initiative.lead_id])
+    if tab is Tab.OWNERS:
+        parts["users"] = user_choices(session=session, search=user_search)
     if tab is Tab.HISTORY:
         parts.update(_history(session, actor, initiative_id, allowed))
     return InitiativeView(

@@ -13,6 +13,7 @@ import streamlit as st
 from portfolio.actions import UNREACHABLE, database_reachable, is_unreachable
 from portfolio.audit import data_version
 from portfolio.auth import is_demo_database
+from portfolio.choices import Choices
 from portfolio.dispatch import Dispatcher
 from portfolio.errors import PermissionDenied
 from portfolio.i18n import LANGUAGES, Message, render, translator
@@ -110,6 +111,25 @@ def database_outage_shown() -> Iterator[None]:
         slot.error(tr()(UNREACHABLE))
         st.session_state["database_outage_just_shown"] = True
         _retry_when_database_is_back()
+
+
+# Session-state keys of the name searches above choice lists; the page reads them before its one read.
+UNIT_SEARCH = "unit_search"
+USER_SEARCH = "user_search"
+
+
+def searches() -> dict[str, str]:
+    """What the user typed in the name searches, as arguments of a read (``unit_search``, ``user_search``)."""
+    return {UNIT_SEARCH: st.session_state.get(UNIT_SEARCH, ""), USER_SEARCH: st.session_state.get(USER_SEARCH, "")}
+
+
+def name_search(key: str, label: str, choices: Choices) -> None:
+    """A search field above a choice list that holds only part of a long table (org units, people): the
+    next run lists the names containing what was typed, and a caption says how many more match."""
+    _ = tr()
+    st.text_input(label, key=key, placeholder=_("Type part of a name"))
+    if choices.more:
+        st.caption(_("{count} more names match; type more of the name to find them.", count=choices.more))
 
 
 def current_data_version() -> tuple[int, ...]:

@@ -19,7 +19,17 @@ from portfolio.lifecycle_view import lifecycle_dot
 from portfolio.permissions import at_gate
 from portfolio.locking import MAX_ID
 from portfolio.ui import benefits
-from portfolio.ui.components import current_actor, language, run_action, show_flash, tr
+from portfolio.ui.components import (
+    UNIT_SEARCH,
+    USER_SEARCH,
+    current_actor,
+    language,
+    name_search,
+    run_action,
+    searches,
+    show_flash,
+    tr,
+)
 from portfolio.ui.text import plain, plain_messages
 from workflows.lifecycle import FINAL_STAGES, STAGE_ORDER
 
@@ -109,10 +119,12 @@ def _refusal(view: InitiativeView, action: str) -> None:
 
 def _details(view: InitiativeView) -> None:
     _ = tr()
-    units = {choice.id: choice.name for choice in view.choices.units}
-    users = {choice.id: choice.name for choice in view.choices.users}
-    initiative = view.initiative
+    units, users = view.units.names(), view.users.names()
     can_edit = view.allowed["initiative.edit"] is None
+    if can_edit:
+        name_search(UNIT_SEARCH, _("Find an org unit"), view.units)
+        name_search(USER_SEARCH, _("Find a person"), view.users)
+    initiative = view.initiative
     can_change_lead = view.allowed["initiative.change_lead"] is None
     with st.form("details"):
         st.text_input(_("Title"), initiative.title, key="details_title", disabled=not can_edit)
@@ -216,7 +228,7 @@ def _gate_panel(view: InitiativeView) -> None:
 
 def _decision_owners(view: InitiativeView) -> None:
     _ = tr()
-    users = {choice.id: choice.name for choice in view.choices.users}
+    users = view.users.names()
     st.subheader(_("Decision owners"))
     st.dataframe(pd.DataFrame({
         _("Gate"): [_(GATE_LABELS[gate]) for gate in STAGE_ORDER],
@@ -225,6 +237,7 @@ def _decision_owners(view: InitiativeView) -> None:
     }), hide_index=True)
     if view.allowed["decision_owner.assign"] is not None:
         return
+    name_search(USER_SEARCH, _("Find a person"), view.users)
     with st.form("reassign"):
         st.selectbox(_("Gate"), list(STAGE_ORDER), format_func=lambda g: _(GATE_LABELS[g]), key="owner_gate")
         st.selectbox(_("New decision owner"), list(users), format_func=users.__getitem__, key="owner_user")
@@ -307,7 +320,8 @@ def render() -> None:
     # the open tab is in the URL, a link to it.
     tabs = st.tabs([_(label) for label in TAB_LABELS.values()], key="initiative_tabs", bind="query-params")
     try:
-        view = read(initiative_view, actor=current_actor(), initiative_id=initiative_id, tab=_open_tab(tabs))
+        view = read(initiative_view, actor=current_actor(), initiative_id=initiative_id, tab=_open_tab(tabs),
+                    **searches())
     except DomainError as error:
         header.error("\n\n".join(plain_messages(error.messages, lang)))
         return

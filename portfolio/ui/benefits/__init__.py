@@ -18,10 +18,10 @@ from portfolio.i18n import N_
 from portfolio.initiative_view import InitiativeView
 from portfolio.ui.benefits import calculation, indicators, measurements
 from portfolio.ui.benefits.forms import FormSpec, Hint, form, submitted
-from portfolio.ui.components import language, run_action, tr
+from portfolio.ui.components import USER_SEARCH, language, name_search, run_action, tr
 from portfolio.ui.text import plain
 
-# The benefit owner is chosen among the users the page passes in.
+# The benefit owner is chosen among the people the page's name search found.
 BENEFIT_FORM = FormSpec(BenefitInput, (
     (Hint("title", N_("Title")),),
     (Hint("description", N_("Description"), "area"),),
@@ -50,10 +50,11 @@ def render(view: InitiativeView) -> None:
     lang = language()
     initiative = view.initiative
     figures = view.benefits.figures
-    units = {choice.id: choice.name for choice in view.choices.units}
-    users = {choice.id: choice.name for choice in view.choices.users}
+    units, users = view.units.names(), view.users.names()
     can_edit = view.allowed["benefit.edit"] is None
     owners = {"owner_id": {None: "–", **users}}
+    if can_edit:
+        name_search(USER_SEARCH, _("Find a benefit owner"), view.users)
     if not figures.benefits:
         st.info(_("No benefits are recorded for this initiative yet."))
     for item in figures.benefits:
