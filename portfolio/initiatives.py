@@ -1,11 +1,11 @@
-"""Initiatives: the new-idea action, the details edit and the lists a form chooses a portfolio from."""
+"""Initiatives: the new-idea action and its form's choices, and the details edit."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from db.models import (
     GateDecisionOwner,
@@ -16,6 +16,7 @@ from db.models import (
 )
 from portfolio.audit import record, record_changes
 from portfolio.checklists import create_checklist
+from portfolio.choices import Choices, portfolio_choices, unit_choices
 from portfolio.errors import FieldProblem, ValidationError, text_problems
 from portfolio.i18n import N_, Message
 from portfolio.locking import lock_for_edit
@@ -156,16 +157,15 @@ def status_of(stage: str, on_hold: bool) -> str:
 
 
 
-def list_portfolios(session: Session) -> list[Portfolio]:
-    """Every portfolio by name, for choice lists."""
-    return list(session.exec(select(Portfolio).order_by(Portfolio.name)).all())
+@dataclass(frozen=True)
+class NewIdeaChoices:
+    """The new-idea form's one read: the portfolios, and the org units found by the form's name search."""
+
+    portfolios: Choices
+    units: Choices
 
 
-def list_org_units(session: Session) -> list[OrgUnit]:
-    """Every org unit by name, for choice lists."""
-    return list(session.exec(select(OrgUnit).order_by(OrgUnit.name)).all())
-
-
-def list_users(session: Session) -> list[User]:
-    """The active users by display name, for choosing a person."""
-    return list(session.exec(select(User).where(User.is_active).order_by(User.display_name)).all())
+def new_idea_choices(*, session: Session, unit_search: str = "") -> NewIdeaChoices:
+    """What the new-idea form chooses from."""
+    return NewIdeaChoices(portfolios=portfolio_choices(session=session),
+                          units=unit_choices(session=session, search=unit_search))

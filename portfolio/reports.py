@@ -1,4 +1,4 @@
-"""Portfolio-level reads: the overview of initiatives with its counts per stage."""
+"""Portfolio-level reads: the overview of initiatives with its counts per stage, and the overview page."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from db.models import Initiative, OrgUnit, Portfolio, User
-from portfolio.errors import FieldProblem, ValidationError
+from portfolio.choices import Choices, portfolio_choices, unit_choices
+from portfolio.errors import DomainError, FieldProblem, ValidationError
 from portfolio.i18n import N_, Message
 from portfolio.initiatives import STATUSES, parse_stage, status_of
 from portfolio.permissions import subtree_ids
@@ -112,3 +113,27 @@ def portfolio_overview(*, session: Session, filters: OverviewFilters, page: int 
     ]
     return Overview(rows=rows, count_per_stage={stage: counts.get(stage, 0) for stage in STAGES}, total=total,
                     page=page, pages=pages)
+
+
+@dataclass(frozen=True)
+class OverviewPage:
+    """The overview page's one read: the filters' choices, and one page of the overview or, for filters
+    that name no stage or status (a hand-edited link), the problems to show instead."""
+
+    portfolios: Choices
+    units: Choices
+    overview: Optional[Overview]
+    problems: tuple[Message, ...] = ()
+
+
+def overview_page(*, session: Session, filters: OverviewFilters, page: int = 1,
+                  per_page: int = OVERVIEW_PER_PAGE, unit_search: str = "") -> OverviewPage:
+    """One page of the overview with the choices of its filters (org units searched by ``unit_search``;
+    the chosen unit is always among them)."""
+    choices = {"portfolios": portfolio_choices(session=session),
+               "units": unit_choices(session=session, search=unit_search, keep=[filters.org_unit_id])}
+    try:
+        overview = portfolio_overview(session=session, filters=filters, page=page, per_page=per_page)
+    except DomainError as error:
+        return OverviewPage(**choices, overview=None, problems=tuple(error.messages))
+    return OverviewPage(**choices, overview=overview)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from portfolio.queries import read
-from portfolio.initiatives import InitiativeCreate, create_initiative, list_org_units, list_portfolios
-from portfolio.ui.components import dispatcher, language, tr
+from portfolio.initiatives import InitiativeCreate, create_initiative, new_idea_choices
+from portfolio.ui.components import UNIT_SEARCH, dispatcher, language, name_search, tr
 from portfolio.ui.text import plain, plain_messages
 
 
@@ -14,10 +14,11 @@ def render() -> None:
     _ = tr()
     st.title(_("New idea"))
     st.caption(_("Anyone may propose an idea. The portfolio owner decides at the idea gate."))
-    portfolios, units = read(lambda session: ({p.id: p.name for p in list_portfolios(session)},
-                                              {u.id: u.name for u in list_org_units(session)}))
+    choices = read(new_idea_choices, unit_search=st.session_state.get(UNIT_SEARCH, ""))
+    portfolios, units = choices.portfolios.names(), choices.units.names()
+    name_search(UNIT_SEARCH, _("Find an org unit"), choices.units)
     with st.form("new_idea", clear_on_submit=False):
-        title = st.text_input(_("Title"))
+        title = st.text_input(_("Title"), key="new_idea_title")
         portfolio_id = st.selectbox(_("Portfolio"), list(portfolios), format_func=portfolios.__getitem__)
         unit_id = st.selectbox(_("Owning unit"), [None, *units], format_func=lambda v: "–" if v is None else units[v])
         need = st.text_area(_("Need"), help=_("What problem do staff, patients or citizens have today?"))

@@ -6,19 +6,18 @@ import pandas as pd
 import streamlit as st
 
 from portfolio.queries import read
-from portfolio.errors import DomainError
 from portfolio.i18n import STAGE_LABELS
-from portfolio.initiatives import STATUS_LABELS, STATUSES, list_org_units, list_portfolios
-from portfolio.reports import OVERVIEW_PER_PAGE, Overview, OverviewFilters, portfolio_overview
-from portfolio.ui.components import current_data_version, language, tr
+from portfolio.initiatives import STATUS_LABELS, STATUSES
+from portfolio.reports import OverviewFilters, OverviewPage, overview_page
+from portfolio.ui.components import UNIT_SEARCH, current_data_version, language, name_search, tr
 from portfolio.ui.text import plain_messages
 from workflows.lifecycle import STAGES
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _overview(filters: OverviewFilters, page: int, version: int) -> Overview:
+def _overview_page(filters: OverviewFilters, page: int, unit_search: str, version: tuple) -> OverviewPage:
     # Keyed on the data version: any write anywhere makes the next read fresh.
-    return read(portfolio_overview, filters=filters, page=page, per_page=OVERVIEW_PER_PAGE)
+    return read(overview_page, filters=filters, page=page, unit_search=unit_search)
 
 
 def _go_to(page: int) -> None:
@@ -31,42 +30,46 @@ def _requested_page() -> int:
     return int(raw) if raw.isdigit() else 1
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def _choices(version: int) -> tuple[dict[int, str], dict[int, str]]:
-    return read(lambda session: ({p.id: p.name for p in list_portfolios(session)},
-                                 {u.id: u.name for u in list_org_units(session)}))
+def _filters(stage_param: str | None) -> OverviewFilters:
+    """The filters as the user set them: the widgets' values are in the session before they are drawn, so
+    the page's one read can come first. A shared link's stage counts until the user picks one; a stage
+    that is no stage goes to the read, which says what is wrong."""
+    state = st.session_state
+    stage = state.get("filter_stage", stage_param if stage_param in STAGES else None)
+    if stage_param is not None and stage_param not in STAGES:
+        stage = stage_param
+    return OverviewFilters(state.get("filter_portfolio"), stage, state.get("filter_unit"), state.get("filter_status"))
 
 
 def render() -> None:
     _ = tr()
     lang = language()
     st.title(_("Portfolio overview"))
-    version = current_data_version()
-    portfolios, units = _choices(version)
-
     stage_param = st.query_params.get("stage")
+    filters = _filters(stage_param)
+    view = _overview_page(filters, _requested_page(), st.session_state.get(UNIT_SEARCH, ""), current_data_version())
+    portfolios, units = view.portfolios.names(), view.units.names()
+
     columns = st.columns(4)
-    portfolio_id = columns[0].selectbox(_("Portfolio"), [None, *portfolios], key="filter_portfolio",
-                                        format_func=lambda v: _("All") if v is None else portfolios[v])
+    columns[0].selectbox(_("Portfolio"), [None, *portfolios], key="filter_portfolio",
+                         format_func=lambda v: _("All") if v is None else portfolios[v])
     stage_options = [None, *STAGES]
-    stage = columns[1].selectbox(
+    columns[1].selectbox(
         _("Stage"), stage_options, key="filter_stage",
         index=stage_options.index(stage_param) if stage_param in STAGES else 0,
         format_func=lambda v: _("All") if v is None else _(STAGE_LABELS[v]),
     )
-    unit_id = columns[2].selectbox(_("Org unit"), [None, *units], key="filter_unit",
-                                   format_func=lambda v: _("All") if v is None else units[v])
-    status = columns[3].selectbox(_("Status"), [None, *STATUSES], key="filter_status",
-                                  format_func=lambda v: _("All") if v is None else _(STATUS_LABELS[v]))
-    if stage_param is not None and stage_param not in STAGES:
-        stage = stage_param  # a shared link with a bad stage: let the service say what is wrong
+    with columns[2]:
+        name_search(UNIT_SEARCH, _("Find an org unit"), view.units)
+        st.selectbox(_("Org unit"), [None, *units], key="filter_unit",
+                     format_func=lambda v: _("All") if v is None else units[v])
+    columns[3].selectbox(_("Status"), [None, *STATUSES], key="filter_status",
+                         format_func=lambda v: _("All") if v is None else _(STATUS_LABELS[v]))
 
-    try:
-        overview = _overview(OverviewFilters(portfolio_id, stage, unit_id, status), _requested_page(), version)
-    except DomainError as error:
-        st.error("\n\n".join(plain_messages(error.messages, lang)))
+    if view.overview is None:
+        st.error("\n\n".join(plain_messages(view.problems, lang)))
         return
-
+    overview = view.overview
     counts = st.columns(len(STAGES))
     for column, stage_id in zip(counts, STAGES):
         column.metric(_(STAGE_LABELS[stage_id]), overview.count_per_stage[stage_id])

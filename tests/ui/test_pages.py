@@ -247,7 +247,7 @@ def test_new_idea_with_empty_title_is_refused(app, world, app_db):
     sign_in(app, "reporter")
     app.switch_page("portfolio/ui/new_idea.py").run()
     before = snapshot(app_db)
-    app.text_input[0].input("   ")
+    app.text_input(key="new_idea_title").input("   ")
     app.button(key=PROPOSE).click().run()
     assert texts(app.error) == ["The title must not be empty."]
     assert snapshot(app_db) == before
@@ -256,7 +256,7 @@ def test_new_idea_with_empty_title_is_refused(app, world, app_db):
 def test_any_user_proposes_an_idea(app, world, app_db):
     sign_in(app, "reporter")
     app.switch_page("portfolio/ui/new_idea.py").run()
-    app.text_input[0].input("Digital egenvård vid diabetes")
+    app.text_input(key="new_idea_title").input("Digital egenvård vid diabetes")
     app.button(key=PROPOSE).click().run()
     number = world.initiative.id + 1
     assert texts(app.success) == [f"The idea Digital egenvård vid diabetes is registered as number {number}."]

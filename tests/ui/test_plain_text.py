@@ -129,7 +129,7 @@ def test_a_conditional_go_shows_its_conditions_as_typed(app, app_db, world, host
 def test_a_new_idea_is_confirmed_with_its_title_as_typed(app, world):
     sign_in(app, "reporter")
     app.switch_page("portfolio/ui/new_idea.py").run()
-    app.text_input[0].input(TITLE)
+    app.text_input(key="new_idea_title").input(TITLE)
     app.button(key="FormSubmitter:new_idea-Propose idea").click().run()
     assert [s.value for s in app.success] == [
         f"The idea {plain(TITLE)} is registered as number {world.initiative.id + 1}."]
