@@ -129,7 +129,7 @@ def name_search(key: str, label: str, choices: Choices) -> None:
     _ = tr()
     st.text_input(label, key=key, placeholder=_("Type part of a name"))
     if choices.more:
-        st.caption(_("{count} more names match; type more of the name to find them.", count=choices.more))
+        st.caption(_("More names match ({count}); type more of the name.", count=choices.more))
 
 
 def current_data_version() -> tuple[int, ...]:
