@@ -12,7 +12,7 @@ from portfolio.queries import read
 from portfolio.checklists import ChecklistChange, editable_stages, update_checklist
 from portfolio.errors import DomainError
 from portfolio.gates import DecisionInput, assign_decision_owner, mark_conditions_met, record_gate_decision
-from portfolio.i18n import CHECKLIST_STATUS_LABELS, N_, OUTCOME_LABELS, STAGE_LABELS, format_number
+from portfolio.i18n import N_, OUTCOME_LABELS, STAGE_LABELS, format_number
 from portfolio.initiative_view import InitiativeView, Tab, initiative_view
 from portfolio.initiatives import update_initiative
 from portfolio.lifecycle_view import lifecycle_dot
@@ -32,6 +32,7 @@ from portfolio.ui.components import (
 )
 from portfolio.ui.text import plain, plain_messages
 from workflows.lifecycle import FINAL_STAGES, STAGE_ORDER
+from workflows.vocabulary import ChecklistStatus
 
 GATE_LABELS = {stage: STAGE_LABELS[stage] for stage in STAGE_ORDER}
 # The tabs in the order shown; each reads only what it shows.
@@ -64,21 +65,12 @@ def _save_checklist(initiative_id: int, rows: list[tuple[int, int, str, str]]) -
     for index, values in edited.items():
         item_id, version, status, reason = rows[int(index)]
         changes.append(ChecklistChange(
-            item_id=item_id, expected_version=version,
-            status=_status_from_label(values.get("status"), status),
+            item_id=item_id, expected_version=version, status=values.get("status") or status,
             not_applicable_reason=values.get("reason", reason) or "",
         ))
     if changes:
         run_action(update_checklist, N_("The checklist is saved."),
                    initiative_id=initiative_id, changes=changes)
-
-
-def _status_from_label(label: str | None, current: str) -> str:
-    if label is None:
-        return current
-    _ = tr()
-    by_label = {_(text): key for key, text in CHECKLIST_STATUS_LABELS.items()}
-    return by_label.get(label, label)
 
 
 def _decide(initiative_id: int, seen_version: int) -> None:
@@ -159,12 +151,11 @@ def _checklist(view: InitiativeView) -> None:
         st.info(_("The initiative is closed; its checklists are kept in the history."))
         return
     items = [i for i in view.checklist if i.stage in editable_stages(stage)]
-    status_labels = {key: _(text) for key, text in CHECKLIST_STATUS_LABELS.items()}
     table = pd.DataFrame({
         "list": [_(STAGE_LABELS[i.stage]) for i in items],
         "item": [_(i.label) for i in items],
         "required": [i.required for i in items],
-        "status": [status_labels[i.status] for i in items],
+        "status": [i.status for i in items],
         "reason": [i.not_applicable_reason for i in items],
     })
     st.subheader(_("Checklist for {stage}", stage=_(STAGE_LABELS[stage])))
@@ -174,8 +165,9 @@ def _checklist(view: InitiativeView) -> None:
             "list": st.column_config.TextColumn(_("List")),
             "item": st.column_config.TextColumn(_("Item"), width="large"),
             "required": st.column_config.CheckboxColumn(_("Required")),
-            "status": st.column_config.SelectboxColumn(_("Status"), options=list(status_labels.values()),
-                                                       required=True),
+            # The cells hold status ids; the column shows their labels, so nothing maps a label back.
+            "status": st.column_config.SelectboxColumn(_("Status"), options=list(ChecklistStatus), required=True,
+                                                       format_func=lambda status: _(ChecklistStatus(status).label)),
             "reason": st.column_config.TextColumn(_("Reason when not applicable")),
         },
     )

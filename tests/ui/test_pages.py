@@ -189,7 +189,7 @@ def test_lead_updates_the_checklist(app, app_db):
     with read_session(app_db) as session:
         before = checklist_items(session, world.initiative.id, "concept")
     app.session_state["checklist_editor"] = {
-        "edited_rows": {0: {"status": "Not applicable", "reason": "Covered by the regional plan"}},
+        "edited_rows": {0: {"status": "not_applicable", "reason": "Covered by the regional plan"}},
         "added_rows": [], "deleted_rows": [],
     }
     app.button(key="save_checklist").click().run()
