@@ -1,33 +1,25 @@
 """SQLModel tables. The schema itself changes only through Alembic migrations (db/migrations).
 
 Mutable rows carry ``version``; actions compare it with the version the user saw and refuse
-a stale write (optimistic locking). Stage values are guarded by a check constraint as well
-as by the lifecycle machine.
+a stale write (optimistic locking). A column of vocabulary ids (stage, outcome, role, frequency, ...) is
+typed with its ``StrEnum`` from ``workflows.vocabulary``, loads as its members and is guarded by a check
+constraint generated from it. Benefits and indicators are families, as in the fastapi full-stack template:
+``...Base`` holds the fields a user fills in; the table, ``...Create``, ``...Update`` and ``...Public``
+build on it, so a new field is written once here (and in its migration and form hint).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
 from enum import StrEnum
-from typing import Any, Iterable, Optional
+from typing import Any, Optional
 
 from pydantic import ValidationError as PydanticValidationError
 from pydantic import ValidatorFunctionWrapHandler, field_validator
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    CheckConstraint,
-    Column,
-    DateTime,
-    Index,
-    String,
-    Text,
-    TypeDecorator,
-    UniqueConstraint,
-    text,
-)
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, DateTime, Index, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from db.columns import VocabularyType, one_of
 from workflows.lifecycle import STAGE_ORDER
 from workflows.vocabulary import (
     Aggregation,
@@ -50,32 +42,6 @@ ROLES: tuple[str, ...] = tuple(role.value for role in Role)
 def utcnow() -> datetime:
     """The current time in UTC, zone-aware, for time stamp defaults."""
     return datetime.now(timezone.utc)
-
-
-def one_of(column: str, ids: Iterable[StrEnum], *, name: str) -> CheckConstraint:
-    """The check constraint ``name`` that keeps ``column`` to ``ids`` (a vocabulary, or some of its members).
-    Its text is the one the migrations wrote: ``column IN ('a', 'b')``."""
-    return CheckConstraint(f"{column} IN ({', '.join(repr(str(value)) for value in ids)})", name=name)
-
-
-class VocabularyType(TypeDecorator):
-    """A vocabulary's id in a VARCHAR column: stored as the id, read back as the vocabulary's member."""
-
-    impl = String
-    cache_ok = True
-
-    def __init__(self, vocabulary: type[StrEnum], length: int) -> None:
-        super().__init__(length)
-        self.vocabulary = vocabulary
-        self.length = length
-
-    def process_bind_param(self, value: Any, dialect: Any) -> Optional[str]:
-        """The id as plain text (the check constraint refuses an unknown one)."""
-        return None if value is None else str(value)
-
-    def process_result_value(self, value: Optional[str], dialect: Any) -> Optional[StrEnum]:
-        """The vocabulary's member for a stored id."""
-        return None if value is None else self.vocabulary(value)
 
 
 def _id_field(vocabulary: type[StrEnum], length: int, **kw: Any) -> Any:

@@ -10,33 +10,11 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from enum import Enum
 
+from workflows.vocabulary import Direction, Frequency, IndicatorStatus
 
-class Direction(str, Enum):
-    """Which way an indicator is better."""
-
-    HIGHER = "higher"
-    LOWER = "lower"
-
-
-class Frequency(str, Enum):
-    """How often an indicator is measured; each period is identified by its first day."""
-
-    DAY = "day"
-    WEEK = "week"
-    MONTH = "month"
-    QUARTER = "quarter"
-    YEAR = "year"
-
-
-class Status(str, Enum):
-    """Traffic light for an indicator compared with its planned path."""
-
-    GREEN = "green"
-    AMBER = "amber"
-    RED = "red"
-    UNKNOWN = "unknown"  # no measurement yet, so nothing to judge
+# The traffic light of an indicator compared with its planned path, by its name here.
+Status = IndicatorStatus
 
 
 def _missing(value: float | None) -> bool:
@@ -177,14 +155,8 @@ def next_period_start(frequency: Frequency, start: date) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-# Canonical text form per frequency, as named in parse error messages.
-PERIOD_FORMATS = {
-    Frequency.DAY: "YYYY-MM-DD",
-    Frequency.WEEK: "YYYY-Www",
-    Frequency.MONTH: "YYYY-MM",
-    Frequency.QUARTER: "YYYY-Qn",
-    Frequency.YEAR: "YYYY",
-}
+# Canonical text form per frequency, as named in parse error messages (each Frequency carries its own).
+PERIOD_FORMATS = {frequency: frequency.period_format for frequency in Frequency}
 
 # Strict patterns: date.fromisoformat also accepts forms like 20260305 that users should not type.
 _DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
@@ -245,7 +217,7 @@ def parse_period(frequency: Frequency, text: str) -> date:
         if day is not None and is_period_start(frequency, day):
             parsed = day
     if parsed is None:
-        raise ValueError(f"'{text}' is not a {frequency.value} period; expected {PERIOD_FORMATS[frequency]}")
+        raise ValueError(f"'{text}' is not a {frequency.value} period; expected {frequency.period_format}")
     return parsed
 
 

@@ -9,10 +9,11 @@ from sqlmodel import Session, col, select
 from db.models import ChecklistItem, Initiative, utcnow
 from portfolio.audit import record
 from portfolio.errors import FieldProblem, ValidationError, text_problems
-from portfolio.i18n import CHECKLIST_STATUS_LABELS, N_, Message
+from portfolio.i18n import N_, Message
 from portfolio.locking import get_or_refuse, stale, touch_initiative
 from portfolio.permissions import Actor, Scope, require
 from workflows.process import load_process
+from workflows.vocabulary import ChecklistStatus, Outcome, Stage
 
 
 def create_checklist(*, session: Session, initiative_id: int, stage: str) -> list[ChecklistItem]:
@@ -47,7 +48,7 @@ class ChecklistChange:
 
 def editable_stages(stage: str) -> tuple[str, ...]:
     """The checklists that can change in ``stage``: its own, and the fast-track list at the idea stage."""
-    return (stage, "fast_track") if stage == "idea" else (stage,)
+    return (stage, Outcome.FAST_TRACK) if stage == Stage.IDEA else (stage,)
 
 
 def update_checklist(
@@ -78,10 +79,10 @@ def update_checklist(
         if item.stage not in editable_stages(initiative.stage):
             problems.append(FieldProblem(item.key, Message(
                 N_("{item}: only the checklist of the current stage can be changed."), {"item": label})))
-        if change.status not in CHECKLIST_STATUS_LABELS:
+        if not ChecklistStatus.has(change.status):
             problems.append(FieldProblem(item.key, Message(
                 N_("{item}: unknown status {status}."), {"item": label, "status": change.status})))
-        if change.status == "not_applicable" and not change.not_applicable_reason.strip():
+        if change.status == ChecklistStatus.NOT_APPLICABLE and not change.not_applicable_reason.strip():
             problems.append(FieldProblem(item.key, Message(
                 N_("{item}: give a reason when an item is not applicable."), {"item": label})))
         problems += text_problems(ChecklistItem, {"not_applicable_reason": change.not_applicable_reason})
@@ -92,7 +93,7 @@ def update_checklist(
     updated = []
     for change in changes:
         item = items[change.item_id]
-        reason = change.not_applicable_reason.strip() if change.status == "not_applicable" else ""
+        reason = change.not_applicable_reason.strip() if change.status == ChecklistStatus.NOT_APPLICABLE else ""
         if (item.status, item.not_applicable_reason) == (change.status, reason):
             continue
         before = {"status": item.status, "not_applicable_reason": item.not_applicable_reason}

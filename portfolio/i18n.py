@@ -15,6 +15,7 @@ from babel.numbers import format_decimal
 
 from messages import BABEL_LOCALES, DEFAULT_LANGUAGE, LANGUAGES, N_, Message, render, translator, use_catalogues
 from workflows.lifecycle import OUTCOME_LABELS, STAGE_LABELS
+from workflows.vocabulary import ChecklistStatus
 
 __all__ = [
     "BABEL_LOCALES", "CHECKLIST_STATUS_LABELS", "DEFAULT_LANGUAGE", "LANGUAGES", "LOCALE_DIR", "N_", "Message",
@@ -33,10 +34,6 @@ def format_number(value: float | None, language: str, digits: int = 1) -> str:
     return format_decimal(value, format=pattern, locale=BABEL_LOCALES.get(language, "sv_SE"))
 
 
-# Labels for stable identifiers. The ids are English and stay in code and database; the stage and
-# outcome labels live beside the lifecycle machine.
-CHECKLIST_STATUS_LABELS = {
-    "open": N_("Open"),
-    "done": N_("Done"),
-    "not_applicable": N_("Not applicable"),
-}
+# Label tables (id → msgid) for the pages that look labels up by id; the ids and their labels live in
+# workflows.vocabulary, and new code reads ``member.label``.
+CHECKLIST_STATUS_LABELS = ChecklistStatus.labels()

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from db.models import Benefit, Indicator, Measurement, OrgUnit
 from portfolio import benefits_math
 from portfolio.benefits import baseline_locked, benefits_of
-from portfolio.benefits_math import Direction, Frequency
+from workflows.vocabulary import Aggregation, IndicatorStatus
 
 
 def _latest_periods(indicator_ids: Union[list[int], Select]):
@@ -61,21 +61,21 @@ def _per_period(session: Session, indicator_ids: Union[list[int], Select],
     return result
 
 
-def _pick(aggregation: str, total: float, mean: float) -> float:
-    return float(total) if aggregation == "sum" else float(mean)
+def _pick(aggregation: Aggregation, total: float, mean: float) -> float:
+    return float(total) if aggregation == Aggregation.SUM else float(mean)
 
 
 def _progress(indicator: Indicator, value: Optional[float]) -> Optional[float]:
     return benefits_math.progress_to_target(indicator.baseline_value, indicator.target_value, value,
-                                            direction=Direction(indicator.direction))
+                                            direction=indicator.direction)
 
 
-def _status(indicator: Indicator, period: Optional[date], value: Optional[float]) -> benefits_math.Status:
+def _status(indicator: Indicator, period: Optional[date], value: Optional[float]) -> IndicatorStatus:
     if indicator.baseline_date is None or indicator.target_date is None:
-        return benefits_math.Status.UNKNOWN
+        return IndicatorStatus.UNKNOWN
     return benefits_math.status(
         baseline=indicator.baseline_value, target=indicator.target_value, baseline_date=indicator.baseline_date,
-        target_date=indicator.target_date, direction=Direction(indicator.direction), latest=value,
+        target_date=indicator.target_date, direction=indicator.direction, latest=value,
         latest_date=period, amber_tolerance=indicator.amber_tolerance, red_tolerance=indicator.red_tolerance,
     )
 
@@ -108,7 +108,7 @@ class IndicatorSummary:
     latest_period: Optional[date]
     latest_value: Optional[float]
     progress: Optional[float]
-    status: benefits_math.Status
+    status: IndicatorStatus
     overdue: bool
 
 
@@ -134,7 +134,7 @@ def indicator_summaries(*, session: Session, initiative_id: int, today: Optional
         summaries.append(IndicatorSummary(
             indicator=indicator, benefit_id=indicator.benefit_id, series=points, latest_period=period,
             latest_value=value, progress=_progress(indicator, value), status=_status(indicator, period, value),
-            overdue=benefits_math.is_overdue(Frequency(indicator.frequency), period, today),
+            overdue=benefits_math.is_overdue(indicator.frequency, period, today),
         ))
     return summaries
 
@@ -178,12 +178,12 @@ def unit_breakdowns(
     children: dict[Optional[int], list[OrgUnit]] = defaultdict(list)
     for unit in session.exec(select(OrgUnit).order_by(col(OrgUnit.name))).all():
         children[unit.parent_id].append(unit)
-    return {indicator_id: _roll_up(children, own.get(indicator_id, {}), aggregation.get(indicator_id, "sum"))
+    return {indicator_id: _roll_up(children, own.get(indicator_id, {}), aggregation.get(indicator_id, Aggregation.SUM))
             for indicator_id in indicator_ids}
 
 
 def _roll_up(children: dict[Optional[int], list[OrgUnit]], own: dict[int, tuple[float, int]],
-             aggregation: str) -> list[UnitFigure]:
+             aggregation: Aggregation) -> list[UnitFigure]:
     figures: list[UnitFigure] = []
 
     def walk(unit: OrgUnit, depth: int) -> tuple[float, int]:
@@ -193,7 +193,7 @@ def _roll_up(children: dict[Optional[int], list[OrgUnit]], own: dict[int, tuple[
             child_total, child_count = walk(child, depth + 1)
             total, count = total + child_total, count + child_count
         if count:
-            value = total if aggregation == "sum" else total / count
+            value = total if aggregation == Aggregation.SUM else total / count
             figures.insert(position, UnitFigure(unit.id, unit.name, depth, value, count))
         return total, count
 

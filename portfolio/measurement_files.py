@@ -22,15 +22,15 @@ from sqlmodel import Session, col, select
 
 from db.models import Benefit, Indicator
 from portfolio import benefits_math
-from portfolio.benefits_math import Frequency
 from portfolio.errors import FieldProblem, ValidationError
 from portfolio.exports import NEUTRALISER, csv_bytes, unneutralise, xlsx_bytes
 from portfolio.i18n import N_, Message
+from workflows.vocabulary import Frequency
 
 COLUMNS = ("indicator", "period", "org_unit", "value")
 COLUMN_HELP = {
     "indicator": "The indicator's code, e.g. WAIT-DAYS.",
-    "period": "The period: YYYY-MM-DD (day), YYYY-Www (week), YYYY-MM (month), YYYY-Qn (quarter), YYYY (year).",
+    "period": "The period: " + ", ".join(f"{f.period_format} ({f.value})" for f in Frequency) + ".",
     "org_unit": "The org unit's code or exact name; empty for the whole initiative.",
     "value": "A number; a decimal comma or point both work.",
 }

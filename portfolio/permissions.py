@@ -29,6 +29,7 @@ from db.models import Benefit, GateDecisionOwner, Initiative, OrgUnit, Portfolio
 from portfolio.errors import PermissionDenied
 from portfolio.i18n import N_, Message
 from workflows.lifecycle import STAGE_ORDER
+from workflows.vocabulary import Role
 
 
 @dataclass(frozen=True)
@@ -247,12 +248,12 @@ def load_actor(*, session: Session, user_id: int) -> Actor:
     if user is None or not user.is_active:
         raise PermissionDenied(Message(N_("You must sign in first.")))
     assignments = session.exec(select(RoleAssignment).where(RoleAssignment.user_id == user_id)).all()
-    by_role: dict[str, set[int]] = defaultdict(set)
+    by_role: dict[Role, set[int]] = defaultdict(set)
     units: set[int] = set()
     for assignment in assignments:
         if assignment.portfolio_id is not None:
             by_role[assignment.role].add(assignment.portfolio_id)
-        if assignment.role == "reporter" and assignment.org_unit_id is not None:
+        if assignment.role == Role.REPORTER and assignment.org_unit_id is not None:
             units.add(assignment.org_unit_id)
     portfolio_tree = session.exec(select(Portfolio.id, Portfolio.parent_id)).all()
     unit_tree = session.exec(select(OrgUnit.id, OrgUnit.parent_id)).all() if units else []
@@ -261,10 +262,10 @@ def load_actor(*, session: Session, user_id: int) -> Actor:
         username=user.username,
         display_name=user.display_name,
         language=user.language,
-        is_admin=any(a.role == "admin" for a in assignments),
-        owned_portfolios=descendants(portfolio_tree, by_role["portfolio_owner"]),
-        steering_portfolios=descendants(portfolio_tree, by_role["steering"]),
-        lead_portfolios=descendants(portfolio_tree, by_role["implementation_lead"]),
+        is_admin=any(a.role == Role.ADMIN for a in assignments),
+        owned_portfolios=descendants(portfolio_tree, by_role[Role.PORTFOLIO_OWNER]),
+        steering_portfolios=descendants(portfolio_tree, by_role[Role.STEERING]),
+        lead_portfolios=descendants(portfolio_tree, by_role[Role.IMPLEMENTATION_LEAD]),
         reporting_units=descendants(unit_tree, units),
     )
 
