@@ -22,10 +22,12 @@ from portfolio.i18n import N_, Message
 from portfolio.locking import lock_for_edit
 from portfolio.permissions import Actor, Scope, require
 from workflows.lifecycle import FINAL_STAGES, STAGE_ORDER, STAGES
+from workflows.vocabulary import InitiativeStatus
 
 TITLE_MAX = 300
-STATUSES = ("active", "on_hold", "closed")
-STATUS_LABELS = {"active": N_("Active"), "on_hold": N_("On hold"), "closed": N_("Closed")}
+# The statuses and their label msgids for the overview's filter and the reports (ids in workflows.vocabulary).
+STATUSES = tuple(InitiativeStatus)
+STATUS_LABELS = InitiativeStatus.labels()
 EDITABLE_FIELDS = (
     "title", "description", "need_description", "need_owner", "expected_effects",
     "org_unit_id", "lead_id", "estimated_cost",
