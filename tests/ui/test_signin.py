@@ -139,7 +139,7 @@ def test_a_title_with_a_nul_byte_is_refused_in_words(app, world, app_db):
     sign_in(app, "lead")
     no_exception(app.switch_page("portfolio/ui/new_idea.py").run())
     before = snapshot(app_db)
-    app.text_input[0].input("Robot\x00s")
+    app.text_input(key="new_idea_title").input("Robot\x00s")
     no_exception(app.button(key="FormSubmitter:new_idea-Propose idea").click().run())
     assert texts(app.error) == ["title must not contain control characters."]
     assert snapshot(app_db) == before
