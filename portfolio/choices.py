@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import func
+from sqlalchemy import func, literal
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, or_, select
 
 from db.models import Benefit, Indicator, Measurement, OrgUnit, Portfolio, User
@@ -64,9 +65,39 @@ def _choices(session: Session, id_column, name_column, where, search: str, limit
     return Choices(entries=tuple(Choice(*row) for row in rows), more=0 if total is None else total - limit)
 
 
+PATH_SEPARATOR = " › "
+
+
+def unit_paths(session: Session, unit_ids: Iterable[int]) -> dict[int, str]:
+    """Each unit's path from the top of its tree ("Region Öst › Akademiska sjukhuset › Kirurgkliniken"), for
+    a handful of units: one recursive query walks up from them."""
+    ids = set(unit_ids) - {None}
+    if not ids:
+        return {}
+    up = select(OrgUnit.id.label("start"), OrgUnit.id.label("id"), OrgUnit.parent_id.label("parent_id"),
+                OrgUnit.name.label("name"), literal(0).label("depth")).where(col(OrgUnit.id).in_(ids)).cte(
+        "unit_path", recursive=True)
+    parent = aliased(OrgUnit)
+    # Depth bounds the walk, so a corrupt tree with a cycle still ends.
+    up = up.union_all(select(up.c.start, parent.id, parent.parent_id, parent.name, up.c.depth + 1)
+                      .join(parent, parent.id == up.c.parent_id).where(up.c.depth < 50))
+    names: dict[int, list[tuple[int, str]]] = {}
+    for start, name, depth in session.exec(select(up.c.start, up.c.name, up.c.depth)).all():
+        names.setdefault(start, []).append((depth, name))
+    return {start: PATH_SEPARATOR.join(name for _depth, name in sorted(chain, reverse=True))
+            for start, chain in names.items()}
+
+
+def _with_paths(session: Session, choices: Choices) -> Choices:
+    paths = unit_paths(session, [entry.id for entry in choices.entries])
+    return Choices(entries=tuple(Choice(entry.id, paths.get(entry.id, entry.name)) for entry in choices.entries),
+                   more=choices.more)
+
+
 def unit_choices(*, session: Session, search: str = "", limit: int = CHOICE_LIMIT, keep: Iterable[int] = ()) -> Choices:
-    """Org units whose name contains ``search``, by name, at most ``limit`` plus the ``keep`` ids."""
-    return _choices(session, OrgUnit.id, OrgUnit.name, None, search, limit, keep)
+    """Org units whose name contains ``search``, by name, at most ``limit`` plus the ``keep`` ids; each is
+    shown with its path in the tree, since many clinics share a name across hospitals."""
+    return _with_paths(session, _choices(session, OrgUnit.id, OrgUnit.name, None, search, limit, keep))
 
 
 def user_choices(*, session: Session, search: str = "", limit: int = CHOICE_LIMIT, keep: Iterable[int] = ()) -> Choices:

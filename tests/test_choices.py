@@ -72,3 +72,14 @@ def test_the_reporting_units_are_the_owning_subtree_and_those_that_reported(engi
         portfolios = portfolio_choices(session=session)
     assert _names(units) == ["Clinic", "Other region unit", "Ward"]
     assert len(portfolios.entries) == 1
+
+
+def test_units_are_shown_with_their_path_in_the_tree(engine):
+    """Many hospitals have a "Kirurgkliniken": the path tells them apart."""
+    with write_session(engine) as session:
+        region = make_org_unit(session, name="Region Öst")
+        for hospital in ("Akademiska", "Lasarettet"):
+            make_org_unit(session, name="Kirurgkliniken", parent=make_org_unit(session, name=hospital, parent=region))
+    with read_session(engine) as session:
+        found = unit_choices(session=session, search="kirurg")
+    assert _names(found) == ["Region Öst › Akademiska › Kirurgkliniken", "Region Öst › Lasarettet › Kirurgkliniken"]
