@@ -4,12 +4,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session, col, or_, select
+from typing import Callable
 
-from db.models import GateDecisionOwner, Initiative, Portfolio
+from sqlalchemy import ColumnElement, and_, bindparam, case, false, func, literal, not_, true
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, cast, col, or_, select
+
+from db.models import (
+    Benefit,
+    BenefitCalculation,
+    CalculationYear,
+    ChecklistItem,
+    GateDecisionOwner,
+    Indicator,
+    Initiative,
+    Measurement,
+    Portfolio,
+)
 from portfolio.gate_facts import benefit_facts, build_context, checklist_facts
 from portfolio.i18n import Message
-from portfolio.permissions import PERMISSIONS, Actor, Scope
+from portfolio.permissions import Actor
 from workflows import lifecycle
 from workflows.process import load_process
 from workflows.rules import BenefitFacts, evaluate
@@ -28,6 +43,8 @@ class PendingInitiative:
 
 @dataclass(frozen=True)
 class PendingGate:
+    """One card: the initiative, whether every rule of its gate holds, and the unmet rules' messages."""
+
     initiative: PendingInitiative
     ready: bool
     unmet: list[Message]
@@ -57,52 +74,175 @@ class DecisionsPage:
 
 DECISIONS_PER_PAGE = 50
 
+# ------------------------------------------------------------------ the gate rules, as SQL
+#
+# Readiness decides a gate's group and place in the queue, so it is computed in SQL for every waiting
+# gate; only the shown page's gates are then read as rows and checked by the rules themselves
+# (workflows.rules), which give the messages. Each rule has a twin here that holds exactly when the
+# rule does (tests compare the two), written against the initiative of the enclosing query.
 
-def _waiting_gates(session: Session, actor: Actor) -> list[PendingGate]:
-    """Every gate waiting for ``actor``, ordered by portfolio, ready ones first, then oldest stage first.
+# str.strip(), which the rules use, removes every character for which str.isspace() holds; none lies
+# above U+3000.
+_WHITESPACE = bindparam("whitespace", "".join(c for c in map(chr, range(0x3001)) if c.isspace()))
 
-    The candidates are one SQL selection; the rules' facts are read by joining it in (a fixed number of
-    queries whatever the count), and the rules are evaluated over those facts in Python.
-    """
+SqlRule = Callable[[str, str], ColumnElement[bool]]
+
+
+def _filled(text: ColumnElement[str], dialect: str) -> ColumnElement[bool]:
+    """``text`` holds more than whitespace (the rules' ``not _blank(text)``)."""
+    trim = func.btrim if dialect == "postgresql" else func.trim
+    return trim(text, _WHITESPACE) != ""
+
+
+def _checklist_done(stage: str, dialect: str) -> ColumnElement[bool]:
+    """No required item of the ``stage`` checklist is open (``incomplete_items`` is empty)."""
+    settled = or_(ChecklistItem.status == "done",
+                  and_(ChecklistItem.status == "not_applicable", _filled(ChecklistItem.not_applicable_reason, dialect)))
+    return ~select(ChecklistItem.id).where(
+        ChecklistItem.initiative_id == Initiative.id, ChecklistItem.stage == stage,
+        col(ChecklistItem.required).is_(True), not_(settled)).correlate(Initiative).exists()
+
+
+def _indicators():
+    """The indicators of the initiative, over its benefits."""
+    return (select(Indicator.id).join(Benefit, Benefit.id == Indicator.benefit_id)
+            .where(Benefit.initiative_id == Initiative.id).correlate(Initiative))
+
+
+def _latest_value() -> ColumnElement[float]:
+    """The indicator's value in its latest period, as ``gate_facts.benefit_facts`` reads it: the whole
+    initiative's figure when one was reported, else the org units' combined; NULL without measurements."""
+    value = aliased(Measurement)
+    latest = (select(func.max(Measurement.period_start)).where(Measurement.indicator_id == Indicator.id)
+              .correlate(Indicator).scalar_subquery())
+    whole = col(value.org_unit_id).is_(None)
+    return (select(case((Indicator.aggregation == "sum", func.sum(value.value)), else_=func.avg(value.value)))
+            .where(value.indicator_id == Indicator.id, value.period_start == latest)
+            .group_by(whole).order_by(whole.desc()).limit(1).correlate(Indicator).scalar_subquery())
+
+
+def _at_target() -> ColumnElement[bool]:
+    """The latest value has reached the target (``progress_to_target(...) >= 1``).
+
+    With d = target - baseline non-zero, (latest - baseline) / d >= 1 holds in floating point exactly
+    when latest - baseline >= d (d > 0) or <= d (d < 0), so no division is needed."""
+    baseline, target, latest = Indicator.baseline_value, Indicator.target_value, _latest_value()
+    reached = case(
+        (or_(col(baseline).is_(None), col(target).is_(None)), false()),
+        (target > baseline, latest - baseline >= target - baseline),
+        (target < baseline, latest - baseline <= target - baseline),
+        (Indicator.direction == "higher", latest >= target),
+        else_=latest <= target,
+    )
+    return func.coalesce(reached, false())
+
+
+def _measured_after_baseline(stage: str, dialect: str) -> ColumnElement[bool]:
+    measured = select(Measurement.id).where(Measurement.indicator_id == Indicator.id).correlate(Indicator)
+    after = case((col(Indicator.baseline_date).is_(None), measured.exists()),
+                 else_=measured.where(Measurement.period_start > Indicator.baseline_date).exists())
+    return and_(_indicators().exists(), ~_indicators().where(not_(after)).exists())
+
+
+def _benefit_owners_and_schedules(stage: str, dialect: str) -> ColumnElement[bool]:
+    benefits = select(Benefit.id).where(Benefit.initiative_id == Initiative.id).correlate(Initiative)
+    measured = select(Indicator.id).where(Indicator.benefit_id == Benefit.id).correlate(Benefit)
+    return and_(benefits.exists(), ~benefits.where(col(Benefit.owner_id).is_(None)).exists(),
+                ~benefits.where(~measured.exists()).exists())
+
+
+def _indicators_at_target_or_explained(stage: str, dialect: str) -> ColumnElement[bool]:
+    missing = case((_filled(Indicator.deviation_explanation, dialect), false()), else_=not_(_at_target()))
+    return ~_indicators().where(missing).exists()
+
+
+SQL_RULES: dict[str, SqlRule] = {
+    "need_described": lambda stage, dialect: _filled(Initiative.need_description, dialect),
+    "need_owner_named": lambda stage, dialect: _filled(Initiative.need_owner, dialect),
+    "owning_unit_named": lambda stage, dialect: col(Initiative.org_unit_id).is_not(None),
+    "expected_effects_described": lambda stage, dialect: _filled(Initiative.expected_effects, dialect),
+    "checklist_complete": _checklist_done,
+    "fast_track_checklist_complete": lambda stage, dialect: _checklist_done("fast_track", dialect),
+    "indicator_with_baseline_and_target": lambda stage, dialect: _indicators().where(
+        col(Indicator.baseline_value).is_not(None), col(Indicator.target_value).is_not(None)).exists(),
+    "measured_after_baseline": _measured_after_baseline,
+    "benefit_calculation_present": lambda stage, dialect: select(BenefitCalculation.id).join(
+        CalculationYear, CalculationYear.calculation_id == BenefitCalculation.id).where(
+        BenefitCalculation.initiative_id == Initiative.id).correlate(Initiative).exists(),
+    "benefit_owners_and_schedules": _benefit_owners_and_schedules,
+    "indicators_at_target_or_explained": _indicators_at_target_or_explained,
+}
+
+
+def ready_in_sql(dialect: str) -> ColumnElement[bool]:
+    """Whether every rule of the initiative's current gate holds, as SQL over ``Initiative``."""
+    process = load_process()
+    whens = [(Initiative.stage == stage, and_(true(), *(SQL_RULES[name](stage, dialect) for name in rules)))
+             for stage, rules in process.gate_rules.items() if stage in lifecycle.STAGES and rules]
+    return case(*whens, else_=true()) if whens else true()
+
+
+# ------------------------------------------------------------------ the queue
+
+
+def _waiting(actor: Actor, dialect: str) -> tuple[ColumnElement[bool], ...]:
+    """The conditions that make an initiative's gate wait for ``actor``.
+
+    A gate waits for them where they are the recorded decision owner of the current gate, or the owner
+    of a portfolio that lets owners decide; never on initiatives they lead or led since the last gate
+    decision: the denials of "gate.decide" (``LEAD_NEVER_DECIDES``, ``FORMER_LEAD_NEVER_DECIDES``)."""
     owner_match = (
         select(GateDecisionOwner.initiative_id)
         .where(GateDecisionOwner.user_id == actor.user_id, GateDecisionOwner.gate == Initiative.stage,
                GateDecisionOwner.initiative_id == Initiative.id)
-        .exists()
+        .correlate(Initiative).exists()
     )
     owns_portfolio = col(Initiative.portfolio_id).in_(
         select(Portfolio.id).where(Portfolio.owner_decides, col(Portfolio.id).in_(actor.owned_portfolios or {-1}))
     )
-    conditions = (col(Initiative.stage).not_in(lifecycle.FINAL_STAGES), or_(owner_match, owns_portfolio),
-                  or_(col(Initiative.lead_id).is_(None), Initiative.lead_id != actor.user_id))
-    candidates = session.exec(
-        select(Initiative.id, Initiative.title, Initiative.stage, Initiative.portfolio_id,
-               Portfolio.name.label("portfolio"), Initiative.lead_id, Initiative.leads_since_last_gate,
-               Initiative.need_description, Initiative.need_owner, Initiative.expected_effects,
-               Initiative.org_unit_id, Initiative.stage_entered_at)
-        .join(Portfolio, Portfolio.id == Initiative.portfolio_id)
-        .where(*conditions)
+    if dialect == "postgresql":
+        led = cast(Initiative.leads_since_last_gate, JSONB).contains([actor.user_id])
+    else:
+        leads = func.json_each(Initiative.leads_since_last_gate).table_valued("value")
+        led = select(literal(1)).select_from(leads).where(leads.c.value == actor.user_id).correlate(
+            Initiative).exists()
+    return (col(Initiative.stage).not_in(lifecycle.FINAL_STAGES), or_(owner_match, owns_portfolio),
+            or_(col(Initiative.lead_id).is_(None), Initiative.lead_id != actor.user_id), not_(led))
+
+
+def _groups(session: Session, waiting, ready) -> list[PendingGroup]:
+    """Every portfolio-and-readiness group of the waiting gates with its count, in queue order."""
+    each = select(Initiative.portfolio_id, ready.label("ready")).where(*waiting).subquery()
+    rows = session.exec(
+        select(each.c.portfolio_id, Portfolio.name, each.c.ready, func.count())
+        .join(Portfolio, Portfolio.id == each.c.portfolio_id)
+        .group_by(each.c.portfolio_id, Portfolio.name, each.c.ready)
     ).all()
-    denials = PERMISSIONS["gate.decide"].denials
-    candidates = [i for i in candidates if not any(denial.check(actor, Scope(
-        lead_id=i.lead_id, leads_since_last_gate=frozenset(i.leads_since_last_gate or ()))) for denial in denials)]
-    if not candidates:
+    groups = [PendingGroup(portfolio_id, name, bool(is_ready), count) for portfolio_id, name, is_ready, count in rows]
+    # Sorted here, not in SQL, so that names order as Python orders them whatever the database's collation.
+    return sorted(groups, key=lambda g: (g.portfolio, g.portfolio_id, not g.ready))
+
+
+def _cards(session: Session, waiting, ready, group: PendingGroup, offset: int, limit: int) -> list[PendingGate]:
+    """Gates ``offset`` to ``offset + limit`` of one group, oldest in stage first, with their unmet rules."""
+    rows = session.exec(
+        select(Initiative.id, Initiative.title, Initiative.stage, Initiative.need_description,
+               Initiative.need_owner, Initiative.expected_effects, Initiative.org_unit_id)
+        .where(*waiting, Initiative.portfolio_id == group.portfolio_id, ready == group.ready)
+        .order_by(Initiative.stage_entered_at, Initiative.id).offset(offset).limit(limit)
+    ).all()
+    if not rows:
         return []
-    ids = select(Initiative.id).where(*conditions).correlate(None)  # a selection of its own, never correlated
-    checklists = checklist_facts(session, ids)
-    facts = benefit_facts(session, ids)
+    shown = select(Initiative.id).where(col(Initiative.id).in_([row.id for row in rows]))
+    checklists, facts = checklist_facts(session, shown), benefit_facts(session, shown)
     process = load_process()
-    pending = []
-    for initiative in candidates:
-        ctx = build_context(initiative, checklists.get(initiative.id, []), facts.get(initiative.id, BenefitFacts()))
-        unmet = [r.message for r in evaluate(process.rules_for(initiative.stage), ctx) if r.message is not None]
-        pending.append((initiative, PendingGate(
-            PendingInitiative(initiative.id, initiative.title, initiative.stage, initiative.portfolio_id,
-                              initiative.portfolio),
-            ready=not unmet, unmet=unmet)))
-    pending.sort(key=lambda p: (p[0].portfolio, p[0].portfolio_id, not p[1].ready, p[0].stage_entered_at,
-                                p[0].id))
-    return [gate for _, gate in pending]
+    cards = []
+    for row in rows:
+        ctx = build_context(row, checklists.get(row.id, []), facts.get(row.id, BenefitFacts()))
+        unmet = [r.message for r in evaluate(process.rules_for(row.stage), ctx) if r.message is not None]
+        cards.append(PendingGate(PendingInitiative(row.id, row.title, row.stage, group.portfolio_id,
+                                                   group.portfolio), ready=group.ready, unmet=unmet))
+    return cards
 
 
 def my_decisions_page(*, session: Session, actor: Actor, page: int = 1,
@@ -110,17 +250,21 @@ def my_decisions_page(*, session: Session, actor: Actor, page: int = 1,
     """One page of the gates waiting for ``actor`` (pages count from 1; a page past the end shows the last
     one), with the count of every portfolio-and-readiness group over all pages.
 
-    A gate waits for them where they are the recorded decision owner of the current gate, or the owner of
-    a portfolio that lets owners decide; never on initiatives they lead or led since the last gate
-    decision (the separation-of-duties denials of "gate.decide")."""
-    gates = _waiting_gates(session, actor)
-    groups: dict[tuple[int, bool], PendingGroup] = {}
-    for gate in gates:
-        key = (gate.initiative.portfolio_id, gate.ready)
-        found = groups.get(key)
-        groups[key] = PendingGroup(gate.initiative.portfolio_id, gate.initiative.portfolio, gate.ready,
-                                   (found.count if found else 0) + 1)
-    pages = max(1, -(-len(gates) // per_page))
+    Gates are ordered by portfolio, ready ones first, then oldest in stage first. Readiness and the
+    counts are computed in SQL; only the page's gates are read as rows."""
+    dialect = session.get_bind().dialect.name
+    waiting, ready = _waiting(actor, dialect), ready_in_sql(dialect)
+    groups = _groups(session, waiting, ready)
+    total = sum(g.count for g in groups)
+    pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
-    return DecisionsPage(gates=gates[(page - 1) * per_page:page * per_page], groups=list(groups.values()),
-                         total=len(gates), ready=sum(1 for g in gates if g.ready), page=page, pages=pages)
+    first, last = (page - 1) * per_page, page * per_page
+    gates: list[PendingGate] = []
+    start = 0
+    for group in groups:
+        end = start + group.count
+        if start < last and end > first:
+            gates += _cards(session, waiting, ready, group, max(first - start, 0), min(last, end) - max(first, start))
+        start = end
+    return DecisionsPage(gates=gates, groups=groups, total=total, ready=sum(g.count for g in groups if g.ready),
+                         page=page, pages=pages)
