@@ -14,8 +14,8 @@ from datetime import date, datetime, timezone
 from enum import StrEnum
 from typing import Any, Optional
 
+from pydantic import ConfigDict, ValidatorFunctionWrapHandler, field_validator
 from pydantic import ValidationError as PydanticValidationError
-from pydantic import ValidatorFunctionWrapHandler, field_validator
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, DateTime, Index, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
@@ -298,8 +298,10 @@ class BenefitUpdate(BenefitBase):
     pass
 
 
-# Benefit public: a stored benefit as reads hand it out, detached from the session.
+# Benefit public: a stored benefit as reads hand it out: detached from the session, and frozen.
 class BenefitPublic(BenefitBase):
+    model_config = ConfigDict(frozen=True)
+
     id: int
     initiative_id: int
     version: int
@@ -359,8 +361,10 @@ class IndicatorUpdate(IndicatorBase):
     pass
 
 
-# Indicator public: a stored indicator as reads hand it out, detached from the session.
+# Indicator public: a stored indicator as reads hand it out: detached from the session, and frozen.
 class IndicatorPublic(IndicatorBase):
+    model_config = ConfigDict(frozen=True)
+
     id: int
     benefit_id: int
     original_baseline_value: Optional[float] = None

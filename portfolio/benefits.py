@@ -14,11 +14,13 @@ from db.models import (
     Benefit,
     BenefitCalculation,
     BenefitCreate,
+    BenefitPublic,
     BenefitUpdate,
     CalculationYear,
     GateDecision,
     Indicator,
     IndicatorCreate,
+    IndicatorPublic,
     IndicatorUpdate,
     Initiative,
     User,
@@ -305,13 +307,13 @@ def explain_deviation(
 
 @dataclass(frozen=True)
 class BenefitWithIndicators:
-    benefit: Benefit
+    benefit: BenefitPublic
     owner: Optional[str]
-    indicators: list[Indicator] = field(default_factory=list)
+    indicators: list[IndicatorPublic] = field(default_factory=list)
 
 
 def benefits_of(session: Session, initiative_id: int) -> list[BenefitWithIndicators]:
-    """The benefits of an initiative with their indicators, in two queries."""
+    """The benefits of an initiative with their indicators (read models, not rows), in two queries."""
     rows = session.exec(
         select(Benefit, User.display_name)
         .join(User, col(Benefit.owner_id) == User.id, isouter=True)
@@ -322,10 +324,11 @@ def benefits_of(session: Session, initiative_id: int) -> list[BenefitWithIndicat
         select(Indicator).join(Benefit, Benefit.id == Indicator.benefit_id)
         .where(Benefit.initiative_id == initiative_id).order_by(col(Indicator.id))
     ).all()
-    by_benefit: dict[int, list[Indicator]] = {benefit.id: [] for benefit, _ in rows}
+    by_benefit: dict[int, list[IndicatorPublic]] = {benefit.id: [] for benefit, _ in rows}
     for indicator in indicators:
-        by_benefit[indicator.benefit_id].append(indicator)
-    return [BenefitWithIndicators(benefit, owner, by_benefit[benefit.id]) for benefit, owner in rows]
+        by_benefit[indicator.benefit_id].append(IndicatorPublic.model_validate(indicator))
+    return [BenefitWithIndicators(BenefitPublic.model_validate(benefit), owner, by_benefit[benefit.id])
+            for benefit, owner in rows]
 
 
 # ------------------------------------------------------------------ benefit calculation

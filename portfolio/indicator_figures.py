@@ -11,7 +11,7 @@ from typing import Optional, Union
 from sqlalchemy import Select, func
 from sqlmodel import Session, col, select
 
-from db.models import Benefit, Indicator, Measurement, OrgUnit
+from db.models import Benefit, Indicator, IndicatorBase, IndicatorPublic, Measurement, OrgUnit
 from portfolio import benefits_math
 from portfolio.benefits import baseline_locked, benefits_of
 from workflows.vocabulary import Aggregation, IndicatorStatus
@@ -65,12 +65,12 @@ def _pick(aggregation: Aggregation, total: float, mean: float) -> float:
     return float(total) if aggregation == Aggregation.SUM else float(mean)
 
 
-def _progress(indicator: Indicator, value: Optional[float]) -> Optional[float]:
+def _progress(indicator: IndicatorBase, value: Optional[float]) -> Optional[float]:
     return benefits_math.progress_to_target(indicator.baseline_value, indicator.target_value, value,
                                             direction=indicator.direction)
 
 
-def _status(indicator: Indicator, period: Optional[date], value: Optional[float]) -> IndicatorStatus:
+def _status(indicator: IndicatorBase, period: Optional[date], value: Optional[float]) -> IndicatorStatus:
     if indicator.baseline_date is None or indicator.target_date is None:
         return IndicatorStatus.UNKNOWN
     return benefits_math.status(
@@ -94,7 +94,7 @@ class IndicatorPlan:
     target_date: Optional[date]
 
     @classmethod
-    def of(cls, indicator: Indicator) -> "IndicatorPlan":
+    def of(cls, indicator: Union[Indicator, IndicatorPublic]) -> "IndicatorPlan":
         """The plan of a stored indicator, as plain values."""
         return cls(indicator.name, indicator.unit, indicator.baseline_value, indicator.original_baseline_value,
                    indicator.target_value, indicator.baseline_date, indicator.target_date)
@@ -102,7 +102,7 @@ class IndicatorPlan:
 
 @dataclass(frozen=True)
 class IndicatorSummary:
-    indicator: Indicator
+    indicator: IndicatorPublic
     benefit_id: int
     series: list[tuple[date, float]]
     latest_period: Optional[date]
@@ -132,7 +132,7 @@ def indicator_summaries(*, session: Session, initiative_id: int, today: Optional
         points = series.get(indicator.id, [])
         period, value = points[-1] if points else (None, None)
         summaries.append(IndicatorSummary(
-            indicator=indicator, benefit_id=indicator.benefit_id, series=points, latest_period=period,
+            indicator=IndicatorPublic.model_validate(indicator), benefit_id=indicator.benefit_id, series=points, latest_period=period,
             latest_value=value, progress=_progress(indicator, value), status=_status(indicator, period, value),
             overdue=benefits_math.is_overdue(indicator.frequency, period, today),
         ))
