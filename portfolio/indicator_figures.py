@@ -132,8 +132,9 @@ def indicator_summaries(*, session: Session, initiative_id: int, today: Optional
         points = series.get(indicator.id, [])
         period, value = points[-1] if points else (None, None)
         summaries.append(IndicatorSummary(
-            indicator=IndicatorPublic.model_validate(indicator), benefit_id=indicator.benefit_id, series=points, latest_period=period,
-            latest_value=value, progress=_progress(indicator, value), status=_status(indicator, period, value),
+            indicator=IndicatorPublic.model_validate(indicator), benefit_id=indicator.benefit_id, series=points,
+            latest_period=period, latest_value=value, progress=_progress(indicator, value),
+            status=_status(indicator, period, value),
             overdue=benefits_math.is_overdue(indicator.frequency, period, today),
         ))
     return summaries

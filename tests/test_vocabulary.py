@@ -19,6 +19,7 @@ from portfolio.benefits_math import format_period, parse_period, period_start
 from portfolio.i18n import LOCALE_DIR
 from tests.factories import World, make_benefit, make_indicator
 from workflows.lifecycle import FINAL_STAGES, FORWARD_OUTCOMES, MOVES, STAGE_ORDER, Lifecycle
+from workflows.process import load_process
 from workflows.vocabulary import (
     FAST_TRACK_CHECKLIST_LABEL,
     Aggregation,
@@ -169,3 +170,12 @@ def test_vocabulary_columns_load_as_members(engine):
             Frequency.QUARTER, "YYYY-Qn", "Higher is better")
         # A member compares with the stored id in SQL as the id itself does.
         assert session.exec(select(Initiative.id).where(Initiative.stage == Stage.PILOT)).all() == [ids[0]]
+
+
+def test_a_process_file_names_only_the_lifecycles_gates_and_fast_track(tmp_path):
+    path = tmp_path / "process.toml"
+    path.write_text('[gates.realised]\nrules = []\n\n[[checklists.pilots]]\nkey = "k"\nlabel = "L"\n', encoding="utf-8")
+    with pytest.raises(ValueError) as error:
+        load_process(path)
+    assert str(error.value) == (f"{path}: no such gate or checklist: pilots, realised; "
+                                "use one of benefits_realisation, concept, fast_track, idea, pilot, scale_up")

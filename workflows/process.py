@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from workflows.lifecycle import STAGE_ORDER
+from workflows.vocabulary import Outcome
+
 DEFAULT_PROCESS_FILE = Path(__file__).with_name("process.toml")
 
 
@@ -35,7 +38,8 @@ class Process:
 
 @lru_cache(maxsize=4)
 def load_process(path: Path = DEFAULT_PROCESS_FILE) -> Process:
-    """Read and check a process file; unknown rule names are refused at load time."""
+    """Read and check a process file; unknown rule names, and gates or checklists named by anything but a stage
+    with a gate or fast track, are refused at load time."""
     from workflows.rules import RULES
 
     data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
@@ -47,4 +51,9 @@ def load_process(path: Path = DEFAULT_PROCESS_FILE) -> Process:
         stage: tuple(ChecklistTemplateItem(**item) for item in items)
         for stage, items in data.get("checklists", {}).items()
     }
+    named = {*STAGE_ORDER, Outcome.FAST_TRACK}
+    unnamed = sorted((gate_rules.keys() | checklists.keys()) - named)
+    if unnamed:
+        raise ValueError(f"{path}: no such gate or checklist: {', '.join(unnamed)}; "
+                         f"use one of {', '.join(sorted(named))}")
     return Process(gate_rules=gate_rules, checklists=checklists)
