@@ -15,10 +15,9 @@ from babel.numbers import format_decimal
 
 from messages import BABEL_LOCALES, DEFAULT_LANGUAGE, LANGUAGES, N_, Message, render, translator, use_catalogues
 from workflows.lifecycle import OUTCOME_LABELS, STAGE_LABELS
-from workflows.vocabulary import ChecklistStatus
 
 __all__ = [
-    "BABEL_LOCALES", "CHECKLIST_STATUS_LABELS", "DEFAULT_LANGUAGE", "LANGUAGES", "LOCALE_DIR", "N_", "Message",
+    "BABEL_LOCALES", "DEFAULT_LANGUAGE", "LANGUAGES", "LOCALE_DIR", "N_", "Message",
     "OUTCOME_LABELS", "STAGE_LABELS", "format_number", "render", "translator",
 ]
 
@@ -32,8 +31,3 @@ def format_number(value: float | None, language: str, digits: int = 1) -> str:
         return "–"
     pattern = "#,##0" + ("." + "#" * digits if digits else "")
     return format_decimal(value, format=pattern, locale=BABEL_LOCALES.get(language, "sv_SE"))
-
-
-# Label tables (id → msgid) for the pages that look labels up by id; the ids and their labels live in
-# workflows.vocabulary, and new code reads ``member.label``.
-CHECKLIST_STATUS_LABELS = ChecklistStatus.labels()
