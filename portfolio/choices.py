@@ -41,15 +41,22 @@ class Choices:
         return {entry.id: entry.name for entry in self.entries}
 
 
+def _searchable(text: str) -> str:
+    # A search is only ever compared with names: control characters (a NUL, which PostgreSQL refuses in
+    # text) can match nothing and are dropped.
+    return "".join(ch for ch in text if ch.isprintable()).strip()
+
+
 def _like(text: str) -> str:
-    escaped = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
 
 def _choices(session: Session, id_column, name_column, where, search: str, limit: int,
              keep: Iterable[int]) -> Choices:
     matching = [where] if where is not None else []
-    if search.strip():
+    search = _searchable(search)
+    if search:
         matching.append(func.lower(name_column).like(_like(search), escape="\\"))
     rows = session.exec(select(id_column, name_column).where(*matching).order_by(name_column, id_column)
                         .limit(limit + 1)).all()

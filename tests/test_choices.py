@@ -83,3 +83,11 @@ def test_units_are_shown_with_their_path_in_the_tree(engine):
     with read_session(engine) as session:
         found = unit_choices(session=session, search="kirurg")
     assert _names(found) == ["Region Öst › Akademiska › Kirurgkliniken", "Region Öst › Lasarettet › Kirurgkliniken"]
+
+
+def test_control_characters_in_a_search_match_nothing_and_break_nothing(engine):
+    with write_session(engine) as session:
+        make_org_unit(session, name="Kirurgi")
+    with read_session(engine) as session:
+        assert _names(unit_choices(session=session, search="Kir\x00urgi\n")) == ["Kirurgi"]
+        assert _names(user_choices(session=session, search="\x00")) == _names(user_choices(session=session))
