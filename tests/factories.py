@@ -34,8 +34,10 @@ def make_user(session: Session, *, username: str | None = None, role: str | None
     return user
 
 
-def make_org_unit(session: Session, *, name: str | None = None, parent: OrgUnit | None = None) -> OrgUnit:
-    unit = OrgUnit(name=name or f"Unit {next(_seq)}", parent_id=parent.id if parent else None)
+def make_org_unit(session: Session, *, name: str | None = None, parent: OrgUnit | None = None,
+                  code: str | None = None) -> OrgUnit:
+    """An org unit; ``code`` is its register code, which measurement files may name it by."""
+    unit = OrgUnit(name=name or f"Unit {next(_seq)}", parent_id=parent.id if parent else None, code=code)
     session.add(unit)
     session.flush()
     return unit

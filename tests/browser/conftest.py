@@ -1,4 +1,9 @@
-"""Browser tests: the real app served by Streamlit, driven in Debian's headless Chromium."""
+"""Browser tests: the real app served by Streamlit, driven in Debian's headless Chromium.
+
+Each test builds the rows it needs with the factories (tests/factories.py), on a fresh database that is
+SQLite once and the session's PostgreSQL server once (``db_url``), and signs in through the user-name and
+password form, as a person does.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +16,14 @@ import subprocess
 import sys
 import time
 import urllib.request
-from datetime import date
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
+from sqlalchemy.engine import Engine
 
 from db.engine import get_engine, write_session
-from portfolio.demo import load_demo
+from tests.factories import PASSWORD, World
 
 ROOT = Path(__file__).resolve().parents[2]
 # Two cores shared with a Streamlit server: give each expectation room before it fails.
@@ -50,7 +55,7 @@ def serve(database_url: str, *, port: int | None = None, env: dict[str, str] | N
     """Streamlit serving the app on ``database_url`` (on ``port``, default a free one, with ``env`` added
     to the environment and ``options`` to the command line); yields the base URL."""
     port = port or _free_port()
-    # Loading demo data made a test's database a demo database: that alone offers the demo accounts.
+    # Demo sign-in depends on the database alone (a demo database offers it), not on the caller's setting.
     env = {**{k: v for k, v in os.environ.items() if k != "PORTFOLIO_DEMO"}, "DATABASE_URL": database_url,
            "PORTFOLIO_LANGUAGE": "en", **(env or {})}
     process = subprocess.Popen(
@@ -84,10 +89,33 @@ def serve(database_url: str, *, port: int | None = None, env: dict[str, str] | N
 
 
 @pytest.fixture
-def served_app(sqlite_url):
-    """Streamlit serving the app on a fresh demo database; yields the base URL."""
-    with write_session(get_engine(sqlite_url)) as session:
-        load_demo(session=session, initiatives=24, seed=7, today=date(2026, 11, 2))
-    get_engine(sqlite_url).dispose()
-    with serve(sqlite_url) as base:
+def app_db(db_url) -> Engine:
+    """The engine of the database the served app uses: fresh and migrated, on SQLite and on PostgreSQL."""
+    return get_engine(db_url)
+
+
+@pytest.fixture
+def served_app(db_url):
+    """Streamlit serving the app on the test's database; yields the base URL. The server reads every row
+    when a page runs, so rows the test builds before its first page load are there."""
+    with serve(db_url) as base:
         yield base
+
+
+@pytest.fixture
+def world(app_db) -> World:
+    """A small organisation (tests/factories.World) with one ready idea, "Digital triage", whose gate the
+    portfolio owner ("owner") decides."""
+    with write_session(app_db) as session:
+        return World(session)
+
+
+def sign_in(page: Page, base: str, username: str, password: str = PASSWORD) -> None:
+    """Open the app and sign in through the user-name and password form (factory users share ``PASSWORD``);
+    the sign-in must succeed."""
+    page.set_default_timeout(30_000)
+    page.goto(base)
+    page.get_by_role("textbox", name="User name").fill(username)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_role("heading", name="Portfolio overview")).to_be_visible()
