@@ -1,9 +1,11 @@
 """The database goes away under a signed-in user: the page says so in words, without the server's address,
-and comes back by itself, without a click, once the database is back."""
+and comes back by itself, without a click, once the database is back.
+
+PostgreSQL only, on a server of the test's own: an outage is that server stopping and starting again, which
+a SQLite file, always at hand, cannot have, and the session's shared server must not do.
+"""
 
 from __future__ import annotations
-
-from datetime import date
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -11,8 +13,8 @@ from sqlalchemy import text
 
 from db.engine import get_engine, write_session
 from db.migrate import upgrade
-from portfolio.demo import load_demo
-from tests.browser.conftest import serve
+from tests.browser.conftest import serve, sign_in
+from tests.factories import World
 
 pytestmark = pytest.mark.browser
 
@@ -26,15 +28,12 @@ def test_the_page_recovers_by_itself_when_the_database_is_back(page: Page, own_p
     url = own_pg_server.url("portfolio")
     upgrade(url)
     with write_session(get_engine(url)) as session:
-        load_demo(session=session, initiatives=4, seed=7, today=date(2026, 11, 2))
+        World(session)
     get_engine(url).dispose()
     get_engine(own_pg_server.url("postgres")).dispose()
 
     with serve(url) as base:
-        page.set_default_timeout(30_000)
-        page.goto(base)
-        page.get_by_role("button", name="owner – Portfolio owner and decision owner").click()
-        expect(page.get_by_role("heading", name="Portfolio overview")).to_be_visible()
+        sign_in(page, base, "owner")
 
         own_pg_server.pause()
         page.get_by_role("link", name="My decisions").click()
