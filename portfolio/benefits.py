@@ -34,15 +34,6 @@ from portfolio.locking import get_or_refuse, lock_for_edit, lock_initiative_of, 
 from workflows.lifecycle import FORWARD_OUTCOMES
 from workflows.vocabulary import Aggregation, BenefitCategory, BenefitKind, Direction, Frequency, Recipient, Stage
 
-# Label tables (id → msgid) for the pages that still look labels up by id; new code reads ``member.label``.
-CATEGORY_LABELS = BenefitCategory.labels()
-RECIPIENT_LABELS = Recipient.labels()
-KIND_LABELS = BenefitKind.labels()
-DIRECTION_LABELS = Direction.labels()
-FREQUENCY_LABELS = Frequency.labels()
-AGGREGATION_LABELS = Aggregation.labels()
-
-
 def _problem(field_name: str, msgid: str, **params) -> FieldProblem:
     return FieldProblem(field_name, Message(msgid, params))
 

@@ -7,11 +7,11 @@ import streamlit as st
 
 from portfolio.queries import read
 from portfolio.i18n import STAGE_LABELS
-from portfolio.initiatives import STATUS_LABELS, STATUSES
 from portfolio.reports import OverviewFilters, OverviewPage, overview_page
 from portfolio.ui.components import UNIT_SEARCH, current_data_version, language, name_search, tr
 from portfolio.ui.text import plain_messages
 from workflows.lifecycle import STAGES
+from workflows.vocabulary import InitiativeStatus
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -63,8 +63,8 @@ def render() -> None:
         name_search(UNIT_SEARCH, _("Find an org unit"), view.units)
         st.selectbox(_("Org unit"), [None, *units], key="filter_unit",
                      format_func=lambda v: _("All") if v is None else units[v])
-    columns[3].selectbox(_("Status"), [None, *STATUSES], key="filter_status",
-                         format_func=lambda v: _("All") if v is None else _(STATUS_LABELS[v]))
+    columns[3].selectbox(_("Status"), [None, *InitiativeStatus], key="filter_status",
+                         format_func=lambda v: _("All") if v is None else _(InitiativeStatus(v).label))
 
     if view.overview is None:
         st.error("\n\n".join(plain_messages(view.problems, lang)))
@@ -82,7 +82,7 @@ def render() -> None:
             _("No."): [r.id for r in overview.rows],
             _("Title"): [r.title for r in overview.rows],
             _("Stage"): [_(STAGE_LABELS[r.stage]) for r in overview.rows],
-            _("Status"): [_(STATUS_LABELS[r.status]) for r in overview.rows],
+            _("Status"): [_(InitiativeStatus(r.status).label) for r in overview.rows],
             _("Portfolio"): [r.portfolio for r in overview.rows],
             _("Org unit"): [r.org_unit or "" for r in overview.rows],
             _("Implementation lead"): [r.lead or "" for r in overview.rows],

@@ -7,9 +7,6 @@ from __future__ import annotations
 import streamlit as st
 
 from portfolio.benefits import (
-    CATEGORY_LABELS,
-    KIND_LABELS,
-    RECIPIENT_LABELS,
     BenefitInput,
     create_benefit,
     update_benefit,
@@ -20,13 +17,15 @@ from portfolio.ui.benefits import calculation, indicators, measurements
 from portfolio.ui.benefits.forms import FormSpec, Hint, form, submitted
 from portfolio.ui.components import USER_SEARCH, language, name_search, run_action, tr
 from portfolio.ui.text import plain
+from workflows.vocabulary import BenefitCategory, BenefitKind, Recipient
 
 # The benefit owner is chosen among the people the page's name search found.
 BENEFIT_FORM = FormSpec(BenefitInput, (
     (Hint("title", N_("Title")),),
     (Hint("description", N_("Description"), "area"),),
-    (Hint("category", N_("Category"), "choice", CATEGORY_LABELS),
-     Hint("recipient", N_("Recipient"), "choice", RECIPIENT_LABELS), Hint("kind", N_("Kind"), "choice", KIND_LABELS)),
+    (Hint("category", N_("Category"), "choice", BenefitCategory.labels()),
+     Hint("recipient", N_("Recipient"), "choice", Recipient.labels()),
+     Hint("kind", N_("Kind"), "choice", BenefitKind.labels())),
     (Hint("owner_id", N_("Benefit owner"), "choice", key="owner"),
      Hint("planned_realisation_date", N_("Planned realisation date"), "date", key="date")),
     (Hint("money_per_unit", N_("Money value per indicator unit (SEK/NOK)"), "number", key="money", min_value=0.0),
@@ -62,8 +61,8 @@ def render(view: InitiativeView) -> None:
         with st.container(border=True):
             st.markdown(f"### {plain(benefit.title)}")
             st.caption(" · ".join(filter(None, [
-                _(KIND_LABELS[benefit.kind]), _(CATEGORY_LABELS[benefit.category]),
-                _(RECIPIENT_LABELS[benefit.recipient]),
+                _(BenefitKind(benefit.kind).label), _(BenefitCategory(benefit.category).label),
+                _(Recipient(benefit.recipient).label),
                 _("Benefit owner: {name}", name=plain(item.owner) or "–"),
                 _("Planned realisation {date}", date=benefit.planned_realisation_date.isoformat())
                 if benefit.planned_realisation_date else "",

@@ -7,9 +7,6 @@ import pandas as pd
 import streamlit as st
 
 from portfolio.benefits import (
-    AGGREGATION_LABELS,
-    DIRECTION_LABELS,
-    FREQUENCY_LABELS,
     IndicatorInput,
     create_indicator,
     explain_deviation,
@@ -24,10 +21,9 @@ from portfolio.ui.benefits.forms import FormSpec, Hint, form, submitted
 from portfolio.ui.charts import indicator_chart
 from portfolio.ui.components import language, run_action, tr
 from portfolio.ui.text import plain
+from workflows.vocabulary import Aggregation, Direction, Frequency, IndicatorStatus
 
 STATUS_BADGES = {"green": "🟢", "amber": "🟡", "red": "🔴", "unknown": "⚪"}
-STATUS_LABELS = {"green": N_("On track"), "amber": N_("Slightly behind"), "red": N_("Behind plan"),
-                 "unknown": N_("Not measured yet")}
 
 # The baseline of an existing indicator is shown here but changed through "Change the baseline".
 INDICATOR_FORM = FormSpec(IndicatorInput, (
@@ -35,9 +31,9 @@ INDICATOR_FORM = FormSpec(IndicatorInput, (
     (Hint("definition", N_("Definition"), "area"),),
     (Hint("method", N_("Method"), "area"),),
     (Hint("data_source", N_("Data source"), key="source"), Hint("unit", N_("Unit")),
-     Hint("direction", N_("Direction"), "choice", DIRECTION_LABELS)),
-    (Hint("frequency", N_("Frequency"), "choice", FREQUENCY_LABELS),
-     Hint("aggregation", N_("Across org units"), "choice", AGGREGATION_LABELS)),
+     Hint("direction", N_("Direction"), "choice", Direction.labels())),
+    (Hint("frequency", N_("Frequency"), "choice", Frequency.labels()),
+     Hint("aggregation", N_("Across org units"), "choice", Aggregation.labels())),
     (Hint("baseline_value", N_("Baseline"), "number", key="baseline", fixed=True),
      Hint("baseline_date", N_("Baseline date"), "date", fixed=True),
      Hint("baseline_period", N_("Baseline period")), Hint("baseline_source", N_("Baseline source"))),
@@ -94,10 +90,10 @@ def panel(view: InitiativeView, summary, breakdown: list, stored: list, locked: 
     columns[2].metric(_("Latest"), format_number(summary.latest_value, lang))
     columns[3].metric(_("Progress to target"),
                       "–" if summary.progress is None else f"{format_number(summary.progress * 100, lang, 0)} %")
-    columns[4].metric(_("Status"), f"{STATUS_BADGES[summary.status.value]} {_(STATUS_LABELS[summary.status.value])}")
+    columns[4].metric(_("Status"), f"{STATUS_BADGES[summary.status.value]} {_(IndicatorStatus(summary.status).label)}")
     st.caption(" · ".join(filter(None, [
-        _(DIRECTION_LABELS[indicator.direction]), _(FREQUENCY_LABELS[indicator.frequency]),
-        _(AGGREGATION_LABELS[indicator.aggregation]), plain(indicator.unit),
+        _(Direction(indicator.direction).label), _(Frequency(indicator.frequency).label),
+        _(Aggregation(indicator.aggregation).label), plain(indicator.unit),
         _("Baseline {period} ({source})", period=plain(indicator.baseline_period) or "–",
           source=plain(indicator.baseline_source) or "–"),
         _("Target date {date}", date=indicator.target_date.isoformat()) if indicator.target_date else "",
