@@ -239,7 +239,8 @@ def _without_jit(session: Session) -> Iterator[None]:
 
 def _groups(session: Session, waiting, ready) -> list[PendingGroup]:
     """Every portfolio-and-readiness group of the waiting gates with its count, in queue order."""
-    each = select(Initiative.portfolio_id, ready.label("ready")).where(*waiting).subquery()
+    # OFFSET 0 keeps SQLite from merging the subquery into the grouping, which evaluates readiness twice.
+    each = select(Initiative.portfolio_id, ready.label("ready")).where(*waiting).offset(0).subquery()
     rows = session.exec(
         select(each.c.portfolio_id, Portfolio.name, each.c.ready, func.count())
         .join(Portfolio, Portfolio.id == each.c.portfolio_id)
