@@ -7,7 +7,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, case, false, func, literal, literal_column, not_, text, true
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    case,
+    false,
+    func,
+    literal,
+    literal_column,
+    not_,
+    text,
+    true,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, cast, col, or_, select
@@ -131,7 +144,8 @@ def _latest_value() -> ColumnElement[float]:
     whole = col(value.org_unit_id).is_(None)
     return (select(case((Indicator.aggregation == "sum", func.sum(value.value)), else_=func.avg(value.value)))
             .where(value.indicator_id == Indicator.id, value.period_start == latest)
-            .group_by(whole).order_by(whole.desc()).limit(1).correlate(Indicator).scalar_subquery())
+            .group_by(whole).order_by(whole.desc()).limit(literal_column("1")).correlate(Indicator)
+            .scalar_subquery())
 
 
 def _at_target() -> ColumnElement[bool]:
@@ -151,6 +165,7 @@ def _at_target() -> ColumnElement[bool]:
 
 
 def _measured_after_baseline(stage: str, dialect: str) -> ColumnElement[bool]:
+    """The initiative has indicators, and each has a measurement for a period after its baseline date."""
     measured = select(Measurement.id).where(Measurement.indicator_id == Indicator.id).correlate(Indicator)
     after = case((col(Indicator.baseline_date).is_(None), _some(measured)),
                  else_=_some(measured.where(Measurement.period_start > Indicator.baseline_date)))
@@ -158,6 +173,7 @@ def _measured_after_baseline(stage: str, dialect: str) -> ColumnElement[bool]:
 
 
 def _benefit_owners_and_schedules(stage: str, dialect: str) -> ColumnElement[bool]:
+    """The initiative has benefits, and each has an owner and at least one indicator."""
     benefits = select(Benefit.id).where(Benefit.initiative_id == Initiative.id).correlate(Initiative)
     measured = select(Indicator.id).where(Indicator.benefit_id == Benefit.id).correlate(Benefit)
     return and_(_some(benefits), _none(benefits.where(col(Benefit.owner_id).is_(None))),
@@ -165,6 +181,7 @@ def _benefit_owners_and_schedules(stage: str, dialect: str) -> ColumnElement[boo
 
 
 def _indicators_at_target_or_explained(stage: str, dialect: str) -> ColumnElement[bool]:
+    """Every indicator of the initiative has an explained deviation or has reached its target."""
     missing = case((_filled(Indicator.deviation_explanation, dialect), false()), else_=not_(_at_target()))
     return _none(_indicators().where(missing))
 
@@ -187,7 +204,7 @@ SQL_RULES: dict[str, SqlRule] = {
 }
 
 
-def ready_in_sql(dialect: str) -> ColumnElement[bool]:
+def _ready_in_sql(dialect: str) -> ColumnElement[bool]:
     """Whether every rule of the initiative's current gate holds, as SQL over ``Initiative``."""
     process = load_process()
     whens = [(Initiative.stage == stage, and_(true(), *(SQL_RULES[name](stage, dialect) for name in rules)))
@@ -281,7 +298,7 @@ def my_decisions_page(*, session: Session, actor: Actor, page: int = 1,
     Gates are ordered by portfolio, ready ones first, then oldest in stage first. Readiness and the
     counts are computed in SQL; only the page's gates are read as rows."""
     dialect = session.get_bind().dialect.name
-    waiting, ready = _waiting(actor, dialect), ready_in_sql(dialect)
+    waiting, ready = _waiting(actor, dialect), _ready_in_sql(dialect)
     with _without_jit(session):
         groups = _groups(session, waiting, ready)
         total = sum(g.count for g in groups)
