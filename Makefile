@@ -42,7 +42,7 @@ run: demo
 else
 run: migrate
 endif
-	$(BIN)/streamlit run streamlit_app.py --server.address 127.0.0.1 --server.port $(PORT) \
+	$(BIN)/streamlit run portfolio/ui/server.py --server.address 127.0.0.1 --server.port $(PORT) \
 		--server.headless true --browser.gatherUsageStats false
 
 # The architecture contracts ([tool.importlinter] in pyproject.toml) are checked first; a broken one stops here.

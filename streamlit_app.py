@@ -4,10 +4,12 @@ import streamlit as st
 
 from portfolio.queries import tune_interpreter
 from portfolio.permissions import allowed
+from portfolio.ui import browser_session, signin
 from portfolio.ui.components import (
     current_actor,
     database_outage_shown,
     demo_banner,
+    flash,
     language_picker,
     script_run,
     tr,
@@ -20,25 +22,38 @@ st.set_page_config(page_title="Portfolio", page_icon="🧭", layout="wide")
 language_picker()
 _ = tr()
 
+# Every page of the app: key, file, title, address.
+PAGES = (
+    ("overview", "portfolio/ui/overview.py", _("Portfolio overview"), "overview"),
+    ("my_decisions", "portfolio/ui/my_decisions.py", _("My decisions"), "my-decisions"),
+    ("initiative", "portfolio/ui/initiative.py", _("Initiative"), "initiative"),
+    ("new_idea", "portfolio/ui/new_idea.py", _("New idea"), "new-idea"),
+    ("sign_in_failures", "portfolio/ui/signin_failures.py", _("Failed sign-ins"), "sign-in-failures"),
+)
+
 # A database that cannot be reached is a message and a retry, on every page.
 with script_run(), database_outage_shown():
     demo_banner()
+    ended = browser_session.restore()
+    if ended is not None:
+        flash("warning", [_(ended)])
     actor = current_actor() if "user_id" in st.session_state else None
     if actor is None:
         st.session_state.pop("user_id", None)
         actor = sign_in_from_provider()
     if actor is None:
-        st.navigation([st.Page("portfolio/ui/signin.py", title=_("Sign in"), url_path="sign-in")]).run()
+        # Signed out, every page's address shows the sign-in form, so a shared link (the initiative page with
+        # ?id=42) survives signing in: the form sends the browser back to the address it came with.
+        page = st.navigation(
+            [st.Page("portfolio/ui/signin.py", title=_("Sign in"), url_path="sign-in", default=True)]
+            + [st.Page(signin.render, title=_("Sign in"), url_path=path) for _key, _file, _title, path in PAGES],
+            position="hidden")
+        st.session_state["requested_path"] = browser_session.requested_path(page.url_path)
+        page.run()
     else:
-        pages = {
-            "overview": st.Page("portfolio/ui/overview.py", title=_("Portfolio overview"), url_path="overview", default=True),
-            "my_decisions": st.Page("portfolio/ui/my_decisions.py", title=_("My decisions"), url_path="my-decisions"),
-            "initiative": st.Page("portfolio/ui/initiative.py", title=_("Initiative"), url_path="initiative"),
-            "new_idea": st.Page("portfolio/ui/new_idea.py", title=_("New idea"), url_path="new-idea"),
-        }
-        if allowed("signin.failures.read", actor):
-            pages["sign_in_failures"] = st.Page("portfolio/ui/signin_failures.py", title=_("Failed sign-ins"),
-                                                url_path="sign-in-failures")
+        pages = {key: st.Page(file, title=title, url_path=path, default=key == "overview")
+                 for key, file, title, path in PAGES
+                 if key != "sign_in_failures" or allowed("signin.failures.read", actor)}
         st.session_state["pages"] = pages
         st.sidebar.write(_("Signed in as {name}", name=plain(actor.display_name)))
         if st.sidebar.button(_("Sign out")):

@@ -250,6 +250,22 @@ class DatabaseInfo(SQLModel, table=True):
     created_at: datetime = _ts()
 
 
+# User session: one signed-in browser. Only hashes are stored: ``handoff_hash`` of the one-time code that
+# carries a fresh sign-in to the browser (valid for a minute), then ``token_hash`` of the session cookie.
+# A session ends when it has been idle past ``expires_at``, at sign-out, or when its user is deactivated.
+class UserSession(SQLModel, table=True):
+    __tablename__ = "user_session"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    handoff_hash: Optional[str] = Field(default=None, max_length=64, sa_column_kwargs={"unique": True})
+    token_hash: Optional[str] = Field(default=None, max_length=64, sa_column_kwargs={"unique": True})
+    created_at: datetime = _ts()
+    last_seen_at: datetime = _ts()
+    expires_at: datetime = _ts()
+    ended_at: Optional[datetime] = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    end_reason: str = Field(default="", max_length=20)
+
+
 # Sign-in failure: one failed sign-in attempt (throttling and the administrators' view).
 class SignInFailure(SQLModel, table=True):
     __tablename__ = "sign_in_failure"

@@ -16,6 +16,15 @@ def _flag(value: str | None, default: bool) -> bool:
     return value.strip().lower() not in {"0", "false", "no", "off"}
 
 
+def _hours(value: str | None, default: float) -> float:
+    if value is None or value.strip() == "":
+        return default
+    hours = float(value)
+    if not 0 < hours <= 24 * 30:
+        raise ValueError(f"PORTFOLIO_SESSION_IDLE_HOURS must be between 0 and 720 hours, not {value!r}")
+    return hours
+
+
 @dataclass(frozen=True)
 class Settings:
     """Runtime configuration.
@@ -26,6 +35,8 @@ class Settings:
     demo buttons, demo accounts refused), and no setting switches it on anywhere else.
     ``PORTFOLIO_SSO_CLAIM`` names the ID-token claim that identifies an account at single sign-on
     (``email`` by default, or e.g. ``sub``); ``PORTFOLIO_LOCAL_SIGNIN=0`` switches local passwords off.
+    ``PORTFOLIO_SESSION_IDLE_HOURS`` (default 8) is how long a signed-in browser may stay idle before it
+    must sign in again.
     """
 
     database_url: str
@@ -33,6 +44,7 @@ class Settings:
     default_language: str
     sso_claim: str = "email"
     local_sign_in: bool = True
+    session_idle_hours: float = 8.0
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -44,6 +56,7 @@ class Settings:
             default_language=os.environ.get("PORTFOLIO_LANGUAGE", "sv"),
             sso_claim=os.environ.get("PORTFOLIO_SSO_CLAIM", "").strip() or "email",
             local_sign_in=_flag(os.environ.get("PORTFOLIO_LOCAL_SIGNIN"), default=True),
+            session_idle_hours=_hours(os.environ.get("PORTFOLIO_SESSION_IDLE_HOURS"), default=8.0),
         )
 
 

@@ -22,9 +22,11 @@ from sqlmodel import Session, col, select
 
 from db.models import DatabaseInfo, RoleAssignment, SignInFailure, User, utcnow
 from db.settings import get_settings
+from portfolio.audit import record_changes
 from portfolio.errors import FieldProblem, ValidationError, has_control_characters, text_problems
 from portfolio.i18n import LANGUAGES, N_, Message
 from portfolio.permissions import Actor, require
+from portfolio.sessions import end_sessions_of
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 8
@@ -273,3 +275,18 @@ def grant_role(
     record(session=session, user_id=None, action="role.grant", entity="role_assignment", entity_id=assignment.id,
            after={"user_id": user_id, "role": role, "portfolio_id": portfolio_id, "org_unit_id": org_unit_id})
     return assignment
+
+
+def deactivate_user(*, session: Session, username: str) -> int:
+    """Deactivate an account (the operator's command): it can no longer sign in, every browser signed in as it
+    is signed out at its next click, and the change is audited. How many open sessions were ended."""
+    username = username.strip()
+    user = session.exec(select(User).where(User.username == username).with_for_update()).first()
+    if user is None:
+        raise ValidationError([FieldProblem("username", Message(N_("There is no user named {username}."),
+                                                                {"username": username}))])
+    ended = end_sessions_of(session=session, user_id=user.id, reason="deactivated")
+    if user.is_active:
+        record_changes(session=session, user_id=None, row=user, values={"is_active": False},
+                       action="user.deactivate", entity="user", initiative_id=None)
+    return ended

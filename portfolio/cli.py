@@ -119,6 +119,15 @@ def link_sso(obj, username: str, identity: Optional[str], unlink: bool) -> None:
     click.echo(f"unlinked {username}" if unlink else f"linked {username} to {identity.strip()}")
 
 
+@main.command("deactivate-user")
+@click.option("--username", required=True)
+@click.pass_obj
+def deactivate_user(obj, username: str) -> None:
+    """Deactivate an account: no more sign-ins, and every browser signed in as it is signed out (audited)."""
+    ended = _run(obj, auth.deactivate_user, username=username)
+    click.echo(f"deactivated {username.strip()}; ended {ended} open session{'s' if ended != 1 else ''}")
+
+
 @main.command("demo")
 @click.option("--initiatives", type=click.IntRange(min=0), default=40, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)

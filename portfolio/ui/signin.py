@@ -10,6 +10,7 @@ from portfolio.dispatch import Dispatcher
 from portfolio.auth import DEMO_PASSWORD, is_demo_database, sign_in
 from portfolio.demo import DEMO_USERS
 from portfolio.i18n import N_
+from portfolio.ui import browser_session
 from portfolio.ui.components import flash, language, show_flash, tr
 from portfolio.ui.sso import render_provider_sign_in
 
@@ -33,6 +34,8 @@ def _sign_in(username: str, password: str) -> None:
         flash("error", [result.refusal.render(language())])
         return
     st.session_state["user_id"] = result.user.id
+    # The browser fetches its session cookie and comes back to the page it asked for.
+    browser_session.start(result.user.id, st.session_state.get("requested_path", "/"))
 
 
 def _offers_demo_accounts() -> bool:

@@ -12,6 +12,7 @@ from portfolio.dispatch import Dispatcher
 from portfolio.queries import get_settings
 from portfolio.permissions import Actor
 from portfolio.sso import sso_providers, user_for_identity
+from portfolio.ui import browser_session
 from portfolio.ui.components import current_actor, language, tr
 
 _REFUSAL = "sso_refusal"
@@ -52,7 +53,9 @@ def sign_in_from_provider() -> Optional[Actor]:
 
 
 def sign_out() -> None:
-    """Sign out of the app, and of the identity provider when the user came through it."""
+    """Sign out of the app (this browser's session too), and of the identity provider when the user came
+    through it."""
+    browser_session.end()
     st.session_state.pop("user_id", None)
     if signed_in_at_provider():
         st.logout()
