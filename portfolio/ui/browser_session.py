@@ -36,9 +36,10 @@ routes = _Routes()
 
 def _token() -> str:
     try:
-        return st.context.cookies.get(SESSION_COOKIE) or ""
+        token = st.context.cookies.get(SESSION_COOKIE)
     except Exception:  # noqa: BLE001 - no browser connection (page tests): no cookie
         return ""
+    return token if isinstance(token, str) else ""
 
 
 def _redirect(url: str) -> None:
