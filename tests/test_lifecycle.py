@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+from xml.etree import ElementTree
 from datetime import date, timedelta
 from types import SimpleNamespace
 
@@ -11,7 +11,7 @@ from statemachine.exceptions import TransitionNotAllowed
 
 from portfolio.gates import DecisionInput, _check_decision_input
 from portfolio.i18n import translator
-from portfolio.lifecycle_view import lifecycle_dot
+from portfolio.lifecycle_view import lifecycle_svg
 from workflows.lifecycle import MOVES, OUTCOMES, STAGES, Lifecycle, advance, allowed_outcomes, target_stage
 from workflows.process import load_process
 from workflows.rules import (
@@ -123,8 +123,7 @@ def test_outcome_specific_input(data, expected):
 
 # ---------------------------------------------------------------- the lifecycle diagram
 
-NODE = re.compile(r'^"(\w+)" \[label="([^"]*)", (.*)\];$', re.MULTILINE)
-EDGE = re.compile(r'^"(\w+)" -> "(\w+)" \[label="([^"]*)"(.*)\];$', re.MULTILINE)
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 def machine_transitions() -> list[tuple[str, str, str]]:
@@ -133,49 +132,79 @@ def machine_transitions() -> list[tuple[str, str, str]]:
             for state in Lifecycle.states for transition in state.transitions for event in transition.events]
 
 
-def edges(dot: str) -> dict[tuple[str, str], str]:
-    return {(source, target): label for source, target, label, _ in EDGE.findall(dot)}
+def _lines(group: ElementTree.Element) -> list[str]:
+    """The lines of a box's or an arrow's label."""
+    return [span.text for span in group.iter(f"{SVG}tspan")]
 
 
-def test_the_diagram_has_an_edge_for_every_transition_but_holds():
+def stages(svg: str) -> dict[str, tuple[str, bool]]:
+    """stage -> (its label, whether it is highlighted as the current stage)."""
+    groups = ElementTree.fromstring(svg).iter(f"{SVG}g")
+    return {g.get("data-stage"): (" ".join(_lines(g)), "current" in g.get("class").split())
+            for g in groups if "stage" in g.get("class").split()}
+
+
+def edges(svg: str) -> dict[tuple[str, str], tuple[str, str]]:
+    """(source, target) -> (the outcome ids the arrow stands for, its label; an arrow's label may put each
+    outcome on a line of its own)."""
+    groups = ElementTree.fromstring(svg).iter(f"{SVG}g")
+    return {(g.get("data-source"), g.get("data-target")): (g.get("data-outcomes"), " / ".join(_lines(g)))
+            for g in groups if g.get("class") == "move"}
+
+
+def test_the_diagram_has_an_arrow_for_every_transition_but_holds():
     english = translator("en")
-    drawn = edges(lifecycle_dot("idea", english))
+    drawn = edges(lifecycle_svg("idea", english))
     moves = [(s, o, t) for s, o, t in machine_transitions() if o != "hold"]
     assert len(moves) == 20  # 5 go, 5 conditional go, 4 recycle, 5 stop, 1 fast track
     assert set(drawn) == {(s, t) for s, _, t in moves}
     for source, outcome, target in moves:
-        assert english(DOMAIN_OUTCOME[outcome]) in drawn[source, target].split(" / "), (source, outcome)
+        outcomes, label = drawn[source, target]
+        assert outcome in outcomes.split(), (source, outcome)
+        assert english(DOMAIN_OUTCOME[outcome]) in label.split(" / "), (source, outcome)
     assert all(source != target for source, target in drawn)
 
 
 @pytest.mark.parametrize("current", STAGES)
 def test_the_diagram_highlights_the_current_stage(current):
-    nodes = {stage: style for stage, _, style in NODE.findall(lifecycle_dot(current, translator("en")))}
-    assert set(nodes) == set(STAGES)
-    assert [stage for stage, style in nodes.items() if "filled" in style] == [current]
+    drawn = stages(lifecycle_svg(current, translator("en")))
+    assert set(drawn) == set(STAGES)
+    assert [stage for stage, (_, highlighted) in drawn.items() if highlighted] == [current]
 
 
-@pytest.mark.parametrize(("language", "stages", "moves"), [
+@pytest.mark.parametrize(("language", "labels", "moves"), [
     ("sv", {"scale_up": "Breddinförande", "stopped": "Avbruten"},
      {("pilot", "scale_up"): "Gå vidare / Villkorat gå vidare", ("pilot", "concept"): "Återremittera",
       ("pilot", "stopped"): "Avbryt", ("idea", "scale_up"): "Snabbspår till breddinförande"}),
     ("nb", {"scale_up": "Oppskalering", "stopped": "Avbrutt"},
      {("pilot", "scale_up"): "Gå videre / Betinget gå videre", ("pilot", "concept"): "Send tilbake",
       ("pilot", "stopped"): "Avbryt", ("idea", "scale_up"): "Hurtigspor til oppskalering"}),
-    ("en", {"scale_up": "Scale-up", "stopped": "Stopped"},
+    ("en", {"scale_up": "Scale-up", "stopped": "Stopped", "benefits_realisation": "Benefits realisation"},
      {("pilot", "scale_up"): "Go / Conditional go", ("pilot", "concept"): "Recycle",
       ("pilot", "stopped"): "Stop", ("idea", "scale_up"): "Fast track to scale-up"}),
 ])
-def test_the_diagram_speaks_the_readers_language(language, stages, moves):
-    dot = lifecycle_dot("pilot", translator(language))
-    labels = {stage: label for stage, label, _ in NODE.findall(dot)}
-    assert {stage: labels[stage] for stage in stages} == stages
-    assert {pair: edges(dot)[pair] for pair in moves} == moves
+def test_the_diagram_speaks_the_readers_language(language, labels, moves):
+    svg = lifecycle_svg("pilot", translator(language))
+    assert {stage: stages(svg)[stage][0] for stage in labels} == labels
+    assert {pair: edges(svg)[pair][1] for pair in moves} == moves
 
 
-def test_the_diagram_quotes_what_it_is_given():
-    dot = lifecycle_dot("idea", lambda msgid: f'{msgid} "q" \\')
-    assert '"idea" [label="Idea \\"q\\" \\\\",' in dot
+@pytest.mark.parametrize("language", ["sv", "nb", "en"])
+def test_the_diagrams_boxes_lie_inside_the_picture_and_apart(language):
+    root = ElementTree.fromstring(lifecycle_svg("idea", translator(language)))
+    width, height = (float(v) for v in root.get("viewBox").split()[2:])
+    boxes = [tuple(float(r.get(k)) for k in ("x", "y", "width", "height"))
+             for g in root.iter(f"{SVG}g") if g.get("data-stage") for r in g.iter(f"{SVG}rect")]
+    assert len(boxes) == len(STAGES)
+    assert all(0 <= x and x + w <= width and 0 <= y and y + h <= height for x, y, w, h in boxes)
+    for i, (x, y, w, h) in enumerate(boxes):
+        for (x2, y2, w2, h2) in boxes[i + 1:]:
+            assert x + w <= x2 or x2 + w2 <= x or y + h <= y2 or y2 + h2 <= y
+
+
+def test_the_diagram_escapes_what_it_is_given():
+    svg = lifecycle_svg("idea", lambda msgid: f'{msgid} <b>"q"</b> &')
+    assert stages(svg)["idea"][0] == 'Idea <b>"q"</b> &'
 
 
 # ---------------------------------------------------------------- rules

@@ -15,7 +15,7 @@ from portfolio.gates import DecisionInput, assign_decision_owner, mark_condition
 from portfolio.i18n import N_, OUTCOME_LABELS, STAGE_LABELS, format_number
 from portfolio.initiative_view import InitiativeView, Tab, initiative_view
 from portfolio.initiatives import update_initiative
-from portfolio.lifecycle_view import lifecycle_dot
+from portfolio.lifecycle_view import lifecycle_svg
 from portfolio.permissions import at_gate
 from portfolio.locking import MAX_ID
 from portfolio.ui import benefits
@@ -330,7 +330,10 @@ def render() -> None:
             st.warning(_("On hold until review on {date}.", date=initiative.hold_review_date.isoformat()
                          if initiative.hold_review_date else "–"))
         show_flash()
-        st.graphviz_chart(lifecycle_dot(initiative.stage, _))
+        # Drawn on the server: the browser shows a picture instead of laying out a graph.
+        st.image(lifecycle_svg(initiative.stage, _), alt=_(
+            "The lifecycle: every stage and the gate outcomes that lead from one to another; {stage} is highlighted.",
+            stage=_(STAGE_LABELS[initiative.stage])))
     sections = {Tab.GATE: _gate_panel, Tab.CHECKLIST: _checklist, Tab.BENEFITS: benefits.render,
                 Tab.DETAILS: _details, Tab.OWNERS: _decision_owners, Tab.HISTORY: _history}
     with tabs[list(TAB_LABELS).index(view.tab)]:
