@@ -282,16 +282,21 @@ def _history(view: InitiativeView) -> None:
 
 
 def _choose_initiative() -> int | None:
-    # A hand-edited ``?id=`` that is not an id a row can have names no initiative: say so, query nothing.
-    if "id" in st.query_params and "initiative_id" not in st.session_state:
+    """The initiative the address names (``?id=42``, so a link opens it); else the one opened last in this tab,
+    which the address then names too."""
+    if "id" in st.query_params:
         raw = st.query_params["id"].strip()
+        # A hand-edited ``?id=`` that is not an id a row can have names no initiative: say so, query nothing.
         if not (raw.isascii() and raw.isdigit() and len(raw) <= 19 and 0 < int(raw) <= MAX_ID):
             _ = tr()
             st.title(_("Initiative"))
             st.error(_("No such initiative."))
             st.stop()
         st.session_state["initiative_id"] = int(raw)
-    return st.session_state.get("initiative_id")
+    initiative_id = st.session_state.get("initiative_id")
+    if initiative_id is not None:
+        st.query_params["id"] = str(initiative_id)
+    return initiative_id
 
 
 def _open_tab(tabs: list) -> Tab:

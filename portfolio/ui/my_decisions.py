@@ -13,7 +13,7 @@ from portfolio.ui.text import plain, plain_messages
 
 def _open(initiative_id: int) -> None:
     st.session_state["initiative_id"] = initiative_id
-    st.session_state["open_initiative"] = True
+    st.session_state["open_initiative"] = initiative_id
 
 
 def _go_to(page: int) -> None:
@@ -29,8 +29,9 @@ def _requested_page() -> int:
 def render() -> None:
     _ = tr()
     lang = language()
-    if st.session_state.pop("open_initiative", False):
-        st.switch_page(st.session_state["pages"]["initiative"])
+    opened = st.session_state.pop("open_initiative", None)
+    if opened is not None:
+        st.switch_page(st.session_state["pages"]["initiative"], query_params={"id": str(opened)})
     st.title(_("My decisions"))
     page = read(my_decisions_page, actor=current_actor(), page=_requested_page())
     if not page.total:

@@ -36,6 +36,8 @@ def render() -> None:
         return
     initiative = done.result
     st.success(_("The idea {title} is registered as number {id}.", title=plain(initiative.title), id=initiative.id))
+    st.page_link(st.session_state["pages"]["initiative"], label=_("Open idea {id}", id=initiative.id),
+                 query_params={"id": str(initiative.id)})
 
 
 if __name__ == "__main__":

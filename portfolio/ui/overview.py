@@ -101,8 +101,9 @@ def render() -> None:
                           on_click=_go_to, args=(overview.page + 1,))
     selected = event.selection.rows if event is not None else []
     if selected:
-        st.session_state["initiative_id"] = overview.rows[selected[0]].id
-        st.switch_page(st.session_state["pages"]["initiative"])
+        chosen = overview.rows[selected[0]].id
+        st.session_state["initiative_id"] = chosen
+        st.switch_page(st.session_state["pages"]["initiative"], query_params={"id": str(chosen)})
 
 
 if __name__ == "__main__":

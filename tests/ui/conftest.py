@@ -84,8 +84,9 @@ def sign_in(at: AppTest, username: str, password: str = PASSWORD) -> AppTest:
 
 
 def open_initiative(at: AppTest, initiative_id: int, tab: str | None = None) -> AppTest:
-    """Open the initiative page on ``tab`` (its English label; the Gate tab when None): only that tab runs."""
-    at.session_state["initiative_id"] = initiative_id
+    """Open the initiative page on ``tab`` (its English label; the Gate tab when None), as its link does
+    (``?id=N``): only that tab runs."""
+    at.query_params["id"] = str(initiative_id)
     if tab is not None:
         at.session_state["initiative_tabs"] = tab
     return no_exception(at.switch_page("portfolio/ui/initiative.py").run())
