@@ -2,10 +2,12 @@
 
 import streamlit as st
 
+from portfolio.i18n import N_
 from portfolio.queries import tune_interpreter
 from portfolio.permissions import allowed
 from portfolio.ui import browser_session, signin
 from portfolio.ui.components import (
+    adopt_language,
     current_actor,
     database_outage_shown,
     demo_banner,
@@ -19,28 +21,31 @@ from portfolio.ui.text import plain
 
 tune_interpreter()
 st.set_page_config(page_title="Portfolio", page_icon="🧭", layout="wide")
-language_picker()
-_ = tr()
 
-# Every page of the app: key, file, title, address.
+# Every page of the app: key, file, title (a msgid), address.
 PAGES = (
-    ("overview", "portfolio/ui/overview.py", _("Portfolio overview"), "overview"),
-    ("my_decisions", "portfolio/ui/my_decisions.py", _("My decisions"), "my-decisions"),
-    ("initiative", "portfolio/ui/initiative.py", _("Initiative"), "initiative"),
-    ("new_idea", "portfolio/ui/new_idea.py", _("New idea"), "new-idea"),
-    ("sign_in_failures", "portfolio/ui/signin_failures.py", _("Failed sign-ins"), "sign-in-failures"),
+    ("overview", "portfolio/ui/overview.py", N_("Portfolio overview"), "overview"),
+    ("my_decisions", "portfolio/ui/my_decisions.py", N_("My decisions"), "my-decisions"),
+    ("initiative", "portfolio/ui/initiative.py", N_("Initiative"), "initiative"),
+    ("new_idea", "portfolio/ui/new_idea.py", N_("New idea"), "new-idea"),
+    ("sign_in_failures", "portfolio/ui/signin_failures.py", N_("Failed sign-ins"), "sign-in-failures"),
 )
 
 # A database that cannot be reached is a message and a retry, on every page.
 with script_run(), database_outage_shown():
-    demo_banner()
     ended = browser_session.restore()
-    if ended is not None:
-        flash("warning", [_(ended)])
     actor = current_actor() if "user_id" in st.session_state else None
     if actor is None:
         st.session_state.pop("user_id", None)
         actor = sign_in_from_provider()
+    if actor is not None:
+        adopt_language(actor)
+    # The language is known only now: the user's own, once they are signed in.
+    language_picker()
+    _ = tr()
+    if ended is not None:
+        flash("warning", [_(ended)])
+    demo_banner()
     if actor is None:
         # Signed out, every page's address shows the sign-in form, so a shared link (the initiative page with
         # ?id=42) survives signing in: the form sends the browser back to the address it came with.
@@ -51,7 +56,7 @@ with script_run(), database_outage_shown():
         st.session_state["requested_path"] = browser_session.requested_path(page.url_path)
         page.run()
     else:
-        pages = {key: st.Page(file, title=title, url_path=path, default=key == "overview")
+        pages = {key: st.Page(file, title=_(title), url_path=path, default=key == "overview")
                  for key, file, title, path in PAGES
                  if key != "sign_in_failures" or allowed("signin.failures.read", actor)}
         st.session_state["pages"] = pages

@@ -290,3 +290,16 @@ def deactivate_user(*, session: Session, username: str) -> int:
         record_changes(session=session, user_id=None, row=user, values={"is_active": False},
                        action="user.deactivate", entity="user", initiative_id=None)
     return ended
+
+
+def set_own_language(*, session: Session, actor: Actor, language: str) -> User:
+    """Change the signed-in user's language (sv, nb or en): every page and rerun follows it, and so does the
+    next sign-in anywhere. Audited, as every change to an account is."""
+    if language not in LANGUAGES:
+        raise ValidationError([FieldProblem("language", Message(N_("Unknown language {language}."),
+                                                                {"language": language}))])
+    user = session.exec(select(User).where(User.id == actor.user_id).with_for_update()).one()
+    if user.language != language:
+        record_changes(session=session, user_id=actor.user_id, row=user, values={"language": language},
+                       action="user.language", entity="user", initiative_id=None)
+    return user

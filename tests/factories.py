@@ -24,7 +24,9 @@ def make_user(session: Session, *, username: str | None = None, role: str | None
               portfolio: Portfolio | None = None, org_unit: OrgUnit | None = None, **fields: Any) -> User:
     n = next(_seq)
     user = User(username=username or f"user{n}", display_name=fields.pop("display_name", f"User {n}"),
-                password_hash=fields.pop("password_hash", _PASSWORD_HASH), **fields)
+                password_hash=fields.pop("password_hash", _PASSWORD_HASH),
+                # The page tests read the pages in English; a test of another language says so.
+                language=fields.pop("language", "en"), **fields)
     session.add(user)
     session.flush()
     if role:

@@ -12,7 +12,7 @@ import streamlit as st
 
 from portfolio.actions import UNREACHABLE, database_reachable, is_unreachable
 from portfolio.audit import data_version
-from portfolio.auth import is_demo_database
+from portfolio.auth import is_demo_database, set_own_language
 from portfolio.choices import Choices
 from portfolio.dispatch import Dispatcher
 from portfolio.errors import PermissionDenied
@@ -25,9 +25,15 @@ RETRY_SECONDS = 5
 
 
 def language() -> str:
-    if "lang" not in st.session_state:
-        st.session_state["lang"] = get_settings().default_language
-    return st.session_state["lang"]
+    """The tab's language: the signed-in user's own (their profile), else the one picked, else the default."""
+    return st.session_state.get("language") or get_settings().default_language
+
+
+def adopt_language(actor: Actor) -> None:
+    """Take the signed-in user's language from their profile, once per sign-in in this tab."""
+    if st.session_state.get("language_of") != actor.user_id:
+        st.session_state["language"] = actor.language
+        st.session_state["language_of"] = actor.user_id
 
 
 def tr() -> Callable[..., str]:
@@ -35,9 +41,23 @@ def tr() -> Callable[..., str]:
     return translator(language())
 
 
+def _language_picked() -> None:
+    picked = st.session_state["lang"]
+    st.session_state["language"] = picked
+    if st.session_state.get("user_id") is not None:
+        # The user's profile follows, so their next sign-in, anywhere, is in this language too.
+        done = dispatcher().run(set_own_language, language=picked)
+        if not done.ok:
+            flash("error", [message.render(picked) for message in done.problems])
+
+
 def language_picker() -> None:
+    """The language picker in the sidebar. The language itself lives apart from the widget, so no page switch
+    or rerun can lose it; the widget is set from it on every run."""
     _ = tr()
-    st.sidebar.selectbox(_("Language"), list(LANGUAGES), format_func=LANGUAGES.__getitem__, key="lang")
+    st.session_state["lang"] = language()
+    st.sidebar.selectbox(_("Language"), list(LANGUAGES), format_func=LANGUAGES.__getitem__, key="lang",
+                         on_change=_language_picked)
 
 
 @contextmanager

@@ -57,6 +57,8 @@ def sign_out() -> None:
     through it."""
     browser_session.end()
     st.session_state.pop("user_id", None)
+    # The next sign-in in this tab takes that user's language from their profile.
+    st.session_state.pop("language_of", None)
     if signed_in_at_provider():
         st.logout()
         st.stop()

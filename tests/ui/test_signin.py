@@ -14,6 +14,7 @@ from db.engine import get_engine, write_session
 from db.migrate import upgrade
 from db.models import User
 from portfolio.auth import create_user, grant_role
+from portfolio.i18n import translator
 from tests.factories import World, make_user, snapshot
 from tests.ui.conftest import APP, no_exception, serve, sign_in, texts, type_sign_in
 
@@ -48,8 +49,9 @@ def real_app(app_db) -> AppTest:
     return AppTest.from_file(APP, default_timeout=30).run()
 
 
-def banners(at: AppTest) -> list[str]:
-    return [element.value for element in at.get("html") if BANNER in element.value]
+def banners(at: AppTest, language: str = "en") -> list[str]:
+    text = translator(language)(BANNER)
+    return [element.value for element in at.get("html") if text in element.value]
 
 
 def demo_sign_in(at: AppTest, username: str) -> AppTest:
@@ -64,11 +66,12 @@ def test_every_page_of_a_demo_database_says_demo_data(demo_app):
     assert demo_app.title[0].value == "Initiative portfolio"
     assert [b.label for b in demo_app.button] == ["Sign in", *DEMO_BUTTONS]  # one demo user per role
     demo_sign_in(demo_app, "owner")
+    # The demo owner's profile says Swedish: the banner follows the user's language.
     for page in ("overview", "my_decisions", "new_idea", "initiative"):
         if page == "initiative":
             demo_app.session_state["initiative_id"] = 1
         no_exception(demo_app.switch_page(f"portfolio/ui/{page}.py").run())
-        assert (page, len(banners(demo_app))) == (page, 1)
+        assert (page, len(banners(demo_app, "sv"))) == (page, 1)
 
 
 def test_a_real_database_has_no_banner_no_demo_buttons_and_its_demo_accounts_cannot_sign_in(real_app):
