@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, select
 
 from db.models import (
     GateDecisionOwner,
@@ -16,7 +17,7 @@ from db.models import (
 )
 from portfolio.audit import record, record_changes
 from portfolio.checklists import create_checklist
-from portfolio.choices import Choices, portfolio_choices, unit_choices
+from portfolio.choices import Choice, Choices, portfolio_choices, unit_choices
 from portfolio.errors import FieldProblem, ValidationError, text_problems
 from portfolio.i18n import N_, Message
 from portfolio.locking import lock_for_edit
@@ -171,3 +172,16 @@ def new_idea_choices(*, session: Session, unit_search: str = "") -> NewIdeaChoic
     """What the new-idea form chooses from."""
     return NewIdeaChoices(portfolios=portfolio_choices(session=session),
                           units=unit_choices(session=session, search=unit_search))
+
+
+def ideas_with_title(*, session: Session, portfolio_id: Optional[int], title: str) -> tuple[Choice, ...]:
+    """The initiatives of a portfolio whose title is ``title`` (ignoring case and surrounding spaces): a new
+    idea with the same title is most likely proposed twice."""
+    wanted = (title or "").strip().casefold()
+    if portfolio_id is None or not wanted:
+        return ()
+    # SQLite's lower() knows only ASCII, so the database narrows by length and Python compares "Å" with "å".
+    rows = session.exec(select(Initiative.id, Initiative.title).where(
+        Initiative.portfolio_id == portfolio_id, func.length(func.trim(Initiative.title)) == len(title.strip()))
+        .order_by(Initiative.id)).all()
+    return tuple(Choice(row[0], row[1]) for row in rows if row[1].strip().casefold() == wanted)
