@@ -59,7 +59,7 @@ def serve(database_url: str, *, port: int | None = None, env: dict[str, str] | N
     env = {**{k: v for k, v in os.environ.items() if k != "PORTFOLIO_DEMO"}, "DATABASE_URL": database_url,
            "PORTFOLIO_LANGUAGE": "en", **(env or {})}
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
+        [sys.executable, "-m", "streamlit", "run", "portfolio/ui/server.py", "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none", *options],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -110,12 +110,13 @@ def world(app_db) -> World:
         return World(session)
 
 
-def sign_in(page: Page, base: str, username: str, password: str = PASSWORD) -> None:
-    """Open the app and sign in through the user-name and password form (factory users share ``PASSWORD``);
-    the sign-in must succeed."""
+def sign_in(page: Page, url: str, username: str, password: str = PASSWORD, *,
+            heading: str = "Portfolio overview") -> None:
+    """Open ``url`` (the app, or a link to one of its pages), sign in through the user-name and password form
+    (factory users share ``PASSWORD``) and wait for the page's ``heading``: the sign-in must succeed."""
     page.set_default_timeout(30_000)
-    page.goto(base)
+    page.goto(url)
     page.get_by_role("textbox", name="User name").fill(username)
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Sign in", exact=True).click()
-    expect(page.get_by_role("heading", name="Portfolio overview")).to_be_visible()
+    expect(page.get_by_role("heading", name=heading)).to_be_visible()
