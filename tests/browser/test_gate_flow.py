@@ -6,9 +6,10 @@ import re
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlmodel import select
 
 from db.engine import read_session
-from db.models import Initiative
+from db.models import GateDecision, Initiative
 from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.browser
@@ -27,9 +28,13 @@ def test_owner_approves_a_ready_gate(page: Page, world, app_db, served_app):
     expect(page.get_by_role("heading", name="Digital triage")).to_be_visible()
     expect(page.get_by_text(re.compile(r"Stage:\s*Idea"))).to_be_visible()
     expect(page.get_by_text("Every rule of the gate holds.")).to_be_visible()
+    page.get_by_role("textbox", name="Rationale").fill("The need is clear and has an owner.")
     page.get_by_role("button", name="Record decision").click()
 
     expect(page.get_by_text("The decision is recorded.")).to_be_visible()
     expect(page.get_by_text(re.compile(r"Stage:\s*Concept"))).to_be_visible()
     with read_session(app_db) as session:
         assert session.get(Initiative, world.initiative.id).stage == "concept"
+        decision = session.exec(select(GateDecision)).one()
+    assert (decision.outcome, decision.rationale, decision.decided_by_id) == (
+        "go", "The need is clear and has an owner.", world.owner.id)
