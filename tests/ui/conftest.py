@@ -100,5 +100,12 @@ def open_tab(at: AppTest, tab: str) -> AppTest:
     return no_exception(at.run())
 
 
+def open_section(at: AppTest, key: str, value: bool | str = True) -> AppTest:
+    """Open a section drawn only while it is open, as a click on it does: the expander with ``key`` (``value``
+    True), or the tab labelled ``value`` (English) of the tabs with ``key``."""
+    at.session_state[key] = value
+    return no_exception(at.run())
+
+
 def texts(elements) -> list[str]:
     return [element.value for element in elements]

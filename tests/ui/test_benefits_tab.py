@@ -23,7 +23,7 @@ from tests.factories import (
     make_org_unit,
     make_user,
 )
-from tests.ui.conftest import open_initiative, sign_in, texts
+from tests.ui.conftest import no_exception, open_initiative, open_section, sign_in, texts
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,22 @@ def _metrics(at) -> list[tuple[str, str]]:
     return [(m.label, m.value) for m in at.metric]
 
 
+FIGURES = ["Indicator", "Baseline", "Target", "Latest", "Progress to target", "Status"]
+
+
+def _figures(at) -> list[list[str]]:
+    """The rows of the benefits' tables of indicator figures."""
+    assert all(list(t.value.columns) == FIGURES for t in at.table)
+    return [row for t in at.table for row in t.value.values.tolist()]
+
+
+def _open_indicator(at, indicator: Indicator, tab: str = "Chart"):
+    """Open an indicator's expander on ``tab`` (English): its sections are drawn only when opened."""
+    at.session_state[f"open_indicator_{indicator.id}"] = True
+    at.session_state[f"indicator_tab_{indicator.id}"] = tab
+    return no_exception(at.run())
+
+
 def _stored(engine, model, row_id: int):
     with read_session(engine) as session:
         return session.get(model, row_id)
@@ -91,17 +107,20 @@ def test_benefits_tab_shows_indicators_against_baseline_and_target(app, pilot):
     sign_in(app, "owner")
     open_initiative(app, pilot.initiative_id, "Benefits")
     assert "### Shorter waits" in texts(app.markdown)
-    assert ["#### Waiting days · WAIT", "#### Calls answered · CALLS"] == [
-        m for m in texts(app.markdown) if m.startswith("#### ")]
     # Progress: from 120 towards 60, now at 80 (45 + 35, the latest month's sum); ahead of the planned path.
-    assert _metrics(app) == [
-        ("Baseline", "120"), ("Target", "60"), ("Latest", "80"), ("Progress to target", "67 %"),
-        ("Status", "🟢 On track"),
-        ("Baseline", "50"), ("Target", "80"), ("Latest", "–"), ("Progress to target", "–"),
-        ("Status", "⚪ Not measured yet"),
-        # Net 2026-2028: -110,000, 70,000, 70,000, discounted at 3 % to the first year.
-        ("Net present value", "23,943"), ("Range (low – high)", "-14,327 – 43,078"), ("Payback year", "2028"),
+    assert _figures(app) == [
+        ["Waiting days · WAIT", "120", "60", "80", "67 %", "🟢 On track · ⚠️ Measurement overdue"],
+        ["Calls answered · CALLS", "50", "80", "–", "–", "⚪ Not measured yet · ⚠️ Measurement overdue"],
     ]
+    # Net 2026-2028: -110,000, 70,000, 70,000, discounted at 3 % to the first year.
+    assert _metrics(app) == [
+        ("Net present value", "23,943"), ("Range (low – high)", "-14,327 – 43,078"), ("Payback year", "2028")]
+    # Each indicator is an expander; its chart, like the calculation's, is drawn when opened.
+    assert ["Waiting days · WAIT", "Calls answered · CALLS"] == [e.label for e in app.expander][:2]
+    assert not app.get("vega_lite_chart")
+    _open_indicator(app, pilot.waits)
+    _open_indicator(app, pilot.unmeasured)
+    open_section(app, "open_calculation_chart")
     # One chart per measured indicator and one for the benefit calculation.
     assert len(app.get("vega_lite_chart")) == 2
     assert "No measurements yet." in texts(app.info)
@@ -111,6 +130,8 @@ def test_benefits_tab_shows_indicators_against_baseline_and_target(app, pilot):
 def test_breakdown_rolls_values_up_the_org_tree(app, pilot):
     sign_in(app, "owner")
     open_initiative(app, pilot.initiative_id, "Benefits")
+    _open_indicator(app, pilot.waits, "Breakdown by org unit")
+    _open_indicator(app, pilot.unmeasured, "Breakdown by org unit")
     breakdown = next(d.value for d in app.dataframe if list(d.value.columns) == ["Org unit", "Value", "Values"])
     # A sum indicator: the hospital's value is its clinics' added up, for the latest month.
     assert breakdown.values.tolist() == [["Länssjukhuset", 80.0, 2], ["\u2003Akutkliniken", 45.0, 1],
@@ -121,6 +142,7 @@ def test_breakdown_rolls_values_up_the_org_tree(app, pilot):
 def test_reporter_cannot_enter_figures_for_another_unit(app, pilot, app_db):
     sign_in(app, "reporter")
     open_initiative(app, pilot.initiative_id, "Benefits")
+    _open_indicator(app, pilot.waits, "Enter measurements")
     key = f"grid_{pilot.waits.id}"
     before = benefits_snapshot(app_db)
     app.session_state[key] = {"edited_rows": {}, "deleted_rows": [],
@@ -133,6 +155,7 @@ def test_reporter_cannot_enter_figures_for_another_unit(app, pilot, app_db):
 def test_reporter_enters_figures_for_their_own_unit(app, pilot, app_db):
     sign_in(app, "reporter")
     open_initiative(app, pilot.initiative_id, "Benefits")
+    _open_indicator(app, pilot.waits, "Enter measurements")
     key = f"grid_{pilot.waits.id}"
     app.session_state[key] = {"edited_rows": {}, "deleted_rows": [],
                               "added_rows": [{"period": "2026-12", "org_unit": "Akutkliniken", "value": 7.5}]}
@@ -150,6 +173,7 @@ def test_locked_baseline_needs_the_owner_and_a_reason(app, realising, app_db):
     world, indicator = realising
     sign_in(app, "owner")
     open_initiative(app, world.initiative.id, "Benefits")
+    _open_indicator(app, indicator, "Change the baseline")
     # Halfway to the target: a revised baseline that leaves the target on its side of the direction.
     revised = 150.0
     before = benefits_snapshot(app_db)
@@ -162,7 +186,7 @@ def test_locked_baseline_needs_the_owner_and_a_reason(app, realising, app_db):
     app.text_area(key=f"revise_{indicator.id}_reason").input("The first baseline missed one ward.")
     app.button(key=f"revise_{indicator.id}").click().run()
     assert "The baseline is changed." in texts(app.success)
-    assert ("Baseline", "150 (original 200)") in _metrics(app)
+    assert _figures(app)[0][:2] == ["Readmissions · READM", "150 (original 200)"]
     saved = _stored(app_db, Indicator, indicator.id)
     assert (saved.baseline_value, saved.original_baseline_value) == (150.0, 200.0)
 
@@ -171,13 +195,16 @@ def test_lead_is_not_offered_to_change_a_locked_baseline(app, realising):
     world, indicator = realising
     sign_in(app, "lead")
     open_initiative(app, world.initiative.id, "Benefits")
+    _open_indicator(app, indicator, "Change the indicator")
     assert f"indicator_{indicator.id}_target" in [n.key for n in app.number_input]  # the lead edits the rest
+    assert "Change the baseline" not in [t.label for t in app.tabs]
     assert not [b for b in app.button if b.key == f"revise_{indicator.id}"]
 
 
 def test_benefit_form_reports_every_problem(app, pilot, app_db):
     sign_in(app, "owner")
     open_initiative(app, pilot.initiative_id, "Benefits")
+    open_section(app, "open_add_benefit")
     before = benefits_snapshot(app_db)
     app.text_input(key="benefit_title").input("  ")
     app.number_input(key="benefit_money").set_value(None)
@@ -189,12 +216,19 @@ def test_benefit_form_reports_every_problem(app, pilot, app_db):
 def test_steering_member_reads_but_cannot_change(app, pilot):
     sign_in(app, "steering")
     open_initiative(app, pilot.initiative_id, "Benefits")
-    assert app.button(key="save_calculation").disabled
-    assert not [f for f in app.text_input if f.key == "benefit_title"]
     assert {"Only the implementation lead or the portfolio owner may change the benefits of this initiative.",
             "Only the implementation lead or the portfolio owner may change the benefit calculation."} <= set(
         texts(app.caption))
-    assert ("Latest", "80") in _metrics(app)
+    assert "Add a benefit" not in [e.label for e in app.expander]
+    assert _figures(app)[0][3] == "80"
+    open_section(app, "open_calculation")
+    assert app.button(key="save_calculation").disabled
+    _open_indicator(app, pilot.waits)
+    assert not [f for f in app.text_input if f.key == "benefit_title"]
+    # Only what a reader may do: the chart, the breakdown and the measurements, which they may not enter.
+    assert [t.label for t in app.tabs][3:6] == ["Chart", "Breakdown by org unit", "Enter measurements"]
+    assert "Change the indicator" not in [t.label for t in app.tabs]
+    open_section(app, "open_calculation_chart")
     assert len(app.get("vega_lite_chart")) == 2  # the measured indicator's and the calculation's
 
 
@@ -203,6 +237,7 @@ def test_owner_names_a_benefit_owner_on_an_existing_benefit(app, pilot, app_db):
     open_initiative(app, pilot.initiative_id, "Benefits")
     benefit = pilot.benefit
     assert benefit.owner_id is None
+    open_section(app, f"open_benefit_{benefit.id}")
     prefix = f"benefit_{benefit.id}"
     owner_box = app.selectbox(key=f"{prefix}_owner")
     owner_box.select_index(owner_box.options.index("Nora Nyttoägare"))
@@ -222,19 +257,21 @@ def test_owner_changes_an_indicator_target(app, pilot, app_db):
     sign_in(app, "owner")
     open_initiative(app, pilot.initiative_id, "Benefits")
     indicator = pilot.waits
+    _open_indicator(app, indicator, "Change the indicator")
     prefix = f"indicator_{indicator.id}_"
     app.number_input(key=prefix + "target").set_value(61.0)
     app.button(key=f"FormSubmitter:{prefix}form-Save indicator").click().run()
     assert "The indicator is saved." in texts(app.success)
     saved = _stored(app_db, Indicator, indicator.id)
     assert (saved.target_value, saved.baseline_value, saved.version) == (61.0, 120.0, indicator.version + 1)
-    assert ("Target", "61") in _metrics(app)
+    assert _figures(app)[0][2] == "61"
 
 
 def test_owner_adds_an_indicator_through_the_form_built_from_its_input_model(app, pilot, app_db):
     sign_in(app, "owner")
     open_initiative(app, pilot.initiative_id, "Benefits")
     benefit = pilot.benefit
+    open_section(app, f"open_add_indicator_{benefit.id}")
     prefix = f"ind_{benefit.id}_"
     assert (app.selectbox(key=prefix + "frequency").value, app.number_input(key=prefix + "amber").value,
             app.number_input(key=prefix + "red").value) == ("month", 10.0, 25.0)  # IndicatorInput's defaults
@@ -262,6 +299,7 @@ def test_owner_adds_an_indicator_through_the_form_built_from_its_input_model(app
 def test_indicator_form_shows_the_stored_values_and_keeps_the_baseline_to_its_own_form(app, pilot):
     sign_in(app, "owner")
     open_initiative(app, pilot.initiative_id, "Benefits")
+    _open_indicator(app, pilot.waits, "Change the indicator")
     prefix = f"indicator_{pilot.waits.id}_"
     baseline = app.number_input(key=prefix + "baseline")
     assert (app.text_input(key=prefix + "code").value, app.selectbox(key=prefix + "aggregation").value,

@@ -15,7 +15,7 @@ from portfolio.initiatives import InitiativeCreate, create_initiative
 from portfolio.permissions import load_actor
 from portfolio.ui.text import WORD_JOINER, plain
 from tests.factories import World
-from tests.ui.conftest import open_initiative, open_tab, sign_in
+from tests.ui.conftest import open_initiative, open_section, open_tab, sign_in
 
 TITLE = "[Logga in igen](http://evil.example/login)"
 DESCRIPTION = "![t](http://host/pixel.png)"
@@ -94,9 +94,13 @@ def test_the_initiative_page_shows_typed_text_as_typed(app, hostile):
     assert f"Rationale: {plain(RATIONALE)}" in [c.value for c in app.caption]
     assert_nothing_live(app)
     open_tab(app, "Benefits")
-    assert f"Deviation explained: {plain(EXPLANATION)}" in [c.value for c in app.caption]
     assert f"### {plain(BENEFIT)}" in [m.value for m in app.markdown]
-    assert f"#### {plain(INDICATOR)} · {plain('EVIL-1')}" in [m.value for m in app.markdown]
+    # An expander's label and a table's cells are read as Markdown too.
+    assert [e.label for e in app.expander][0] == f"{plain(INDICATOR)} · {plain('EVIL-1')}"
+    assert app.table[0].value.iloc[0, 0] == f"{plain(INDICATOR)} · {plain('EVIL-1')}"
+    indicator = next(key for key in app.session_state.keys() if key.startswith("open_indicator_"))
+    open_section(app, indicator)
+    assert f"Deviation explained: {plain(EXPLANATION)}" in [c.value for c in app.caption]
     assert_nothing_live(app)
     # Inputs hold the text exactly as typed (they never interpret it).
     open_tab(app, "Details")

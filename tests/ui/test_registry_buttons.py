@@ -14,7 +14,7 @@ from db.engine import read_session, write_session
 from db.models import Benefit, GateDecision, Indicator, Initiative, User
 from portfolio.permissions import PERMISSIONS, initiative_scope, load_actor, refusal
 from tests.factories import World, make_benefit, make_indicator, make_initiative, make_user
-from tests.ui.conftest import open_initiative, open_tab, sign_in, texts
+from tests.ui.conftest import no_exception, open_initiative, open_tab, sign_in, texts
 from workflows.lifecycle import FINAL_STAGES
 
 USERS = ("admin", "owner", "lead", "steering", "reporter", "benefitowner")
@@ -59,15 +59,33 @@ def initiatives(app_db) -> dict[str, int]:
         return {"idea": world.initiative.id, "scale_up": scale_up.id, "pilot": pilot.id}
 
 
+def every_section(at):
+    """Show every section of the open tab that is drawn only when opened: yield once with every expander open
+    (opened ones may hold more), then once per tab of the indicators' own tabs."""
+    while closed := [key for key in at.session_state.keys() if key.startswith("open_") and not at.session_state[key]]:
+        for key in closed:
+            at.session_state[key] = True
+        no_exception(at.run())
+    yield
+    indicator_tabs = [key for key in at.session_state.keys() if key.startswith("indicator_tab_")]
+    for label in dict.fromkeys(t.label for t in at.tabs if t.label not in TABS):
+        for key in indicator_tabs:
+            at.session_state[key] = label
+        no_exception(at.run())
+        yield
+
+
 def offered_by_the_page(at) -> set[str]:
-    """The controls of every tab: only the open tab runs, so each tab is opened in turn."""
+    """The controls of every tab: only the open tab runs, so each tab is opened in turn, and in it every section
+    that is drawn only when opened."""
     offered = set()
     for tab in TABS:
         open_tab(at, tab)
-        keys = [b.key or "" for b in at.button if not b.disabled]
-        offered |= {name for name, matches in CONTROLS.items() if any(matches(key) for key in keys)}
-        if any(b.proto.label == AUDIT_DOWNLOAD and not b.proto.disabled for b in at.get("download_button")):
-            offered.add("audit download")
+        for _ in every_section(at):
+            keys = [b.key or "" for b in at.button if not b.disabled]
+            offered |= {name for name, matches in CONTROLS.items() if any(matches(key) for key in keys)}
+            if any(b.proto.label == AUDIT_DOWNLOAD and not b.proto.disabled for b in at.get("download_button")):
+                offered.add("audit download")
     return offered
 
 

@@ -15,6 +15,7 @@ from portfolio.i18n import N_
 from portfolio.initiative_view import InitiativeView
 from portfolio.ui.benefits import calculation, indicators, measurements
 from portfolio.ui.benefits.forms import FormSpec, Hint, form, submitted
+from portfolio.ui.benefits.lazy import lazy_expander
 from portfolio.ui.components import USER_SEARCH, language, name_search, run_action, tr
 from portfolio.ui.text import plain
 from workflows.vocabulary import BenefitCategory, BenefitKind, Recipient
@@ -70,19 +71,21 @@ def render(view: InitiativeView) -> None:
             ])))
             if benefit.description:
                 st.markdown(plain(benefit.description))
+            if item.indicators:
+                indicators.figures_table([figures.summaries[i.id] for i in item.indicators])
             for indicator in item.indicators:
                 indicators.panel(view, figures.summaries[indicator.id], figures.breakdowns[indicator.id],
                                  figures.grids[indicator.id], figures.baseline_locked, units)
             if can_edit:
-                with st.expander(_("Change the benefit")):
-                    form(BENEFIT_FORM, f"benefit_{benefit.id}", benefit, submit=N_("Save benefit"),
-                         on_click=_edit_benefit, args=(benefit.id, benefit.version), labels=owners)
-                with st.expander(_("Add an indicator")):
-                    indicators.add_form(benefit.id)
+                lazy_expander(_("Change the benefit"), f"open_benefit_{benefit.id}", lambda: form(
+                    BENEFIT_FORM, f"benefit_{benefit.id}", benefit, submit=N_("Save benefit"),
+                    on_click=_edit_benefit, args=(benefit.id, benefit.version), labels=owners))
+                lazy_expander(_("Add an indicator"), f"open_add_indicator_{benefit.id}",
+                              lambda: indicators.add_form(benefit.id))
     if can_edit:
-        with st.expander(_("Add a benefit")):
-            form(BENEFIT_FORM, "benefit", submit=N_("Add benefit"), on_click=_add_benefit, args=(initiative.id,),
-                 labels=owners)
+        lazy_expander(_("Add a benefit"), "open_add_benefit", lambda: form(
+            BENEFIT_FORM, "benefit", submit=N_("Add benefit"), on_click=_add_benefit, args=(initiative.id,),
+            labels=owners))
     else:
         st.caption(view.allowed["benefit.edit"].render(lang))
     if view.allowed["measurement.report"] is None:

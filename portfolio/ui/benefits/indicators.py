@@ -1,5 +1,6 @@
-"""The indicators of a benefit: each against its baseline and target, its breakdown by org unit, its
-measurements, and the forms that add, change, rebase or explain it."""
+"""The indicators of a benefit: a table of their figures against baseline and target, and each indicator
+as an expander with its chart, its breakdown by org unit, its measurements, and the forms that change,
+rebase or explain it."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from portfolio.indicator_figures import IndicatorPlan
 from portfolio.initiative_view import InitiativeView
 from portfolio.ui.benefits import measurements
 from portfolio.ui.benefits.forms import FormSpec, Hint, form, submitted
+from portfolio.ui.benefits.lazy import lazy_expander, lazy_tabs
 from portfolio.ui.charts import indicator_chart
 from portfolio.ui.components import language, run_action, tr
 from portfolio.ui.text import plain
@@ -74,23 +76,52 @@ def add_form(benefit_id: int) -> None:
          args=(benefit_id,))
 
 
-def panel(view: InitiativeView, summary, breakdown: list, stored: list, locked: bool,
-          units: dict[int, str]) -> None:
-    """One indicator: its figures and chart, its breakdown and measurements, and what the user may change."""
+def figures_table(summaries: list) -> None:
+    """The figures of a benefit's indicators, one row each: baseline (and the original one, once revised),
+    target, latest value, progress to target and status."""
     _ = tr()
     lang = language()
-    indicator = summary.indicator
-    st.markdown(f"#### {plain(indicator.name)} · {plain(indicator.code)}")
-    columns = st.columns(5)
-    baseline_text = format_number(indicator.baseline_value, lang)
+    # A table cell is read as Markdown: typed names and codes are shown as typed.
+    st.table(pd.DataFrame({
+        _("Indicator"): [f"{plain(s.indicator.name)} · {plain(s.indicator.code)}" for s in summaries],
+        _("Baseline"): [_baseline(s.indicator, lang) for s in summaries],
+        _("Target"): [format_number(s.indicator.target_value, lang) for s in summaries],
+        _("Latest"): [format_number(s.latest_value, lang) for s in summaries],
+        _("Progress to target"): ["–" if s.progress is None else f"{format_number(s.progress * 100, lang, 0)} %"
+                                  for s in summaries],
+        _("Status"): [" · ".join(filter(None, [f"{STATUS_BADGES[s.status.value]} {_(IndicatorStatus(s.status).label)}",
+                                                ("⚠️ " + _("Measurement overdue")) if s.overdue else ""]))
+                      for s in summaries],
+    }), hide_index=True)
+
+
+def _baseline(indicator, lang: str) -> str:
+    _ = tr()
+    text = format_number(indicator.baseline_value, lang)
     if indicator.original_baseline_value is not None:
-        baseline_text += " " + _("(original {value})", value=format_number(indicator.original_baseline_value, lang))
-    columns[0].metric(_("Baseline"), baseline_text)
-    columns[1].metric(_("Target"), format_number(indicator.target_value, lang))
-    columns[2].metric(_("Latest"), format_number(summary.latest_value, lang))
-    columns[3].metric(_("Progress to target"),
-                      "–" if summary.progress is None else f"{format_number(summary.progress * 100, lang, 0)} %")
-    columns[4].metric(_("Status"), f"{STATUS_BADGES[summary.status.value]} {_(IndicatorStatus(summary.status).label)}")
+        text += " " + _("(original {value})", value=format_number(indicator.original_baseline_value, lang))
+    return text
+
+
+# The sections of an open indicator, in the order of its tabs; each draws only when its tab is open.
+CHART, BREAKDOWN, GRID = N_("Chart"), N_("Breakdown by org unit"), N_("Enter measurements")
+REVISE, EDIT, EXPLAIN = N_("Change the baseline"), N_("Change the indicator"), N_("Explain a deviation from the target")
+
+
+def panel(view: InitiativeView, summary, breakdown: list, stored: list, locked: bool,
+          units: dict[int, str]) -> None:
+    """One indicator as an expander, drawn only when opened: what it measures and how, then a tab each for
+    its chart, its breakdown, its measurements and what the user may change."""
+    indicator = summary.indicator
+    # The label is the expander's identity: a figure in it would close the expander when the figure changes.
+    lazy_expander(f"{plain(indicator.name)} · {plain(indicator.code)}", f"open_indicator_{indicator.id}",
+                  lambda: _details(view, summary, breakdown, stored, locked, units))
+
+
+def _details(view: InitiativeView, summary, breakdown: list, stored: list, locked: bool,
+             units: dict[int, str]) -> None:
+    _ = tr()
+    indicator = summary.indicator
     st.caption(" · ".join(filter(None, [
         _(Direction(indicator.direction).label), _(Frequency(indicator.frequency).label),
         _(Aggregation(indicator.aggregation).label), plain(indicator.unit),
@@ -102,43 +133,59 @@ def panel(view: InitiativeView, summary, breakdown: list, stored: list, locked: 
     ])))
     if indicator.deviation_explanation:
         st.caption(_("Deviation explained: {text}", text=plain(indicator.deviation_explanation)))
-    if summary.series:
-        st.altair_chart(indicator_chart(IndicatorPlan.of(indicator), summary.series, _), width="stretch")
-        last_period, last_value = summary.series[-1]
-        st.caption(_("Latest combined value: {value} for the period starting {period}.",
-                     value=format_number(last_value, lang, 2), period=last_period.isoformat()))
-    else:
-        st.info(_("No measurements yet."))
-
-    with st.expander(_("Breakdown by org unit")):
-        if breakdown:
-            st.dataframe(pd.DataFrame({
-                _("Org unit"): ["\u2003" * f.depth + f.name for f in breakdown],
-                _("Value"): [round(f.value, 2) for f in breakdown],
-                _("Values"): [f.reporting_units for f in breakdown],
-            }), hide_index=True)
-        else:
-            st.caption(_("No values per org unit yet."))
-
-    with st.expander(_("Enter measurements")):
-        measurements.grid(view, indicator, stored, units)
-
+    sections = {
+        CHART: lambda: _chart(summary),
+        BREAKDOWN: lambda: _breakdown(breakdown),
+        GRID: lambda: measurements.grid(view, indicator, stored, units),
+    }
     # Once the baseline is locked, changing it is its own action (revise_baseline checks the same).
     if view.allowed["baseline.revise_locked" if locked else "benefit.edit"] is None:
-        with st.expander(_("Change the baseline")):
-            if locked:
-                st.caption(_("The baseline is locked because the pilot gate is passed: give a reason."))
-            st.number_input(_("New baseline"), value=indicator.baseline_value, key=f"revise_{indicator.id}_value")
-            st.date_input(_("Baseline date"), value=indicator.baseline_date, key=f"revise_{indicator.id}_date")
-            st.text_area(_("Reason"), key=f"revise_{indicator.id}_reason")
-            st.button(_("Change the baseline"), key=f"revise_{indicator.id}", on_click=_revise,
-                      args=(indicator.id, indicator.version))
+        sections[REVISE] = lambda: _revise_form(indicator, locked)
     if view.allowed["benefit.edit"] is None:
-        with st.expander(_("Change the indicator")):
-            form(INDICATOR_FORM, f"indicator_{indicator.id}", indicator, submit=N_("Save indicator"),
-                 on_click=_edit_indicator, args=(indicator.id, indicator.version))
+        sections[EDIT] = lambda: form(INDICATOR_FORM, f"indicator_{indicator.id}", indicator,
+                                      submit=N_("Save indicator"), on_click=_edit_indicator,
+                                      args=(indicator.id, indicator.version))
     if view.allowed["deviation.explain"] is None:
-        with st.expander(_("Explain a deviation from the target")):
-            st.text_area(_("Explanation"), indicator.deviation_explanation, key=f"explain_{indicator.id}")
-            st.button(_("Save explanation"), key=f"explain_button_{indicator.id}", on_click=_explain,
-                      args=(indicator.id, indicator.version))
+        sections[EXPLAIN] = lambda: _explain_form(indicator)
+    lazy_tabs(sections, f"indicator_tab_{indicator.id}")
+
+
+def _chart(summary) -> None:
+    _ = tr()
+    if not summary.series:
+        st.info(_("No measurements yet."))
+        return
+    st.altair_chart(indicator_chart(IndicatorPlan.of(summary.indicator), summary.series, _), width="stretch")
+    last_period, last_value = summary.series[-1]
+    st.caption(_("Latest combined value: {value} for the period starting {period}.",
+                 value=format_number(last_value, language(), 2), period=last_period.isoformat()))
+
+
+def _breakdown(breakdown: list) -> None:
+    _ = tr()
+    if breakdown:
+        st.dataframe(pd.DataFrame({
+            _("Org unit"): ["\u2003" * f.depth + f.name for f in breakdown],
+            _("Value"): [round(f.value, 2) for f in breakdown],
+            _("Values"): [f.reporting_units for f in breakdown],
+        }), hide_index=True)
+    else:
+        st.caption(_("No values per org unit yet."))
+
+
+def _revise_form(indicator, locked: bool) -> None:
+    _ = tr()
+    if locked:
+        st.caption(_("The baseline is locked because the pilot gate is passed: give a reason."))
+    st.number_input(_("New baseline"), value=indicator.baseline_value, key=f"revise_{indicator.id}_value")
+    st.date_input(_("Baseline date"), value=indicator.baseline_date, key=f"revise_{indicator.id}_date")
+    st.text_area(_("Reason"), key=f"revise_{indicator.id}_reason")
+    st.button(_("Change the baseline"), key=f"revise_{indicator.id}", on_click=_revise,
+              args=(indicator.id, indicator.version))
+
+
+def _explain_form(indicator) -> None:
+    _ = tr()
+    st.text_area(_("Explanation"), indicator.deviation_explanation, key=f"explain_{indicator.id}")
+    st.button(_("Save explanation"), key=f"explain_button_{indicator.id}", on_click=_explain,
+              args=(indicator.id, indicator.version))
