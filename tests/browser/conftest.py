@@ -52,12 +52,13 @@ def _free_port() -> int:
 @contextlib.contextmanager
 def serve(database_url: str, *, port: int | None = None, env: dict[str, str] | None = None,
           options: tuple[str, ...] = ()):
-    """Streamlit serving the app on ``database_url`` (on ``port``, default a free one, with ``env`` added
-    to the environment and ``options`` to the command line); yields the base URL."""
+    """Streamlit serving the app as ``make run`` does (``portfolio/ui/server.py``: the app and its session
+    cookie routes) on ``database_url`` (on ``port``, default a free one, with ``env`` added to the environment
+    and ``options`` to the command line); yields the base URL."""
     port = port or _free_port()
-    # Demo sign-in depends on the database alone (a demo database offers it), not on the caller's setting.
-    env = {**{k: v for k, v in os.environ.items() if k != "PORTFOLIO_DEMO"}, "DATABASE_URL": database_url,
-           "PORTFOLIO_LANGUAGE": "en", **(env or {})}
+    # The caller's own switches for demo and local sign-in do not reach the app: the tests say what they need.
+    env = {**{k: v for k, v in os.environ.items() if k not in ("PORTFOLIO_DEMO", "PORTFOLIO_LOCAL_SIGNIN")},
+           "DATABASE_URL": database_url, "PORTFOLIO_LANGUAGE": "en", **(env or {})}
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "portfolio/ui/server.py", "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
