@@ -72,17 +72,18 @@ def test_upload_with_a_bad_row_then_the_corrected_file(page: Page, pilot, app_db
 
     _upload(page, bad)
     page.get_by_role("button", name="Import", exact=True).click()
-    expect(page.get_by_text("Nothing was imported from figures-bad.csv.")).to_be_visible()
-    expect(page.get_by_text("Row 3: the value 'tolv' is not a number.")).to_be_visible()
+    expect(page.get_by_text("Nothing was imported from figures-bad.csv.", exact=True)).to_be_visible()
+    expect(page.get_by_text("Row 3: the value 'tolv' is not a number.", exact=True)).to_be_visible()
     assert _stored(app_db) == STORED
 
     _upload(page, good)
     page.get_by_role("button", name="Import", exact=True).click()
-    expect(page.get_by_text(
-        "Imported figures.csv: 2 new values, 1 corrected, 0 unchanged (read as utf-8).")).to_be_visible()
+    expect(page.get_by_text("Imported figures.csv: 2 new values, 1 corrected, 0 unchanged (read as UTF-8).",
+                            exact=True)).to_be_visible()
     # The indicator's chart is drawn when its expander is opened.
     page.get_by_test_id("stExpander").get_by_text("Waiting days · WAIT", exact=True).click()
-    expect(page.get_by_text("Latest combined value: 55 for the period starting 2026-05-01.")).to_be_visible()
+    expect(page.get_by_text("Latest combined value: 55 for the period starting 2026-05-01.",
+                            exact=True)).to_be_visible()
     expect(page.locator("[data-testid='stVegaLiteChart']").first).to_be_visible()
     assert _stored(app_db) == [*STORED[:2], (APRIL, "AKUT-01", 44.0), STORED[3], (MAY, "AKUT-01", 30.0),
                                (MAY, "ORTO-01", 25.0)]
