@@ -88,6 +88,12 @@ class DecisionInput:
     lessons_learned: str = ""
 
 
+# A decision that moves an initiative, or ends it, says why: an auditor reads the rationale years later. A hold
+# says when it will be looked at again instead.
+NEEDS_RATIONALE = frozenset({"go", "conditional_go", "fast_track", "recycle", "stop"})
+RATIONALE_MIN_WORDS = 3
+
+
 def _check_decision_input(data: DecisionInput, stage: str, today: date) -> list[FieldProblem]:
     problems: list[FieldProblem] = []
     if data.outcome not in lifecycle.OUTCOMES:
@@ -97,6 +103,10 @@ def _check_decision_input(data: DecisionInput, stage: str, today: date) -> list[
             N_("The decision {outcome} is not possible in stage {stage}."),
             {"outcome": Message(OUTCOME_LABELS[data.outcome]), "stage": Message(STAGE_LABELS[stage])},
         )))
+    if data.outcome in NEEDS_RATIONALE and len((data.rationale or "").split()) < RATIONALE_MIN_WORDS:
+        problems.append(FieldProblem("rationale", Message(
+            N_("The decision needs a rationale of at least {count} words: say why."),
+            {"count": RATIONALE_MIN_WORDS})))
     if data.outcome == "stop":
         if not data.stop_reason.strip():
             problems.append(FieldProblem("stop_reason", Message(N_("A stop needs a reason."))))

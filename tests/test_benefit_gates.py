@@ -46,7 +46,8 @@ def go(engine, world: World, outcome: str = "go", **fields) -> GateDecision:
     with write_session(engine) as session:
         initiative = session.get(Initiative, world.initiative.id)
         return record_gate_decision(session=session, actor=actor(session, world.owner), initiative_id=initiative.id,
-                                    expected_version=initiative.version, data=DecisionInput(outcome, **fields))
+                                    expected_version=initiative.version,
+                                    data=DecisionInput(outcome, **{"rationale": "Every rule of the gate holds", **fields}))
 
 
 def assert_go_refused(engine, world: World, messages: list[str]) -> None:

@@ -149,6 +149,7 @@ def test_decide_refusals(cli, engine, world):
          "error: The implementation lead of an initiative may not decide its gates.\n"),
         ("owner", version + 1, ("--outcome", "go"), f"error: {STALE}\n"),
         ("owner", version, ("--outcome", "stop"),
+         "error: The decision needs a rationale of at least 3 words: say why.\n"
          "error: A stop needs a reason.\nerror: A stop needs the lessons learned.\n"),
         ("steering", version, ("--outcome", "go"), "error: Only the decision owner of this gate may decide it.\n"),
     ]:
@@ -161,14 +162,14 @@ def test_decide_go_and_hold(cli, engine, world):
     version = world.initiative.version
     result = _decide(cli, world, "owner", version, "--outcome", "hold", "--review-date", "2999-12-31")
     assert (result.exit_code, result.stdout) == (0, "Idea → Idea\n")
-    result = _decide(cli, world, "owner", version + 1, "--outcome", "go", "--rationale", "Clear need")
+    result = _decide(cli, world, "owner", version + 1, "--outcome", "go", "--rationale", "A clear need")
     assert (result.exit_code, result.stdout) == (0, "Idea → Concept\n")
     state = snapshot(engine, world.initiative.id)
     assert (state["stage"], state["version"], state["on_hold"]) == ("concept", version + 2, False)
 
 
 def test_export_audit_to_a_file(cli, engine, world, tmp_path):
-    _decide(cli, world, "owner", world.initiative.version, "--outcome", "go")
+    _decide(cli, world, "owner", world.initiative.version, "--outcome", "go", "--rationale", "A clear need")
     out = tmp_path / "audit.csv"
     result = cli("export-audit", "-o", str(out))
     assert result.exit_code == 0

@@ -166,7 +166,7 @@ def test_make_run_without_database_url_serves_a_demo_database_of_its_own(tmp_pat
     assert make_run(work, None) == [
         f"portfolio {demo_url} migrate",
         f"portfolio {demo_url} demo --initiatives 40 --if-empty",
-        f"streamlit {demo_url} run streamlit_app.py",
+        f"streamlit {demo_url} run portfolio/ui/server.py",
     ]
     engine = get_engine(f"sqlite:///{work / 'data' / 'demo.db'}")
     try:
@@ -188,6 +188,6 @@ def test_make_run_with_database_url_migrates_and_serves_it_and_writes_no_demo_ro
             _real_initiative(session)
     work, _log = _fake_environment(tmp_path)
     before = state(engine)
-    assert make_run(work, db_url) == [f"portfolio {db_url} migrate", f"streamlit {db_url} run streamlit_app.py"]
+    assert make_run(work, db_url) == [f"portfolio {db_url} migrate", f"streamlit {db_url} run portfolio/ui/server.py"]
     assert state(engine) == before
     assert not (work / "data").exists()

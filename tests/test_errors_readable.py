@@ -65,12 +65,13 @@ CASES = {
     "decision: NUL in the rationale": (
         lambda s, w: record_gate_decision(session=s, actor=_as(s, w.owner), initiative_id=w.initiative.id,
                                           expected_version=w.initiative.version,
-                                          data=DecisionInput(outcome="go", rationale="Clear\x00need")),
+                                          data=DecisionInput(outcome="go", rationale="A clear\x00need for it")),
         [_control("rationale")]),
     "decision: NUL in the stop reason, over-long lessons": (
         lambda s, w: record_gate_decision(session=s, actor=_as(s, w.owner), initiative_id=w.initiative.id,
                                           expected_version=w.initiative.version,
-                                          data=DecisionInput(outcome="stop", stop_reason="No\x00money",
+                                          data=DecisionInput(outcome="stop", rationale="The money is not there",
+                                                            stop_reason="No\x00money",
                                                              lessons_learned=LONG)),
         [_control("stop_reason"), _long("lessons_learned")]),
     "checklist: NUL in the reason": (

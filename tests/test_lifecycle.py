@@ -82,7 +82,7 @@ def test_allowed_outcomes_in_canonical_order(stage):
 @pytest.mark.parametrize(("stage", "outcome"), REFUSED)
 def test_refused_move_through_the_domain_input_check(stage, outcome):
     # Fill in what each outcome needs, so the only problem left is the move itself.
-    data = DecisionInput(outcome=outcome, conditions="Budget confirmed", stop_reason="No benefit",
+    data = DecisionInput(outcome=outcome, rationale="Every rule of the gate holds", conditions="Budget confirmed", stop_reason="No benefit",
                          lessons_learned="Measure first", hold_review_date=TODAY + timedelta(days=30))
     problems = _check_decision_input(data, stage, TODAY)
     assert [(p.field, str(p.message)) for p in problems] == [
@@ -92,29 +92,29 @@ def test_refused_move_through_the_domain_input_check(stage, outcome):
 
 @pytest.mark.parametrize(("stage", "outcome", "target"), ALLOWED)
 def test_allowed_move_passes_the_domain_input_check(stage, outcome, target):
-    data = DecisionInput(outcome=outcome, conditions="Budget confirmed", stop_reason="No benefit",
+    data = DecisionInput(outcome=outcome, rationale="Every rule of the gate holds", conditions="Budget confirmed", stop_reason="No benefit",
                          lessons_learned="Measure first", hold_review_date=TODAY + timedelta(days=30))
     assert _check_decision_input(data, stage, TODAY) == []
 
 
 def test_unknown_outcome_is_reported_alone():
-    problems = _check_decision_input(DecisionInput(outcome="maybe"), "idea", TODAY)
+    problems = _check_decision_input(DecisionInput(outcome="maybe", rationale="Every rule holds"), "idea", TODAY)
     assert [(p.field, str(p.message)) for p in problems] == [("outcome", "Unknown decision 'maybe'.")]
 
 
 @pytest.mark.parametrize(("data", "expected"), [
-    (DecisionInput(outcome="stop"), [("stop_reason", "A stop needs a reason."),
+    (DecisionInput(outcome="stop", rationale="Every rule of the gate holds"), [("stop_reason", "A stop needs a reason."),
                                      ("lessons_learned", "A stop needs the lessons learned.")]),
-    (DecisionInput(outcome="stop", stop_reason="  ", lessons_learned="Learned"),
+    (DecisionInput(outcome="stop", rationale="Every rule of the gate holds", stop_reason="  ", lessons_learned="Learned"),
      [("stop_reason", "A stop needs a reason.")]),
-    (DecisionInput(outcome="conditional_go"), [("conditions", "A conditional go needs its conditions.")]),
-    (DecisionInput(outcome="hold"), [("hold_review_date", "A hold needs a review date.")]),
-    (DecisionInput(outcome="hold", hold_review_date=TODAY),
+    (DecisionInput(outcome="conditional_go", rationale="Every rule of the gate holds"), [("conditions", "A conditional go needs its conditions.")]),
+    (DecisionInput(outcome="hold", rationale="Every rule of the gate holds"), [("hold_review_date", "A hold needs a review date.")]),
+    (DecisionInput(outcome="hold", rationale="Every rule of the gate holds", hold_review_date=TODAY),
      [("hold_review_date", "The review date must be in the future.")]),
-    (DecisionInput(outcome="hold", hold_review_date=TODAY - timedelta(days=1)),
+    (DecisionInput(outcome="hold", rationale="Every rule of the gate holds", hold_review_date=TODAY - timedelta(days=1)),
      [("hold_review_date", "The review date must be in the future.")]),
-    (DecisionInput(outcome="hold", hold_review_date=TODAY + timedelta(days=1)), []),
-    (DecisionInput(outcome="go"), []),
+    (DecisionInput(outcome="hold", rationale="Every rule of the gate holds", hold_review_date=TODAY + timedelta(days=1)), []),
+    (DecisionInput(outcome="go", rationale="Every rule of the gate holds"), []),
 ], ids=["stop-empty", "stop-blank-reason", "conditional-go", "hold-no-date", "hold-today", "hold-past",
         "hold-tomorrow", "go"])
 def test_outcome_specific_input(data, expected):
@@ -358,3 +358,18 @@ def test_load_process_reads_a_custom_file(tmp_path):
     process = load_process(path)
     assert process.rules_for("idea") == ("need_described",)
     assert [(i.key, i.label, i.required) for i in process.checklist_for("idea")] == [("k", "L", False)]
+
+
+@pytest.mark.parametrize(("outcome", "rationale", "refused"), [
+    ("go", "", True), ("go", "Ready", True), ("go", "  Ready  now ", True), ("go", "Every rule holds", False),
+    ("conditional_go", "Go, with care", False), ("fast_track", "Urgent", True), ("recycle", "Redo it", True),
+    ("stop", "No money left", False), ("hold", "", False),
+])
+def test_a_decision_that_moves_or_ends_an_initiative_says_why_in_words(outcome, rationale, refused):
+    data = DecisionInput(outcome=outcome, rationale=rationale, conditions="Budget confirmed",
+                         hold_review_date=TODAY + timedelta(days=1), stop_reason="No benefit",
+                         lessons_learned="Ask the users first")
+    stage = "idea" if outcome == "fast_track" else "concept"
+    problems = [(p.field, p.message.render("en")) for p in _check_decision_input(data, stage, TODAY)]
+    assert problems == ([("rationale", "The decision needs a rationale of at least 3 words: say why.")]
+                        if refused else [])

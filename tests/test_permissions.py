@@ -89,7 +89,8 @@ def _indicator(session, world: World):
 def _conditional_go(session, world: World) -> GateDecision:
     return record_gate_decision(session=session, actor=actor(session, world.decider),
                                 initiative_id=world.initiative.id, expected_version=_version(session, world),
-                                data=DecisionInput(outcome="conditional_go", conditions="DPIA signed"))
+                                data=DecisionInput(outcome="conditional_go", rationale="Every rule of the gate holds",
+                                                  conditions="DPIA signed"))
 
 
 # Every action of the registry that changes something, run through the function that takes it.
@@ -108,7 +109,7 @@ CASES: dict[str, Case] = {
         lambda s, w: checklist_items(s, w.initiative.id, "idea")[0]),
     "gate.decide": Case(lambda s, a, w, _: record_gate_decision(
         session=s, actor=a, initiative_id=w.initiative.id, expected_version=_version(s, w),
-        data=DecisionInput(outcome="go", rationale="Ready"))),
+        data=DecisionInput(outcome="go", rationale="Ready for the next stage"))),
     "gate.conditions_met": Case(lambda s, a, w, decision: mark_conditions_met(
         session=s, actor=a, decision_id=decision.id), _conditional_go),
     "decision_owner.assign": Case(lambda s, a, w, _: assign_decision_owner(
@@ -182,7 +183,7 @@ def test_owner_decides_lets_the_portfolio_owner_decide(engine):
     with write_session(engine) as session:
         decision = record_gate_decision(session=session, actor=actor(session, world.owner),
                                         initiative_id=world.initiative.id, expected_version=world.version,
-                                        data=DecisionInput(outcome="go", rationale="Ready"))
+                                        data=DecisionInput(outcome="go", rationale="Ready for the next stage"))
     assert (decision.decided_by_id, snapshot(engine, world.initiative.id)["stage"]) == (world.owner.id, "concept")
 
 
@@ -269,7 +270,8 @@ def test_lead_never_decides(engine, how):
     with pytest.raises(PermissionDenied) as error:
         with write_session(engine) as session:
             record_gate_decision(session=session, actor=actor(session, world.lead), initiative_id=world.initiative.id,
-                                 expected_version=before["version"], data=DecisionInput(outcome="go"))
+                                 expected_version=before["version"],
+                                 data=DecisionInput(outcome="go", rationale="Every rule of the gate holds"))
     assert error.value.render("en") == [LEAD_NEVER]
     assert snapshot(engine, world.initiative.id) == before
 
@@ -282,7 +284,8 @@ def test_admin_reassigns_decision_owners_but_cannot_decide(engine):
     with pytest.raises(PermissionDenied) as error:
         with write_session(engine) as session:
             record_gate_decision(session=session, actor=actor(session, world.admin), initiative_id=world.initiative.id,
-                                 expected_version=world.version, data=DecisionInput(outcome="go"))
+                                 expected_version=world.version,
+                                 data=DecisionInput(outcome="go", rationale="Every rule of the gate holds"))
     assert error.value.render("en") == [DECIDE]
     assert snapshot(engine, world.initiative.id) == before
 
@@ -362,7 +365,7 @@ def test_record_gate_decision_by_the_decision_owner(engine):
     with write_session(engine) as session:
         decision = record_gate_decision(session=session, actor=actor(session, world.decider),
                                         initiative_id=world.initiative.id, expected_version=world.version,
-                                        data=DecisionInput(outcome="go", rationale="Ready"))
+                                        data=DecisionInput(outcome="go", rationale="Ready for the next stage"))
     after = snapshot(engine, world.initiative.id)
     assert (decision.from_stage, decision.to_stage, decision.decided_by_id) == ("idea", "concept", world.decider.id)
     assert (after["stage"], after["version"]) == ("concept", before["version"] + 1)

@@ -33,8 +33,10 @@ IN_A_MONTH = date.today() + timedelta(days=30)
 
 
 @pytest.mark.parametrize("inputs", [
-    (DecisionInput(outcome="go", rationale="decision owner"), DecisionInput(outcome="go", rationale="owner")),
-    (DecisionInput(outcome="go"), DecisionInput(outcome="hold", hold_review_date=IN_A_MONTH)),
+    (DecisionInput(outcome="go", rationale="Go, says the decision owner"),
+     DecisionInput(outcome="go", rationale="Go, says the portfolio owner")),
+    (DecisionInput(outcome="go", rationale="Every rule of the gate holds"),
+     DecisionInput(outcome="hold", hold_review_date=IN_A_MONTH)),
 ], ids=["both-go", "go-against-hold"])
 def test_two_deciders_at_once_exactly_one_wins(engine, inputs):
     with write_session(engine) as session:

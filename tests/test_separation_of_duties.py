@@ -46,7 +46,7 @@ def _decide(engine, by, initiative_id: int, outcome: str = "go") -> None:
     with write_session(engine) as session:
         version = session.get(Initiative, initiative_id).version
         record_gate_decision(session=session, actor=actor(session, by), initiative_id=initiative_id,
-                             expected_version=version, data=DecisionInput(outcome=outcome, rationale="Ready"))
+                             expected_version=version, data=DecisionInput(outcome=outcome, rationale="Ready for the next stage"))
 
 
 @pytest.fixture

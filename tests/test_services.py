@@ -62,16 +62,21 @@ def new_world(engine, **kwargs) -> World:
         return World(session, **kwargs)
 
 
+# A rationale of the words every decision that moves an initiative needs.
+RATIONALE = "Every rule of the gate holds"
+
+
 def decide(engine, user, initiative_id: int, version: int, **data) -> GateDecision:
     with write_session(engine) as session:
         return record_gate_decision(session=session, actor=actor(session, user), initiative_id=initiative_id,
-                                    expected_version=version, data=DecisionInput(**data))
+                                    expected_version=version, data=DecisionInput(**{"rationale": RATIONALE, **data}))
 
 
 def refuse_decision(engine, world: World, error_type, messages, user=None, version=None, **data) -> None:
     assert_refused(engine, world.initiative.id, error_type, messages, lambda s: record_gate_decision(
         session=s, actor=actor(s, user or world.owner), initiative_id=world.initiative.id,
-        expected_version=world.initiative.version if version is None else version, data=DecisionInput(**data)))
+        expected_version=world.initiative.version if version is None else version,
+        data=DecisionInput(**{"rationale": RATIONALE, **data})))
 
 
 def audit_events(engine, initiative_id: int | None = None) -> list[AuditEvent]:
@@ -308,7 +313,7 @@ def test_go_moves_the_stage_and_writes_decision_audit_and_next_checklist(engine)
     with read_session(engine) as session:
         entered = session.get(Initiative, world.initiative.id).stage_entered_at
     decision = decide(engine, world.owner, world.initiative.id, world.initiative.version, outcome="go",
-                      rationale="  Clear need  ")
+                      rationale="  A clear need  ")
     after = snapshot(engine, world.initiative.id)
     assert (after["stage"], after["version"], after["on_hold"]) == ("concept", before["version"] + 1, False)
     assert (after["decisions"], after["audit_events"]) == (before["decisions"] + 1, before["audit_events"] + 1)
@@ -316,7 +321,7 @@ def test_go_moves_the_stage_and_writes_decision_audit_and_next_checklist(engine)
         stored = session.get(GateDecision, decision.id)
         assert session.get(Initiative, world.initiative.id).stage_entered_at >= entered
     assert (stored.outcome, stored.from_stage, stored.to_stage, stored.decided_by_id, stored.rationale) == (
-        "go", "idea", "concept", world.owner.id, "Clear need")
+        "go", "idea", "concept", world.owner.id, "A clear need")
     assert keys(engine, world.initiative.id, "concept") == [
         "pilot_plan", "pilot_cost", "security_classification", "dpia", "procurement_route"]
     event = audit_events(engine, world.initiative.id)[-1]
@@ -324,7 +329,7 @@ def test_go_moves_the_stage_and_writes_decision_audit_and_next_checklist(engine)
         "gate.go", world.owner.id, "initiative", world.initiative.id)
     assert event.before == {"stage": "idea", "on_hold": False, "hold_review_date": None}
     assert (event.after["stage"], event.after["decision_id"], event.after["rationale"]) == (
-        "concept", decision.id, "Clear need")
+        "concept", decision.id, "A clear need")
 
 
 def test_stale_unknown_and_impossible_decisions(engine):
@@ -335,7 +340,7 @@ def test_stale_unknown_and_impossible_decisions(engine):
                     outcome="recycle")
     assert_refused(engine, None, NotFound, ["There is no initiative number 987654."], lambda s: record_gate_decision(
         session=s, actor=actor(s, world.owner), initiative_id=987654, expected_version=1,
-        data=DecisionInput(outcome="go")))
+        data=DecisionInput(outcome="go", rationale="Every rule of the gate holds")))
 
 
 def test_conditional_go_needs_conditions(engine):
@@ -376,7 +381,7 @@ def test_hold_keeps_the_stage_and_sets_on_hold_until_the_next_decision(engine):
 def test_recycle_goes_back_one_stage(engine):
     world = new_world(engine, stage="concept", ready=False)
     decision = decide(engine, world.owner, world.initiative.id, world.initiative.version, outcome="recycle",
-                      rationale="Need unclear")
+                      rationale="The need is unclear")
     assert (decision.from_stage, decision.to_stage) == ("concept", "idea")
     assert snapshot(engine, world.initiative.id)["stage"] == "idea"
     assert keys(engine, world.initiative.id, "idea") == ["need_analysis", "existing_solutions", "manager_support"]
@@ -528,7 +533,7 @@ def test_mark_conditions_met(engine):
     with write_session(engine) as session:
         plain = record_gate_decision(session=session, actor=actor(session, world.owner),
                                      initiative_id=world.initiative.id, expected_version=world.initiative.version + 1,
-                                     data=DecisionInput(outcome="hold", hold_review_date=IN_A_MONTH))
+                                     data=DecisionInput(outcome="hold", rationale="Every rule of the gate holds", hold_review_date=IN_A_MONTH))
     assert_refused(engine, world.initiative.id, NotFound, [f"There is no conditional decision number {plain.id}."],
                    lambda s: mark_conditions_met(session=s, actor=actor(s, world.owner), decision_id=plain.id))
     before = snapshot(engine, world.initiative.id)
@@ -690,7 +695,7 @@ def test_stage_check_constraint(engine):
 
 def test_export_audit_csv(engine):
     world = new_world(engine)
-    decide(engine, world.owner, world.initiative.id, world.initiative.version, outcome="go", rationale="Ok")
+    decide(engine, world.owner, world.initiative.id, world.initiative.version, outcome="go", rationale="Ok, go ahead")
     with write_session(engine) as session:
         other = make_initiative(session, portfolio=world.portfolio, creator=world.steering, title="Other")
     with read_session(engine) as session:
