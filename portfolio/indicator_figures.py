@@ -155,8 +155,8 @@ def unit_breakdowns(
     """Each indicator's latest period (or ``period``) per org unit, rolled up the org-unit tree with its
     sum or mean.
 
-    Sums and counts per unit come from one SQL query for all the indicators; the tree (small) is
-    walked in Python. Units without values in their sub-tree are left out.
+    Sums and counts per unit come from one SQL query for all the indicators; the tree is walked in Python,
+    down the branches that lead to units with values. Units without values in their sub-tree are left out.
     """
     if not indicator_ids:
         return {}
@@ -176,30 +176,43 @@ def unit_breakdowns(
     own: dict[int, dict[int, tuple[float, int]]] = defaultdict(dict)
     for indicator_id, unit_id, total, count in session.exec(query).all():
         own[indicator_id][unit_id] = (float(total), count)
-    children: dict[Optional[int], list[OrgUnit]] = defaultdict(list)
-    for unit in session.exec(select(OrgUnit).order_by(col(OrgUnit.name))).all():
-        children[unit.parent_id].append(unit)
-    return {indicator_id: _roll_up(children, own.get(indicator_id, {}), aggregation.get(indicator_id, Aggregation.SUM))
+    # The tree as plain rows (a region has about 1,500 units: building ORM objects for them cost more than the rest).
+    parent_of: dict[int, Optional[int]] = {}
+    children: dict[Optional[int], list[tuple[int, str]]] = defaultdict(list)
+    for unit_id, parent_id, name in session.exec(
+            select(OrgUnit.id, OrgUnit.parent_id, OrgUnit.name).order_by(col(OrgUnit.name))).all():
+        parent_of[unit_id] = parent_id
+        children[parent_id].append((unit_id, name))
+    return {indicator_id: _roll_up(children, parent_of, own.get(indicator_id, {}),
+                                   aggregation.get(indicator_id, Aggregation.SUM))
             for indicator_id in indicator_ids}
 
 
-def _roll_up(children: dict[Optional[int], list[OrgUnit]], own: dict[int, tuple[float, int]],
-             aggregation: Aggregation) -> list[UnitFigure]:
+def _roll_up(children: dict[Optional[int], list[tuple[int, str]]], parent_of: dict[int, Optional[int]],
+             own: dict[int, tuple[float, int]], aggregation: Aggregation) -> list[UnitFigure]:
+    # Only the units with values and those above them have a figure, so the walk goes down their branches alone.
+    on_path: set[int] = set()
+    for unit_id in own:
+        while unit_id is not None and unit_id not in on_path:
+            on_path.add(unit_id)
+            unit_id = parent_of.get(unit_id)
     figures: list[UnitFigure] = []
 
-    def walk(unit: OrgUnit, depth: int) -> tuple[float, int]:
+    def walk(unit_id: int, name: str, depth: int) -> tuple[float, int]:
         position = len(figures)
-        total, count = own.get(unit.id, (0.0, 0))
-        for child in children.get(unit.id, []):
-            child_total, child_count = walk(child, depth + 1)
-            total, count = total + child_total, count + child_count
+        total, count = own.get(unit_id, (0.0, 0))
+        for child_id, child_name in children.get(unit_id, []):
+            if child_id in on_path:
+                child_total, child_count = walk(child_id, child_name, depth + 1)
+                total, count = total + child_total, count + child_count
         if count:
             value = total if aggregation == Aggregation.SUM else total / count
-            figures.insert(position, UnitFigure(unit.id, unit.name, depth, value, count))
+            figures.insert(position, UnitFigure(unit_id, name, depth, value, count))
         return total, count
 
-    for root in children.get(None, []):
-        walk(root, 0)
+    for root_id, root_name in children.get(None, []):
+        if root_id in on_path:
+            walk(root_id, root_name, 0)
     return figures
 
 
