@@ -257,6 +257,9 @@ def app_round(browser: Browser, base: str) -> dict[str, Click]:
     # Only the open tab runs: a switch reruns the page, and counts as settled when that run has ended.
     times["switch to the Benefits tab"] = timed(page, page.get_by_role("tab", name="Benefits").click,
                                                 heading(page, "Benefit calculation"))
+    # An indicator's chart, breakdown and forms are drawn once the reader opens it (the first expander).
+    times["Benefits: open an indicator"] = timed(
+        page, page.get_by_test_id("stExpander").first.locator("summary").click, page.get_by_role("tab", name="Chart"))
     times["back to the overview"] = timed(page, page.get_by_role("link", name="Portfolio overview").click,
                                           heading(page, "Portfolio overview"))
     # The run the choice causes ends with the filtered table's caption on the page.
@@ -287,6 +290,7 @@ KIND = {
     "My decisions: next page": "button press",
     "open an initiative from My decisions": "button press",
     "switch to the Benefits tab": "button press",
+    "Benefits: open an indicator": "button press",
     "back to the overview": "page switch",
     "overview: change the stage filter": "button press",
 }

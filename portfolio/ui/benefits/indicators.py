@@ -89,10 +89,14 @@ def figures_table(summaries: list) -> None:
         _("Latest"): [format_number(s.latest_value, lang) for s in summaries],
         _("Progress to target"): ["–" if s.progress is None else f"{format_number(s.progress * 100, lang, 0)} %"
                                   for s in summaries],
-        _("Status"): [" · ".join(filter(None, [f"{STATUS_BADGES[s.status.value]} {_(IndicatorStatus(s.status).label)}",
-                                                ("⚠️ " + _("Measurement overdue")) if s.overdue else ""]))
-                      for s in summaries],
+        _("Status"): [_status(s) for s in summaries],
     }), hide_index=True)
+
+
+def _status(summary) -> str:
+    _ = tr()
+    status = f"{STATUS_BADGES[summary.status.value]} {_(IndicatorStatus(summary.status).label)}"
+    return f"{status} · ⚠️ {_('Measurement overdue')}" if summary.overdue else status
 
 
 def _baseline(indicator, lang: str) -> str:
