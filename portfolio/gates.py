@@ -96,6 +96,8 @@ RATIONALE_MIN_WORDS = 3
 
 def _check_decision_input(data: DecisionInput, stage: str, today: date) -> list[FieldProblem]:
     problems: list[FieldProblem] = []
+    if not data.outcome:
+        return [FieldProblem("outcome", Message(N_("Choose a decision first.")))]
     if data.outcome not in lifecycle.OUTCOMES:
         return [FieldProblem("outcome", Message(N_("Unknown decision {outcome}."), {"outcome": repr(data.outcome)}))]
     if lifecycle.target_stage(stage, data.outcome) is None:

@@ -77,7 +77,7 @@ def _decide(initiative_id: int, seen_version: int) -> None:
     state = st.session_state
     outcome = state["gate_outcome"]
     data = DecisionInput(
-        outcome=outcome,
+        outcome=outcome or "",
         rationale=state.get("gate_rationale", ""),
         conditions=state.get("gate_conditions", "") if outcome == "conditional_go" else "",
         hold_review_date=state.get("gate_review_date") if outcome == "hold" else None,
@@ -204,7 +204,9 @@ def _gate_panel(view: InitiativeView) -> None:
     if options.refusal is not None:
         st.info(options.refusal.render(lang))
         return
-    st.selectbox(_("Decision"), options.outcomes, format_func=lambda o: _(OUTCOME_LABELS[o]), key="gate_outcome")
+    # Nothing is chosen for the decision owner: a hold or a stop is a decision, never a default.
+    st.selectbox(_("Decision"), options.outcomes, index=None, placeholder=_("Choose a decision"),
+                 format_func=lambda o: _(OUTCOME_LABELS[o]), key="gate_outcome")
     outcome = st.session_state.get("gate_outcome")
     st.text_area(_("Rationale"), key="gate_rationale")
     if outcome == "conditional_go":

@@ -28,6 +28,14 @@ def test_owner_approves_a_ready_gate(page: Page, world, app_db, served_app):
     expect(page.get_by_role("heading", name="Digital triage")).to_be_visible()
     expect(page.get_by_text(re.compile(r"Stage:\s*Idea"))).to_be_visible()
     expect(page.get_by_text("Every rule of the gate holds.")).to_be_visible()
+    # Nothing is chosen beforehand: the decision owner picks the decision.
+    decision_box = page.get_by_role("combobox", name=re.compile("Decision"))
+    expect(decision_box).to_have_value("")
+    # The choices open below the box, so the box must not sit at the bottom of the window.
+    page.set_viewport_size({"width": 1280, "height": 1600})
+    decision_box.click()
+    page.get_by_role("option", name="Go", exact=True).click()
+    expect(decision_box).to_have_value("Go")
     page.get_by_role("textbox", name="Rationale").fill("The need is clear and has an owner.")
     page.get_by_role("button", name="Record decision").click()
 

@@ -114,6 +114,13 @@ def test_overview_refuses_a_stage_outside_the_lifecycle(app, world):
 # ------------------------------------------------------------------ initiative page
 
 
+def decide(app, outcome: str, rationale: str) -> None:
+    """Choose ``outcome`` in the gate panel, write the rationale and record the decision."""
+    app.selectbox(key="gate_outcome").select(outcome).run()
+    app.text_area(key="gate_rationale").input(rationale)
+    app.button(key="record_decision").click().run()
+
+
 def test_owner_approves_a_ready_gate(app, world, app_db):
     sign_in(app, "owner")
     open_initiative(app, world.initiative.id)
@@ -122,14 +129,26 @@ def test_owner_approves_a_ready_gate(app, world, app_db):
     assert texts(app.success) == ["Every rule of the gate holds."]
     # The idea's fast-track checklist is open, so the fast track is not offered.
     assert app.selectbox(key="gate_outcome").options == ["Go", "Conditional go", "Hold", "Stop"]
-    app.button(key="record_decision").click().run()
+    decide(app, "go", "The need and its owner are clear")
     assert "The decision is recorded." in texts(app.success)
     assert "**Stage:** Concept" in app.markdown[0].value
     assert _initiative(app_db, world.initiative.id).stage == "concept"
     with read_session(app_db) as session:
         decisions = session.exec(select(GateDecision)).all()
-    assert [(d.outcome, d.from_stage, d.to_stage, d.decided_by_id) for d in decisions] == [
-        ("go", "idea", "concept", world.owner.id)]
+    assert [(d.outcome, d.from_stage, d.to_stage, d.decided_by_id, d.rationale) for d in decisions] == [
+        ("go", "idea", "concept", world.owner.id, "The need and its owner are clear")]
+
+
+def test_no_decision_is_chosen_for_the_decision_owner(app, world, app_db):
+    sign_in(app, "owner")
+    open_initiative(app, world.initiative.id)
+    assert app.selectbox(key="gate_outcome").value is None
+    before = snapshot(app_db, world.initiative.id)
+    app.button(key="record_decision").click().run()
+    assert texts(app.error) == ["Choose a decision first."]
+    decide(app, "go", "Ready")
+    assert texts(app.error) == ["The decision needs a rationale of at least 3 words: say why."]
+    assert snapshot(app_db, world.initiative.id) == before
 
 
 def test_gate_panel_lists_every_unmet_rule_and_hides_go(app, world, app_db):
@@ -159,6 +178,8 @@ def test_lead_sees_why_they_cannot_decide(app, world):
 def test_stale_decision_is_refused_and_nothing_is_written(app, world, app_db):
     sign_in(app, "owner")
     open_initiative(app, world.initiative.id)
+    app.selectbox(key="gate_outcome").select("go").run()
+    app.text_area(key="gate_rationale").input("Every rule of the gate holds")
     with write_session(app_db) as session:  # someone else edits the initiative meanwhile
         initiative = session.get(Initiative, world.initiative.id)
         initiative.version += 1
@@ -174,8 +195,7 @@ def test_stop_without_reason_is_refused(app, world, app_db):
     sign_in(app, "owner")
     open_initiative(app, world.initiative.id)
     before = snapshot(app_db, world.initiative.id)
-    app.selectbox(key="gate_outcome").select("stop").run()
-    app.button(key="record_decision").click().run()
+    decide(app, "stop", "No money for it")
     assert texts(app.error) == ["A stop needs a reason.\n\nA stop needs the lessons learned."]
     assert snapshot(app_db, world.initiative.id) == before
     assert before["stage"] == "idea"
@@ -211,7 +231,7 @@ def test_steering_member_cannot_edit_the_checklist(app, world):
 def test_history_shows_decisions_and_audit(app, world):
     sign_in(app, "owner")
     open_initiative(app, world.initiative.id)
-    app.button(key="record_decision").click().run()
+    decide(app, "go", "Every rule of the gate holds")
     open_tab(app, "History")
     audit = app.dataframe[-1].value
     assert (audit.iloc[0]["Action"], audit.iloc[0]["Who"]) == ("gate.go", "Olga Ägare")
