@@ -89,17 +89,24 @@ def _width(lines: list[str], char: float) -> float:
     return max(len(line) for line in lines) * char
 
 
-def lifecycle_svg(current: str, translate: Callable[[str], str]) -> str:
-    """The lifecycle as an SVG picture: one box per stage, ``current`` filled, and one arrow per pair of stages
-    a gate outcome connects, labelled with those outcomes (``translate`` turns a msgid into the reader's
-    language; pages pass their ``_``). Each box is a ``<g class="stage" data-stage=...>`` (class "stage current"
-    for ``current``), each arrow a ``<g class="move" data-source=... data-target=... data-outcomes=...>``."""
+@dataclass(frozen=True)
+class _Layout:
+    """Where everything goes: the go path, the size of a box, the top-left corner of each box, the moves that
+    arc above the path, and the size of the picture."""
+
+    path: list[Stage]
+    box_w: float
+    box_h: float
+    row_y: float
+    position: dict[Stage, tuple[float, float]]
+    arcs: set[tuple[Stage, Stage]]
+    width: float
+    height: float
+
+
+def _layout(labels: dict[Stage, list[str]], move_labels: dict[tuple[Stage, Stage], list[str]]) -> _Layout:
     path = _go_path()
     off_path = [stage for stage in STAGES if stage not in path]
-    labels = {stage: _lines(translate(STAGE_LABELS[stage])) for stage in STAGES}
-    moves = drawn_moves()
-    move_labels = {(m.source, m.target): [translate(OUTCOME_LABELS[o]) for o in m.outcomes] for m in moves}
-
     box_w = max(_width(lines, NODE_CHAR) for lines in labels.values()) + 24
     box_h = max(len(lines) for lines in labels.values()) * LINE + 16
     # The gap between two stages of the path fits the labels of the moves between them, one outcome a line.
@@ -115,81 +122,90 @@ def lifecycle_svg(current: str, translate: Callable[[str], str]) -> str:
     row_y = MARGIN + arc_room
     below_y = row_y + box_h + 72
     height = (below_y + box_h if off_path else row_y + box_h) + MARGIN
-    position: dict[Stage, tuple[float, float]] = {}  # the top-left corner of each box
-    for i, stage in enumerate(path):
-        position[stage] = (MARGIN + i * (box_w + gap), row_y)
+    position = {stage: (MARGIN + i * (box_w + gap), row_y) for i, stage in enumerate(path)}
     off_width = len(off_path) * box_w + (len(off_path) - 1) * gap
     for i, stage in enumerate(off_path):
         position[stage] = ((width - off_width) / 2 + i * (box_w + gap), below_y)
+    return _Layout(path, box_w, box_h, row_y, position, set(arcs), width, height)
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
-             f'width="{width:.0f}" height="{height:.0f}" font-family="{FONT}">',
-             f'<rect width="{width:.0f}" height="{height:.0f}" rx="8" fill="white"/>', "<defs>"]
-    for name, (colour, _dash) in {"plain": PLAIN_EDGE, **EDGE_STYLES}.items():
-        parts.append(f'<marker id="lifecycle-arrow-{name}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
-                     f'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="{colour}"/>'
-                     "</marker>")
-    parts.append("</defs>")
 
-    for stage in STAGES:
-        x, y = position[stage]
-        is_current = stage == current
-        fill = CURRENT_FILL if is_current else "white"
-        text_fill = "white" if is_current else TEXT
-        lines = labels[stage]
-        first_baseline = y + box_h / 2 - (len(lines) - 1) * LINE / 2 + NODE_FONT * 0.35
-        parts.append(
-            f'<g class="{"stage current" if is_current else "stage"}" data-stage="{stage.value}">'
-            f'<rect x="{x:.1f}" y="{y:.1f}" width="{box_w:.1f}" height="{box_h:.1f}" rx="6" fill="{fill}" '
-            f'stroke="{CURRENT_FILL if is_current else TEXT}"/>'
-            + _text(x + box_w / 2, first_baseline, lines, NODE_FONT, fill=text_fill,
+def _box(stage: Stage, lines: list[str], layout: _Layout, is_current: bool) -> str:
+    x, y = layout.position[stage]
+    fill = CURRENT_FILL if is_current else "white"
+    first_baseline = y + layout.box_h / 2 - (len(lines) - 1) * LINE / 2 + NODE_FONT * 0.35
+    return (f'<g class="{"stage current" if is_current else "stage"}" data-stage="{stage.value}">'
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{layout.box_w:.1f}" height="{layout.box_h:.1f}" rx="6" '
+            f'fill="{fill}" stroke="{CURRENT_FILL if is_current else TEXT}"/>'
+            + _text(x + layout.box_w / 2, first_baseline, lines, NODE_FONT, fill="white" if is_current else TEXT,
                     font_weight="bold" if is_current else "normal")
             + "</g>")
 
-    for move in moves:
-        colour, dash = EDGE_STYLES.get(move.outcomes[0], PLAIN_EDGE)
-        marker = move.outcomes[0].value if move.outcomes[0] in EDGE_STYLES else "plain"
-        sx, sy = position[move.source]
-        tx, ty = position[move.target]
-        lines = move_labels[move.source, move.target]
-        label_lines = lines if (move.source, move.target) not in arcs else [" / ".join(lines)]
-        if (move.source, move.target) in arcs:
-            # Back along the path: from the left of the source's top to the right of the target's; forward
-            # skips leave and arrive at the middle, so the two kinds never share an end.
-            steps = abs(path.index(move.target) - path.index(move.source))
-            backward = path.index(move.target) < path.index(move.source)
-            x1 = sx + box_w * (0.25 if backward else 0.5)
-            x2 = tx + box_w * (0.75 if backward else 0.5)
-            rise = 28 + 24 * (steps - 1)
-            top = row_y - rise * 4 / 3
-            line = f"M{x1:.1f},{row_y:.1f} C{x1:.1f},{top:.1f} {x2:.1f},{top:.1f} {x2:.1f},{row_y:.1f}"
-            label_x, label_y = (x1 + x2) / 2, row_y - rise - 5
-            anchor = "middle"
-        elif move.source in path and move.target in path:
-            x1, x2 = sx + box_w, tx
-            y1 = y2 = row_y + box_h / 2
-            line = f"M{x1:.1f},{y1:.1f} L{x2:.1f},{y2:.1f}"
-            label_x, label_y = (x1 + x2) / 2, y1 - 6 - (len(label_lines) - 1) * LINE
-            anchor = "middle"
-        else:
-            # Between the rows: from the bottom of the upper box to the top of the lower one.
-            down = ty > sy
-            x1, y1 = sx + box_w / 2, sy + (box_h if down else 0)
-            x2, y2 = tx + box_w / 2, ty + (0 if down else box_h)
-            line = f"M{x1:.1f},{y1:.1f} L{x2:.1f},{y2:.1f}"
-            # The label sits where the line leaves its box, on the side the line does not go to: lines that
-            # meet at one box are still apart there.
-            leftwards = x2 < x1 - 1
-            label_x, label_y = x1 + (6 if leftwards else -6), y1 + (EDGE_FONT + 3 if down else -5)
-            anchor = "start" if leftwards else "end"
-            label_lines = [" / ".join(lines)]
-        dash_attribute = f' stroke-dasharray="{dash}"' if dash else ""
-        parts.append(
-            f'<g class="move" data-source="{move.source.value}" data-target="{move.target.value}" '
+
+def _arrow(move: DrawnMove, lines: list[str], layout: _Layout) -> str:
+    colour, dash = EDGE_STYLES.get(move.outcomes[0], PLAIN_EDGE)
+    marker = move.outcomes[0].value if move.outcomes[0] in EDGE_STYLES else "plain"
+    path, box_w, box_h, row_y = layout.path, layout.box_w, layout.box_h, layout.row_y
+    sx, sy = layout.position[move.source]
+    tx, ty = layout.position[move.target]
+    anchor = "middle"
+    if (move.source, move.target) in layout.arcs:
+        # Back along the path: from the left of the source's top to the right of the target's; forward skips
+        # leave and arrive at the middle, so the two kinds never share an end.
+        steps = abs(path.index(move.target) - path.index(move.source))
+        backward = path.index(move.target) < path.index(move.source)
+        x1 = sx + box_w * (0.25 if backward else 0.5)
+        x2 = tx + box_w * (0.75 if backward else 0.5)
+        rise = 28 + 24 * (steps - 1)
+        top = row_y - rise * 4 / 3
+        line = f"M{x1:.1f},{row_y:.1f} C{x1:.1f},{top:.1f} {x2:.1f},{top:.1f} {x2:.1f},{row_y:.1f}"
+        label_lines = [" / ".join(lines)]
+        label_x, label_y = (x1 + x2) / 2, row_y - rise - 5
+    elif move.source in path and move.target in path:
+        x1, x2 = sx + box_w, tx
+        y1 = row_y + box_h / 2
+        line = f"M{x1:.1f},{y1:.1f} L{x2:.1f},{y1:.1f}"
+        label_lines = lines
+        label_x, label_y = (x1 + x2) / 2, y1 - 6 - (len(label_lines) - 1) * LINE
+    else:
+        # Between the rows: from the bottom of the upper box to the top of the lower one.
+        down = ty > sy
+        x1, y1 = sx + box_w / 2, sy + (box_h if down else 0)
+        x2, y2 = tx + box_w / 2, ty + (0 if down else box_h)
+        line = f"M{x1:.1f},{y1:.1f} L{x2:.1f},{y2:.1f}"
+        label_lines = [" / ".join(lines)]
+        # The label sits where the line leaves its box, on the side the line does not go to: lines that meet
+        # at one box are still apart there.
+        leftwards = x2 < x1 - 1
+        label_x, label_y = x1 + (6 if leftwards else -6), y1 + (EDGE_FONT + 3 if down else -5)
+        anchor = "start" if leftwards else "end"
+    dash_attribute = f' stroke-dasharray="{dash}"' if dash else ""
+    return (f'<g class="move" data-source="{move.source.value}" data-target="{move.target.value}" '
             f'data-outcomes="{" ".join(o.value for o in move.outcomes)}">'
             f'<path d="{line}" fill="none" stroke="{colour}" stroke-width="1.3"{dash_attribute} '
             f'marker-end="url(#lifecycle-arrow-{marker})"/>'
             + _text(label_x, label_y, label_lines, EDGE_FONT, anchor, fill=colour)
             + "</g>")
+
+
+def lifecycle_svg(current: str, translate: Callable[[str], str]) -> str:
+    """The lifecycle as an SVG picture: one box per stage, ``current`` filled, and one arrow per pair of stages
+    a gate outcome connects, labelled with those outcomes (``translate`` turns a msgid into the reader's
+    language; pages pass their ``_``). Each box is a ``<g class="stage" data-stage=...>`` (class "stage current"
+    for ``current``), each arrow a ``<g class="move" data-source=... data-target=... data-outcomes=...>``."""
+    labels = {stage: _lines(translate(STAGE_LABELS[stage])) for stage in STAGES}
+    moves = drawn_moves()
+    move_labels = {(m.source, m.target): [translate(OUTCOME_LABELS[o]) for o in m.outcomes] for m in moves}
+    layout = _layout(labels, move_labels)
+    width, height = f"{layout.width:.0f}", f"{layout.height:.0f}"
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
+             f'height="{height}" font-family="{FONT}">',
+             f'<rect width="{width}" height="{height}" rx="8" fill="white"/>', "<defs>"]
+    for name, (colour, _dash) in {"plain": PLAIN_EDGE, **EDGE_STYLES}.items():
+        parts.append(f'<marker id="lifecycle-arrow-{name}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
+                     f'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="{colour}"/>'
+                     "</marker>")
+    parts.append("</defs>")
+    parts += [_box(stage, labels[stage], layout, stage == current) for stage in STAGES]
+    parts += [_arrow(move, move_labels[move.source, move.target], layout) for move in moves]
     parts.append("</svg>")
     return "".join(parts)
