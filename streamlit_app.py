@@ -34,6 +34,7 @@ PAGES = (
 # A database that cannot be reached is a message and a retry, on every page.
 with script_run(), database_outage_shown():
     ended = browser_session.restore()
+    browser_session.hand_off()
     actor = current_actor() if "user_id" in st.session_state else None
     if actor is None:
         st.session_state.pop("user_id", None)

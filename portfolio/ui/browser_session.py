@@ -80,7 +80,15 @@ def start(user_id: int, next_path: str) -> None:
     if not routes.served:
         return
     code = perform(lambda session: begin_session(session=session, user_id=user_id))
-    _redirect(f"{START_PATH}?{urlencode({'code': code, 'next': next_path})}")
+    # Sent by the next page run (``hand_off``): a message sent by a run that a rerun cuts short can be lost.
+    st.session_state["_session_handoff"] = f"{START_PATH}?{urlencode({'code': code, 'next': next_path})}"
+
+
+def hand_off() -> None:
+    """Send the browser for its session cookie, once, if a sign-in in this tab has asked for it."""
+    url = st.session_state.pop("_session_handoff", None)
+    if url is not None:
+        _redirect(url)
 
 
 def end() -> None:

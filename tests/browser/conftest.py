@@ -23,6 +23,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy.engine import Engine
 
 from db.engine import get_engine, write_session
+from portfolio.sessions import SESSION_COOKIE
 from tests.factories import PASSWORD, World
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -114,10 +115,18 @@ def world(app_db) -> World:
 def sign_in(page: Page, url: str, username: str, password: str = PASSWORD, *,
             heading: str = "Portfolio overview") -> None:
     """Open ``url`` (the app, or a link to one of its pages), sign in through the user-name and password form
-    (factory users share ``PASSWORD``) and wait for the page's ``heading``: the sign-in must succeed."""
+    (factory users share ``PASSWORD``) and wait for the page's ``heading``: the sign-in must succeed. The tab
+    shows the page at once, then fetches its session cookie and loads the page again: this waits for both."""
     page.set_default_timeout(30_000)
     page.goto(url)
     page.get_by_role("textbox", name="User name").fill(username)
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_role("heading", name=heading)).to_be_visible()
+    deadline = time.monotonic() + 20
+    while not any(c["name"] == SESSION_COOKIE for c in page.context.cookies()):
+        if time.monotonic() > deadline:
+            pytest.fail("the browser got no session cookie after signing in")
+        page.wait_for_timeout(100)
+    page.wait_for_load_state()
     expect(page.get_by_role("heading", name=heading)).to_be_visible()
