@@ -42,12 +42,15 @@ def status_and_options(engine, world: World) -> tuple[list[str], list[str]]:
     return unmet, options.outcomes
 
 
+RATIONALE = "Every rule of the gate holds"
+
+
 def go(engine, world: World, outcome: str = "go", **fields) -> GateDecision:
     with write_session(engine) as session:
         initiative = session.get(Initiative, world.initiative.id)
         return record_gate_decision(session=session, actor=actor(session, world.owner), initiative_id=initiative.id,
                                     expected_version=initiative.version,
-                                    data=DecisionInput(outcome, **{"rationale": "Every rule of the gate holds", **fields}))
+                                    data=DecisionInput(outcome, **{"rationale": RATIONALE, **fields}))
 
 
 def assert_go_refused(engine, world: World, messages: list[str]) -> None:

@@ -288,7 +288,8 @@ def pass_pilot_gate(engine, s: Setup) -> None:
     with write_session(engine) as session:
         initiative = session.get(Initiative, s.world.initiative.id)
         record_gate_decision(session=session, actor=actor(session, s.world.owner), initiative_id=initiative.id,
-                             expected_version=initiative.version, data=DecisionInput("go", rationale="Every rule of the gate holds"))
+                             expected_version=initiative.version,
+                             data=DecisionInput("go", rationale="Every rule of the gate holds"))
     with read_session(engine) as session:
         assert session.get(Initiative, s.world.initiative.id).stage == "scale_up"
         assert baseline_locked(session, s.world.initiative.id)

@@ -214,7 +214,8 @@ def test_a_decision_on_another_initiative_does_not_wait_for_an_open_import(pg_en
         try:
             outcome["decision"] = perform(lambda s: record_gate_decision(
                 session=s, actor=actor(s, s.get(type(world.owner), org["owner_id"])), initiative_id=other_id,
-                expected_version=other_version, data=DecisionInput(outcome="go", rationale="Every rule of the gate holds")), engine=engine)
+                expected_version=other_version,
+                data=DecisionInput(outcome="go", rationale="Every rule of the gate holds")), engine=engine)
         finally:
             done.set()
 

@@ -82,7 +82,8 @@ def test_allowed_outcomes_in_canonical_order(stage):
 @pytest.mark.parametrize(("stage", "outcome"), REFUSED)
 def test_refused_move_through_the_domain_input_check(stage, outcome):
     # Fill in what each outcome needs, so the only problem left is the move itself.
-    data = DecisionInput(outcome=outcome, rationale="Every rule of the gate holds", conditions="Budget confirmed", stop_reason="No benefit",
+    data = DecisionInput(outcome=outcome, rationale="Every rule of the gate holds", conditions="Budget confirmed",
+                         stop_reason="No benefit",
                          lessons_learned="Measure first", hold_review_date=TODAY + timedelta(days=30))
     problems = _check_decision_input(data, stage, TODAY)
     assert [(p.field, str(p.message)) for p in problems] == [
@@ -92,7 +93,8 @@ def test_refused_move_through_the_domain_input_check(stage, outcome):
 
 @pytest.mark.parametrize(("stage", "outcome", "target"), ALLOWED)
 def test_allowed_move_passes_the_domain_input_check(stage, outcome, target):
-    data = DecisionInput(outcome=outcome, rationale="Every rule of the gate holds", conditions="Budget confirmed", stop_reason="No benefit",
+    data = DecisionInput(outcome=outcome, rationale="Every rule of the gate holds", conditions="Budget confirmed",
+                         stop_reason="No benefit",
                          lessons_learned="Measure first", hold_review_date=TODAY + timedelta(days=30))
     assert _check_decision_input(data, stage, TODAY) == []
 
@@ -103,9 +105,10 @@ def test_unknown_outcome_is_reported_alone():
 
 
 @pytest.mark.parametrize(("data", "expected"), [
-    (DecisionInput(outcome="stop", rationale="Every rule of the gate holds"), [("stop_reason", "A stop needs a reason."),
-                                     ("lessons_learned", "A stop needs the lessons learned.")]),
-    (DecisionInput(outcome="stop", rationale="Every rule of the gate holds", stop_reason="  ", lessons_learned="Learned"),
+    (DecisionInput(outcome="stop", rationale="Every rule of the gate holds"),
+     [("stop_reason", "A stop needs a reason."), ("lessons_learned", "A stop needs the lessons learned.")]),
+    (DecisionInput(outcome="stop", rationale="Every rule of the gate holds", stop_reason="  ",
+                   lessons_learned="Learned"),
      [("stop_reason", "A stop needs a reason.")]),
     (DecisionInput(outcome="conditional_go", rationale="Every rule of the gate holds"), [("conditions", "A conditional go needs its conditions.")]),
     (DecisionInput(outcome="hold", rationale="Every rule of the gate holds"), [("hold_review_date", "A hold needs a review date.")]),
