@@ -26,7 +26,6 @@ from db.models import (
     Portfolio,
     User,
 )
-from portfolio.audit import export_audit_for
 from portfolio.benefits import CalculationView, get_calculation
 from portfolio.choices import Choice, Choices, reporting_unit_choices, unit_choices, user_choices
 from portfolio.gates import decision_options
@@ -152,8 +151,6 @@ class InitiativeView:
     decisions: tuple[DecisionRecord, ...] = ()
     # The audit trail, newest first; empty when the reader may not read it (allowed["audit.read"]).
     audit: tuple[AuditView, ...] = ()
-    # The audit trail as CSV, for readers who may export it ("audit.export").
-    audit_csv: Optional[str] = None
 
 
 def _facts(initiative: Initiative) -> InitiativeFacts:
@@ -168,7 +165,7 @@ def _gate_panel(session: Session, actor: Actor, initiative: Initiative) -> GateP
                      outcomes=tuple(options.outcomes), refusal=options.refusal)
 
 
-def _history(session: Session, actor: Optional[Actor], initiative_id: int,
+def _history(session: Session, initiative_id: int,
              allowed: dict[str, Optional[Message]]) -> dict[str, Any]:
     decisions = session.exec(
         select(GateDecision, User.display_name)
@@ -192,8 +189,6 @@ def _history(session: Session, actor: Optional[Actor], initiative_id: int,
             for d, name in decisions),
         "audit": tuple(AuditView(e.at, name or "system", e.action, e.before if detail else None,
                                  e.after if detail else None) for e, name in audit),
-        "audit_csv": (export_audit_for(session=session, actor=actor, initiative_id=initiative_id)
-                      if allowed["audit.read"] is None and allowed["audit.export"] is None else None),
     }
 
 
@@ -237,7 +232,7 @@ def initiative_view(*, session: Session, actor: Optional[Actor], initiative_id: 
     if tab is Tab.OWNERS:
         parts["users"] = user_choices(session=session, search=user_search)
     if tab is Tab.HISTORY:
-        parts.update(_history(session, actor, initiative_id, allowed))
+        parts.update(_history(session, initiative_id, allowed))
     return InitiativeView(
         initiative=_facts(initiative),
         portfolio_name=session.get(Portfolio, initiative.portfolio_id).name,

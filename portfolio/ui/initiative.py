@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from portfolio.queries import read
+from portfolio.audit import export_audit_for
 from portfolio.checklists import ChecklistChange, editable_stages, update_checklist
 from portfolio.errors import DomainError
 from portfolio.gates import DecisionInput, assign_decision_owner, mark_conditions_met, record_gate_decision
@@ -268,9 +269,12 @@ def _history(view: InitiativeView) -> None:
     if view.allowed["audit.read"] is not None:
         _refusal(view, "audit.read")
         return
-    if view.audit_csv is not None:
-        st.download_button(_("Download the audit trail (CSV)"), view.audit_csv, key="audit_download",
-                           file_name=f"audit-initiative-{view.initiative.id}.csv", mime="text/csv")
+    if view.allowed["audit.export"] is None:
+        # Written when the button is pressed, not on every run of the History tab.
+        actor, initiative_id = current_actor(), view.initiative.id
+        st.download_button(_("Download the audit trail (CSV)"),
+                           lambda: read(export_audit_for, actor=actor, initiative_id=initiative_id),
+                           key="audit_download", file_name=f"audit-initiative-{initiative_id}.csv", mime="text/csv")
     table = {
         _("When"): [a.at.strftime("%Y-%m-%d %H:%M") for a in view.audit],
         _("Who"): [a.user for a in view.audit],
