@@ -200,6 +200,8 @@ class GateDecision(SQLModel, table=True):
     hold_review_date: Optional[date] = None
     stop_reason: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     lessons_learned: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    # What a recycle sends back to be redone (empty for every other outcome).
+    rework: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
 
 
 # Audit event: append-only (database triggers refuse UPDATE, DELETE, TRUNCATE and replacing a row).
