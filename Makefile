@@ -53,7 +53,7 @@ test: install-test
 
 # Re-extract UI strings into the catalogues after changing text (then translate the new entries).
 translations: install
-	$(BIN)/pybabel extract -F babel.cfg -k N_ -o portfolio/locale/messages.pot --no-location --omit-header .
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k Np_:1,2 -o portfolio/locale/messages.pot --no-location --omit-header .
 	$(BIN)/pybabel update -i portfolio/locale/messages.pot -d portfolio/locale --no-fuzzy-matching --omit-header --ignore-obsolete
 
 bench: install-test

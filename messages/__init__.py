@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from babel.messages.mofile import write_mo
+from babel.numbers import format_decimal
 from babel.messages.pofile import read_po
 
 LANGUAGES: dict[str, str] = {"sv": "Svenska", "nb": "Norsk bokmål", "en": "English"}
@@ -32,10 +33,24 @@ def N_(text: str) -> str:
 
 
 @dataclass(frozen=True)
+class Plural:
+    """A sentence with a singular and a plural msgid; the ``count`` parameter chooses the form, by the
+    plural rule of the reader's language ("1 required item is open", "3 required items are open")."""
+
+    singular: str
+    plural: str
+
+
+def Np_(singular: str, plural: str) -> Plural:
+    """Mark a sentence with plural forms for translation (extracted by pybabel as ``Np_:1,2``)."""
+    return Plural(singular, plural)
+
+
+@dataclass(frozen=True)
 class Message:
     """A translatable sentence with named parameters, rendered late in the reader's language."""
 
-    msgid: str
+    msgid: "str | Plural"
     params: dict[str, Any] = field(default_factory=dict)
 
     def render(self, language: str) -> str:
@@ -73,8 +88,13 @@ def translator(language: str) -> Callable[..., str]:
     (Messages, lists of labels) are rendered in the same language."""
     translations = _translations(language if language in LANGUAGES else DEFAULT_LANGUAGE)
 
-    def _(msgid: str, **params: Any) -> str:
-        text = translations.gettext(msgid)
+    def _(msgid: "str | Plural", **params: Any) -> str:
+        if isinstance(msgid, Plural):
+            count = params["count"]
+            text = translations.ngettext(msgid.singular, msgid.plural, count)
+            params = {**params, "count": format_decimal(count, locale=BABEL_LOCALES.get(language, "sv_SE"))}
+        else:
+            text = translations.gettext(msgid)
         if not params:
             return text
         rendered = {k: (v.render(language) if hasattr(v, "render") else v) for k, v in params.items()}
@@ -83,6 +103,6 @@ def translator(language: str) -> Callable[..., str]:
     return _
 
 
-def render(value: "Message | str", language: str) -> str:
+def render(value: "Message | Plural | str", language: str) -> str:
     """A Message, or a bare msgid, in ``language``."""
     return value.render(language) if isinstance(value, Message) else translator(language)(value)

@@ -13,11 +13,12 @@ from pathlib import Path
 
 from babel.numbers import format_decimal
 
-from messages import BABEL_LOCALES, DEFAULT_LANGUAGE, LANGUAGES, N_, Message, render, translator, use_catalogues
+from messages import (BABEL_LOCALES, DEFAULT_LANGUAGE, LANGUAGES, N_, Message, Np_, Plural, render, translator,
+                      use_catalogues)
 from workflows.lifecycle import OUTCOME_LABELS, STAGE_LABELS
 
 __all__ = [
-    "BABEL_LOCALES", "DEFAULT_LANGUAGE", "LANGUAGES", "LOCALE_DIR", "N_", "Message",
+    "BABEL_LOCALES", "DEFAULT_LANGUAGE", "LANGUAGES", "LOCALE_DIR", "N_", "Message", "Np_", "Plural",
     "OUTCOME_LABELS", "STAGE_LABELS", "format_number", "render", "translator",
 ]
 

@@ -24,7 +24,7 @@ from portfolio import benefits_math
 from portfolio.audit import record_many
 from portfolio.benefits_math import Frequency
 from portfolio.errors import Conflict, FieldProblem, ValidationError
-from portfolio.i18n import N_, Message
+from portfolio.i18n import N_, Message, Np_
 from portfolio.measurement_files import RawRow
 from portfolio.measurement_files import cell_text as _text
 from portfolio.permissions import Actor, Scope, allowed
@@ -338,7 +338,7 @@ def import_measurements(
     if problems:
         if len(problems) > MAX_LISTED_PROBLEMS:
             problems = problems[:MAX_LISTED_PROBLEMS] + [FieldProblem("file", Message(
-                N_("… and {count} more problems."), {"count": len(problems) - MAX_LISTED_PROBLEMS}))]
+                Np_("… and {count} more problem.", "… and {count} more problems."), {"count": len(problems) - MAX_LISTED_PROBLEMS}))]
         raise ValidationError(problems)
     if not valid:
         raise ValidationError([FieldProblem("file", Message(N_("There are no measurements to import.")))])

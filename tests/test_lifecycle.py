@@ -255,13 +255,13 @@ RULE_CASES = [
     ("owning_unit_named", {"org_unit_id": None}, "No owning unit is chosen."),
     ("expected_effects_described", {"expected_effects": ""}, "The expected effects are not described."),
     ("checklist_complete", {"checklist": (fact("a", label="Need analysed"), fact("b", status="done"))},
-     "The checklist for Idea is not complete: 1 required items are open (Need analysed)."),
+     "The checklist for Idea is not complete: 1 required item is open (Need analysed)."),
     ("checklist_complete",
      {"stage": "scale_up", "checklist": (fact("x", stage="scale_up", label="Rollout live"),
                                          fact("y", stage="scale_up", label="Handover"))},
      "The checklist for Scale-up is not complete: 2 required items are open (Rollout live; Handover)."),
     ("fast_track_checklist_complete", {"checklist": (fact("f", stage="fast_track", label="Off the shelf"),)},
-     "The checklist for Fast track is not complete: 1 required items are open (Off the shelf)."),
+     "The checklist for Fast track is not complete: 1 required item is open (Off the shelf)."),
     ("indicator_with_baseline_and_target",
      {"benefits": benefits(indicators=(indicator("A", has_baseline_and_target=False),))},
      "No indicator has both a baseline and a target."),
@@ -310,7 +310,7 @@ def test_checklist_rule_counts_only_required_items_of_the_stage():
     ))
     assert [item.key for item in incomplete_items(ctx.checklist, "idea")] == ["na_without_reason"]
     assert RULES["checklist_complete"](ctx).render("en") == (
-        "The checklist for Idea is not complete: 1 required items are open (Manager support).")
+        "The checklist for Idea is not complete: 1 required item is open (Manager support).")
 
 
 def test_checklist_rule_holds_when_only_optional_items_are_open():
@@ -329,7 +329,7 @@ def test_evaluate_runs_every_rule_and_reports_each_unmet_one():
         "No need owner is named.",
         "No owning unit is chosen.",
         "The expected effects are not described.",
-        "The checklist for Idea is not complete: 1 required items are open (Need analysed).",
+        "The checklist for Idea is not complete: 1 required item is open (Need analysed).",
     ]
     assert all(r.ok for r in evaluate(names, complete_context()))
 

@@ -15,13 +15,14 @@ ROOT = Path(__file__).resolve().parents[1]
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
-def _msgids_in_code() -> set[str]:
+def _msgids_in_code() -> set:
+    """Every msgid the code marks: a string, or a (singular, plural) pair for a sentence with plural forms."""
     method_map = [("portfolio/**.py", "python"), ("workflows/**.py", "python"), ("streamlit_app.py", "python"),
                   ("workflows/**.toml", "workflows.i18n_extract:extract_labels")]
-    keywords = {"_": None, "N_": None}
+    keywords = {"_": None, "N_": None, "Np_": (1, 2)}
     return {message for _file, _line, message, _comments, _context in
             extract_from_dir(str(ROOT), method_map=method_map, keywords=keywords)
-            if isinstance(message, str) and message}
+            if message}
 
 
 def _catalog(language: str):
@@ -33,14 +34,60 @@ def _catalog(language: str):
 def test_every_ui_string_is_translated(language):
     catalog = _catalog(language)
     translated = {m.id: m.string for m in catalog if m.id}
-    missing = sorted(msgid for msgid in _msgids_in_code() if not translated.get(msgid))
+    missing = sorted((msgid for msgid in _msgids_in_code()
+                      if not translated.get(msgid) or not all(_forms(translated[msgid]))), key=str)
     assert missing == [], f"untranslated in {language} (run `make translations`): {missing}"
+
+
+def _forms(text: str | tuple) -> tuple:
+    return text if isinstance(text, tuple) else (text,)
 
 
 @pytest.mark.parametrize("language", ["sv", "nb"])
 def test_translations_keep_their_placeholders(language):
     wrong = [m.id for m in _catalog(language) if m.id and m.string
-             and set(PLACEHOLDER.findall(m.id)) != set(PLACEHOLDER.findall(m.string))]
+             for form in _forms(m.string)
+             if set(PLACEHOLDER.findall(_forms(m.id)[0])) != set(PLACEHOLDER.findall(form))]
+    assert wrong == []
+
+
+ITEM = {"sv": "Enhetschefen stöder fortsatt arbete", "nb": "Enhetsleder støtter videre arbeid",
+        "en": "Head of unit supports further work"}
+
+
+@pytest.mark.parametrize("language, count, expected", [
+    ("sv", 1, "Checklistan för Idé är inte klar: 1 obligatorisk punkt är öppen ({items})."),
+    ("sv", 2, "Checklistan för Idé är inte klar: 2 obligatoriska punkter är öppna ({items})."),
+    ("nb", 1, "Sjekklisten for Idé er ikke fullført: 1 obligatorisk punkt er åpent ({items})."),
+    ("nb", 2, "Sjekklisten for Idé er ikke fullført: 2 obligatoriske punkter er åpne ({items})."),
+    ("en", 1, "The checklist for Idea is not complete: 1 required item is open ({items})."),
+    ("en", 2, "The checklist for Idea is not complete: 2 required items are open ({items})."),
+])
+def test_counted_sentences_take_the_plural_form_of_the_language(language, count, expected):
+    from tests.test_lifecycle import complete_context, fact
+    from workflows.rules import _checklist_message  # the gate rule's sentence
+
+    ctx = complete_context(checklist=tuple(fact(f"k{i}", label=ITEM["en"]) for i in range(count)))
+    items = "; ".join([ITEM[language]] * count)
+    assert _checklist_message(ctx, "idea").render(language) == expected.format(items=items)
+
+
+RULE_WORD = re.compile(r"\brules?\b", re.IGNORECASE)
+CONDITION_WORD = re.compile(r"\bconditions?\b", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("language, rule_word, condition_word", [("sv", "krav", "villkor"), ("nb", "krav", "vilkår")])
+def test_gate_rules_and_conditions_have_two_words(language, rule_word, condition_word):
+    """A gate's rules are "krav"; the conditions of a conditional go are "villkor" (sv) or "vilkår" (nb)."""
+    wrong = []
+    for m in _catalog(language):
+        msgid, text = _forms(m.id)[0], " ".join(_forms(m.string)).lower()
+        if not m.id or not text:
+            continue
+        if RULE_WORD.search(msgid) and (rule_word not in text or condition_word in text):
+            wrong.append((msgid, text))
+        if CONDITION_WORD.search(msgid) and (condition_word not in text or rule_word in text):
+            wrong.append((msgid, text))
     assert wrong == []
 
 

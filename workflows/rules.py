@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from messages import N_, Message
+from messages import N_, Message, Np_
 from workflows.lifecycle import STAGE_LABELS
 from workflows.vocabulary import ChecklistStatus, Outcome
 
@@ -22,6 +22,8 @@ class ChecklistFact:
     required: bool
     status: str
     not_applicable_reason: str = ""
+    # Who last changed the item; for a settled item, the person who completed it (None: not recorded).
+    completed_by: Optional[int] = None
 
 
 @dataclass(frozen=True)
@@ -134,18 +136,33 @@ class _Listing:
         return "; ".join(Message(item).render(language) if self.translate else item for item in self.items)
 
 
+def settled(item: ChecklistFact) -> bool:
+    """The item is done, or not applicable with a reason."""
+    return item.status == ChecklistStatus.DONE or (
+        item.status == ChecklistStatus.NOT_APPLICABLE and not _blank(item.not_applicable_reason))
+
+
 def incomplete_items(items: tuple[ChecklistFact, ...], stage: str) -> list[ChecklistFact]:
     """Required items of ``stage`` that are neither done nor not applicable with a reason."""
-    return [
-        item
-        for item in items
-        if item.stage == stage
-        and item.required
-        and not (
-            item.status == ChecklistStatus.DONE
-            or (item.status == ChecklistStatus.NOT_APPLICABLE and not _blank(item.not_applicable_reason))
-        )
-    ]
+    return [item for item in items if item.stage == stage and item.required and not settled(item)]
+
+
+@dataclass(frozen=True)
+class OwnWork:
+    """Four eyes: the decider completed ``mine`` of the ``completed`` settled items of a checklist."""
+
+    mine: int
+    completed: int
+
+
+def four_eyes(items: tuple[ChecklistFact, ...], checklist: str, decider_id: int) -> Optional[OwnWork]:
+    """Four eyes, for the approval of a gate: None when ``decider_id`` completed none of the settled items of
+    ``checklist`` (a stage, or fast track), so that someone else has looked at every item they approve;
+    else how many of them they completed themselves. An item whose completer was not recorded counts as
+    someone else's."""
+    done = [item for item in items if item.stage == checklist and settled(item)]
+    mine = sum(1 for item in done if item.completed_by == decider_id)
+    return OwnWork(mine=mine, completed=len(done)) if mine else None
 
 
 def _checklist_message(ctx: GateContext, stage: str) -> Optional[Message]:
@@ -153,7 +170,8 @@ def _checklist_message(ctx: GateContext, stage: str) -> Optional[Message]:
     if not missing:
         return None
     return Message(
-        N_("The checklist for {stage} is not complete: {count} required items are open ({items})."),
+        Np_("The checklist for {stage} is not complete: {count} required item is open ({items}).",
+            "The checklist for {stage} is not complete: {count} required items are open ({items})."),
         {
             "stage": Message(STAGE_LABELS[stage]),
             "count": len(missing),
@@ -234,3 +252,34 @@ def indicators_at_target_or_explained(ctx: GateContext) -> Optional[Message]:
 def evaluate(rule_names: tuple[str, ...], ctx: GateContext) -> list[RuleResult]:
     """Run the named rules in order; every rule runs, so every unmet one is reported."""
     return [RuleResult(name, RULES[name](ctx)) for name in rule_names]
+
+
+# ------------------------------------------------------------------ where each rule is put right
+
+
+@dataclass(frozen=True)
+class FixAt:
+    """Where on the initiative page an unmet rule is put right: a tab (a value of
+    ``portfolio.initiative_view.Tab``), the place in it the page opens and scrolls to (``anchor``), and the
+    label of the link that leads there (a msgid)."""
+
+    tab: str
+    anchor: str
+    label: str
+
+
+# Data, not code: every rule names its place (a test fails for a rule without one). The page turns a place
+# into a link to ``?id=N&initiative_tabs=<tab>&focus=<anchor>``.
+FIX_AT: dict[str, FixAt] = {
+    "need_described": FixAt("details", "need", N_("Describe the need")),
+    "need_owner_named": FixAt("details", "need-owner", N_("Name the need owner")),
+    "owning_unit_named": FixAt("details", "owning-unit", N_("Choose the owning unit")),
+    "expected_effects_described": FixAt("details", "expected-effects", N_("Describe the expected effects")),
+    "checklist_complete": FixAt("checklist", "open-item", N_("Open the checklist")),
+    "fast_track_checklist_complete": FixAt("checklist", "open-item", N_("Open the checklist")),
+    "indicator_with_baseline_and_target": FixAt("benefits", "add-indicator", N_("Add an indicator")),
+    "measured_after_baseline": FixAt("benefits", "enter-measurements", N_("Enter measurements")),
+    "benefit_calculation_present": FixAt("benefits", "calculation", N_("Fill in the benefit calculation")),
+    "benefit_owners_and_schedules": FixAt("benefits", "owner-and-indicator", N_("Complete the benefits")),
+    "indicators_at_target_or_explained": FixAt("benefits", "explain-deviation", N_("Explain the deviation")),
+}

@@ -6,7 +6,7 @@ import streamlit as st
 
 from portfolio.queries import read
 from portfolio.decision_queue import my_decisions_page
-from portfolio.i18n import STAGE_LABELS
+from portfolio.i18n import STAGE_LABELS, Np_
 from portfolio.ui.components import current_actor, language, tr
 from portfolio.ui.text import plain, plain_messages
 
@@ -37,8 +37,9 @@ def render() -> None:
     if not page.total:
         st.info(_("No gates are waiting for you."))
         return
-    st.caption(_("{count} gates are waiting for you; {ready} are ready for a decision.", count=page.total,
-                 ready=page.ready))
+    st.caption(" ".join((
+        _(Np_("{count} gate is waiting for you.", "{count} gates are waiting for you."), count=page.total),
+        _(Np_("{count} is ready for a decision.", "{count} are ready for a decision."), count=page.ready))))
     counts = {(g.portfolio_id, g.ready): g.count for g in page.groups}
     shown = None
     for gate in page.gates:

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from portfolio.queries import read
-from portfolio.i18n import STAGE_LABELS
+from portfolio.i18n import STAGE_LABELS, Np_
 from portfolio.reports import OverviewFilters, OverviewPage, overview_page
 from portfolio.ui.components import UNIT_SEARCH, current_data_version, language, name_search, tr
 from portfolio.ui.text import plain_messages
@@ -89,7 +89,8 @@ def render() -> None:
             _("In stage since"): [r.stage_entered_at for r in overview.rows],
         }
     )
-    st.caption(_("{count} initiatives. Choose a row to open the initiative.", count=overview.total))
+    st.caption(_(Np_("{count} initiative. Choose a row to open the initiative.",
+                      "{count} initiatives. Choose a row to open the initiative."), count=overview.total))
     event = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun",
                          selection_mode="single-row", key="overview_table")
     if overview.pages > 1:

@@ -305,7 +305,7 @@ def test_my_decisions_lists_the_gates_waiting_for_the_owner(app, waiting):
     sign_in(app, "owner")
     app.switch_page("portfolio/ui/my_decisions.py").run()
     assert app.title[0].value == "My decisions"
-    assert texts(app.caption)[0] == "2 gates are waiting for you; 1 are ready for a decision."
+    assert texts(app.caption)[0] == "2 gates are waiting for you. 1 is ready for a decision."
     name = world.portfolio.name
     assert texts(app.subheader) == [f"{name}: ready (1)", f"{name}: not ready (1)"]
     cards = texts(app.markdown)
