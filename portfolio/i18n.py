@@ -32,3 +32,26 @@ def format_number(value: float | None, language: str, digits: int = 1) -> str:
         return "–"
     pattern = "#,##0" + ("." + "#" * digits if digits else "")
     return format_decimal(value, format=pattern, locale=BABEL_LOCALES.get(language, "sv_SE"))
+
+
+def vega_locale(language: str) -> dict:
+    """Number and time formats of ``language`` for Vega-Lite charts (``config.locale``), from Babel's CLDR
+    data: the decimal comma and thin-space grouping of sv and nb, and month and day names in the language."""
+    from babel import Locale  # only charts need it
+
+    locale = Locale.parse(BABEL_LOCALES.get(language, "sv_SE"))
+    symbols = locale.number_symbols["latn"]
+    months, days = locale.months["format"], locale.days["format"]
+    sunday_first = [6, 0, 1, 2, 3, 4, 5]  # d3 counts days from Sunday, CLDR from Monday
+    return {
+        "number": {"decimal": symbols["decimal"], "thousands": symbols["group"], "grouping": [3],
+                   "currency": ["", ""]},
+        "time": {
+            "dateTime": "%x %X", "date": "%Y-%m-%d" if language != "en" else "%d/%m/%Y", "time": "%H:%M:%S",
+            "periods": [locale.day_periods["format"]["abbreviated"][p] for p in ("am", "pm")],
+            "days": [days["wide"][i] for i in sunday_first],
+            "shortDays": [days["abbreviated"][i] for i in sunday_first],
+            "months": [months["wide"][i] for i in range(1, 13)],
+            "shortMonths": [months["abbreviated"][i].rstrip(".") for i in range(1, 13)],
+        },
+    }

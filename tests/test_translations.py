@@ -9,7 +9,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from portfolio.i18n import LOCALE_DIR, STAGE_LABELS, translator
+from portfolio.i18n import LOCALE_DIR, STAGE_LABELS, translator, vega_locale
 
 ROOT = Path(__file__).resolve().parents[1]
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -102,3 +102,15 @@ def test_gate_rules_and_conditions_have_two_words(language, rule_word, condition
 ])
 def test_stage_labels_are_those_of_the_design(stage, sv, nb, en):
     assert [translator(lang)(STAGE_LABELS[stage]) for lang in ("sv", "nb", "en")] == [sv, nb, en]
+
+
+@pytest.mark.parametrize("language, decimal, thousands, march, monday", [
+    ("sv", ",", "\u00a0", "mars", "måndag"),
+    ("nb", ",", "\u00a0", "mars", "mandag"),
+    ("en", ".", ",", "March", "Monday"),
+])
+def test_charts_get_the_number_and_time_formats_of_the_language(language, decimal, thousands, march, monday):
+    locale = vega_locale(language)
+    assert (locale["number"]["decimal"], locale["number"]["thousands"]) == (decimal, thousands)
+    assert locale["time"]["months"][2] == march and locale["time"]["days"][1] == monday  # d3 weeks start on Sunday
+    assert len(locale["time"]["shortMonths"]) == 12 and len(locale["time"]["shortDays"]) == 7

@@ -8,7 +8,14 @@ import altair as alt
 import pandas as pd
 
 from portfolio.benefits_math import BenefitCalculation
+from portfolio.i18n import vega_locale
 from portfolio.indicator_figures import IndicatorPlan
+from portfolio.ui.components import language
+
+
+def localised(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """The chart with the reader's number and date formats (decimal comma, month names in sv and nb)."""
+    return chart.configure(locale=vega_locale(language()))
 
 
 def indicator_chart(indicator: IndicatorPlan, series: list, _: Callable[..., str]) -> alt.LayerChart:
@@ -20,7 +27,8 @@ def indicator_chart(indicator: IndicatorPlan, series: list, _: Callable[..., str
         alt.Chart(measured).mark_line(point=True).encode(
             x=alt.X("period:T", title=_("Period")),
             y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False)),
-            tooltip=[alt.Tooltip("period:T", title=_("Period")), alt.Tooltip("value:Q", title=_("Value"))],
+            tooltip=[alt.Tooltip("period:T", title=_("Period"), format="%Y-%m-%d"),
+                     alt.Tooltip("value:Q", title=_("Value"), format=",.2~f")],
         )
     ]
     lines = []
@@ -41,7 +49,7 @@ def indicator_chart(indicator: IndicatorPlan, series: list, _: Callable[..., str
         })
         layers.append(alt.Chart(plan).mark_line(strokeDash=[2, 2], color="gray").encode(
             x="period:T", y="value:Q", detail="line:N"))
-    return alt.layer(*layers).properties(height=260)
+    return localised(alt.layer(*layers).properties(height=260))
 
 
 def calculation_chart(result: BenefitCalculation, _: Callable[..., str]) -> alt.LayerChart:
@@ -54,4 +62,4 @@ def calculation_chart(result: BenefitCalculation, _: Callable[..., str]) -> alt.
     bars = alt.Chart(data).mark_bar().encode(
         x=alt.X("year:O", title=_("Year")), y=alt.Y("net:Q", title=_("Discounted net")))
     line = alt.Chart(data).mark_line(point=True, color="black").encode(x="year:O", y="cumulative:Q")
-    return alt.layer(bars, line).properties(height=260)
+    return localised(alt.layer(bars, line).properties(height=260))
