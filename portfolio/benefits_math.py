@@ -1,4 +1,5 @@
-"""Pure arithmetic for benefits tracking: progress, plan status, periods and the benefit calculation.
+"""Pure arithmetic for benefits tracking: progress, plan status, periods, the money an indicator's
+improvement is worth, and the benefit calculation.
 
 Nothing here touches the database, Streamlit or the file system, so every function can be
 tested in isolation and reused from pages, the CLI and background jobs alike.
@@ -8,10 +9,11 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from typing import Iterable, Mapping, Optional
 
-from workflows.vocabulary import Direction, Frequency, IndicatorStatus
+from workflows.vocabulary import Aggregation, Direction, Frequency, IndicatorStatus
 
 # The traffic light of an indicator compared with its planned path, by its name here.
 Status = IndicatorStatus
@@ -263,6 +265,151 @@ def is_overdue(frequency: Frequency, last_period: date | None, today: date, grac
     return (today - current_start).days >= grace_days
 
 
+# --- Money from indicators -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MonetisedIndicator:
+    """An indicator whose improvement is worth money, as plain values.
+
+    ``measured`` holds the indicator's value per period (its first day), already combined across org
+    units. One unit of improvement is worth ``money_per_unit`` (the benefit's money value per indicator
+    unit) for each of the ``volume_per_year`` cases (visits, patients, ...) it applies to in a year. For a
+    dis-benefit the movement from baseline towards target is what it costs, so its money counts negative.
+    """
+
+    direction: Direction
+    frequency: Frequency
+    aggregation: Aggregation
+    baseline: float
+    target: float
+    baseline_date: date
+    target_date: date
+    money_per_unit: float
+    volume_per_year: float
+    dis_benefit: bool = False
+    measured: tuple[tuple[date, float], ...] = ()
+
+    @property
+    def money_per_improvement(self) -> float:
+        """What one unit of improvement is worth in a year: money per unit × volume, negative for a dis-benefit."""
+        worth = self.money_per_unit * self.volume_per_year
+        return -worth if self.dis_benefit else worth
+
+
+@dataclass(frozen=True)
+class MoneyYear:
+    """The indicators' money in one calendar year.
+
+    ``planned``: the improvement on the planned path; ``realised``: the improvement of the measured
+    periods (None when no period of the year is measured); ``expected``: the year's periods with the
+    measured value where there is one and the planned one elsewhere, which is the calculation's proposal.
+    """
+
+    year: int
+    planned: float
+    realised: float | None
+    expected: float
+
+
+def improvement(direction: Direction, baseline: float, value: float) -> float:
+    """How far ``value`` lies from ``baseline`` in the better direction (negative when it is worse)."""
+    return value - baseline if Direction(direction) is Direction.HIGHER else baseline - value
+
+
+def periods_of_year(frequency: Frequency, year: int) -> list[date]:
+    """The first days of the periods that start in ``year`` (a week belongs to the year of its Monday)."""
+    start = period_start(frequency, date(year, 1, 1))
+    if start.year < year:
+        start = next_period_start(frequency, start)
+    periods = []
+    while start.year == year:
+        periods.append(start)
+        start = next_period_start(frequency, start)
+    return periods
+
+
+def _combine(aggregation: Aggregation, values: list[float]) -> float:
+    # A year's periods combine as the indicator's values do across org units: a count adds up, a level averages.
+    total = math.fsum(values)
+    return total if Aggregation(aggregation) is Aggregation.SUM else total / len(values)
+
+
+def _planned_improvement(indicator: MonetisedIndicator, period: date) -> float:
+    plan = planned_value(indicator.baseline, indicator.target, indicator.baseline_date, indicator.target_date, period)
+    return improvement(indicator.direction, indicator.baseline, plan)
+
+
+def indicator_money_year(indicator: MonetisedIndicator, year: int) -> MoneyYear:
+    """One indicator's planned, realised and expected money in ``year``.
+
+    A period's planned improvement is read off the planned path on its first day (as its status is);
+    the year's periods combine by the indicator's aggregation (sum or mean). Measured periods before
+    the baseline date are history, not improvement: they are left out of the realised figure.
+    """
+    measured = {period: value for period, value in indicator.measured
+                if period.year == year and period >= indicator.baseline_date}
+    periods = periods_of_year(indicator.frequency, year)
+    planned = [_planned_improvement(indicator, period) for period in periods]
+    expected = [improvement(indicator.direction, indicator.baseline, measured[period]) if period in measured else plan
+                for period, plan in zip(periods, planned)]
+    realised = [improvement(indicator.direction, indicator.baseline, value) for value in measured.values()]
+    worth = indicator.money_per_improvement
+    return MoneyYear(
+        year=year,
+        planned=_combine(indicator.aggregation, planned) * worth,
+        realised=_combine(indicator.aggregation, realised) * worth if realised else None,
+        expected=_combine(indicator.aggregation, expected) * worth,
+    )
+
+
+def indicator_money(indicators: Iterable[MonetisedIndicator], years: Iterable[int]) -> dict[int, MoneyYear]:
+    """The money of all ``indicators`` together in each of ``years``: each figure is the indicators' sum,
+    and a year's realised money is None only when none of them is measured in it."""
+    indicators = list(indicators)
+    money = {}
+    for year in sorted(set(years)):
+        per_indicator = [indicator_money_year(indicator, year) for indicator in indicators]
+        realised = [m.realised for m in per_indicator if m.realised is not None]
+        money[year] = MoneyYear(
+            year=year,
+            planned=math.fsum(m.planned for m in per_indicator),
+            realised=math.fsum(realised) if realised else None,
+            expected=math.fsum(m.expected for m in per_indicator),
+        )
+    return money
+
+
+def money_years(indicators: Iterable[MonetisedIndicator]) -> list[int]:
+    """The years a calculation from ``indicators`` covers: from the first baseline's year to the last
+    target's year, or to the last measured year when that is later; none without indicators."""
+    indicators = list(indicators)
+    if not indicators:
+        return []
+    first = min(i.baseline_date.year for i in indicators)
+    last = max(max(i.target_date.year for i in indicators),
+               max((period.year for i in indicators for period, _value in i.measured), default=first))
+    return list(range(first, last + 1))
+
+
+def with_indicator_money(years: Iterable[CashflowYear], money: Mapping[int, MoneyYear]) -> list[CashflowYear]:
+    """The calculation's years with the indicators' expected money as the benefit of each year marked
+    ``from_indicators``; years typed by hand, and marked years the indicators give no figure for, stay
+    as they are. A marked year's low and high benefit widen to include the figure, which moves as
+    measurements arrive after the range was typed."""
+    result = []
+    for row in years:
+        figure: Optional[MoneyYear] = money.get(row.year) if row.from_indicators else None
+        if figure is None:
+            result.append(row)
+            continue
+        benefit = figure.expected
+        low = None if row.benefit_low is None else min(row.benefit_low, benefit)
+        high = None if row.benefit_high is None else max(row.benefit_high, benefit)
+        result.append(replace(row, benefit=benefit, benefit_low=low, benefit_high=high))
+    return result
+
+
 # --- Benefit calculation (nyttokalkyl) ----------------------------------------------------
 
 
@@ -271,6 +418,8 @@ class CashflowYear:
     """One calendar year of the benefit calculation; costs are positive amounts.
 
     benefit_low / benefit_high are the pessimistic and optimistic benefit; None means ``benefit``.
+    ``from_indicators`` marks a year whose expected benefit is the indicators' money (see
+    ``with_indicator_money``) rather than a figure typed by hand; ``calculate`` itself ignores it.
     """
 
     year: int
@@ -279,6 +428,7 @@ class CashflowYear:
     benefit: float = 0
     benefit_low: float | None = None
     benefit_high: float | None = None
+    from_indicators: bool = False
 
     @property
     def low(self) -> float:

@@ -1,4 +1,4 @@
-"""Tests for portfolio.benefits_math: progress, plan status, periods, combination and NPV."""
+"""Tests for portfolio.benefits_math: progress, plan status, periods, combination, money from indicators and NPV."""
 
 from __future__ import annotations
 
@@ -13,18 +13,27 @@ from portfolio.benefits_math import (
     CashflowYear,
     Direction,
     Frequency,
+    MonetisedIndicator,
+    MoneyYear,
     Status,
     calculate,
     format_period,
+    improvement,
+    indicator_money,
+    indicator_money_year,
     is_overdue,
     is_period_start,
+    money_years,
     next_period_start,
     parse_period,
     period_start,
+    periods_of_year,
     planned_value,
     progress_to_target,
     status,
+    with_indicator_money,
 )
+from workflows.vocabulary import Aggregation
 
 values = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
 # Whole numbers keep shift/mirror properties exact, so they can be compared tightly.
@@ -585,3 +594,261 @@ def test_payback_year_is_first_non_negative_cumulative(rows, rate):
     reached = [row.year for row in result.rows if row.cumulative_discounted_net >= 0]
     assert result.payback_year == (reached[0] if reached else None)
     assert [row.year for row in result.rows] == sorted(row.year for row in rows)
+
+
+# --- money from indicators --------------------------------------------------------------
+
+# Waiting time per visit, measured once a year: baseline 40 minutes on 2025-01-01, target 25 minutes on
+# 2028-01-01 (lower is better, a mean across units), 1,200 visits a year, 850 SEK per minute and visit.
+def _table(money: dict[int, MoneyYear]) -> dict[int, tuple]:
+    """Each year's planned, realised and expected money, to the öre."""
+    return {year: tuple(None if x is None else round(x, 2) for x in (m.planned, m.realised, m.expected))
+            for year, m in money.items()}
+
+
+WAITS = MonetisedIndicator(
+    direction=Direction.LOWER, frequency=Frequency.YEAR, aggregation=Aggregation.MEAN,
+    baseline=40, target=25, baseline_date=date(2025, 1, 1), target_date=date(2028, 1, 1),
+    money_per_unit=850, volume_per_year=1200,
+    measured=((date(2026, 1, 1), 36.0), (date(2027, 1, 1), 31.0)),
+)
+
+
+def test_money_of_a_yearly_indicator_by_hand():
+    # The planned path falls 15 minutes over 3 × 365 days, 5 minutes a year: 40, 35, 30, 25 on the first
+    # day of 2025 ... 2028, and stays at 25 after. One minute saved is worth 850 × 1,200 = 1,020,000 SEK.
+    #   planned:  2025: 0 min → 0;  2026: 5 → 5,100,000;  2027: 10 → 10,200,000;  2028 and 2029: 15 → 15,300,000
+    #   realised: 2026: 40 − 36 = 4 → 4,080,000;  2027: 40 − 31 = 9 → 9,180,000;  2028: not measured
+    #   expected: the realised figure where measured, else the planned one
+    assert money_years([WAITS]) == [2025, 2026, 2027, 2028]
+    money = indicator_money([WAITS], [2025, 2026, 2027, 2028, 2029])
+    assert _table(money) == {
+        2025: (0, None, 0),
+        2026: (5_100_000, 4_080_000, 4_080_000),
+        2027: (10_200_000, 9_180_000, 9_180_000),
+        2028: (15_300_000, None, 15_300_000),
+        2029: (15_300_000, None, 15_300_000),
+    }
+
+
+def test_money_of_a_weekly_sum_indicator_measured_for_part_of_a_year_by_hand():
+    # Calls the chatbot answers per week (a count: the weeks add up), higher is better: baseline 0 on
+    # Monday 2026-01-05, target 100 on Monday 2026-03-16, ten weeks later; 120 SEK per call, and the count
+    # already holds every call, so the volume is 1.
+    #   2026 has 52 Mondays (Jan 5 ... Dec 28). Planned: 0, 10, 20, ... 100 on the first 11 Mondays (sum 550),
+    #   then 100 on each of the other 41 (4,100): 4,650 calls → 558,000 SEK.
+    #   Measured weeks Jan 12, 19, 26, Feb 2: 5 + 25 + 30 + 35 = 95 calls → realised 11,400 SEK.
+    #   Expected: the plan with those four weeks replaced by what was measured: 4,650 − (10 + 20 + 30 + 40)
+    #   + 95 = 4,645 calls → 557,400 SEK.
+    #   2025: its Mondays lie before the baseline: 0. 2027: 52 Mondays at 100: 5,200 calls → 624,000 SEK.
+    calls = MonetisedIndicator(
+        direction=Direction.HIGHER, frequency=Frequency.WEEK, aggregation=Aggregation.SUM,
+        baseline=0, target=100, baseline_date=date(2026, 1, 5), target_date=date(2026, 3, 16),
+        money_per_unit=120, volume_per_year=1,
+        measured=((date(2026, 1, 12), 5.0), (date(2026, 1, 19), 25.0), (date(2026, 1, 26), 30.0),
+                  (date(2026, 2, 2), 35.0)),
+    )
+    money = indicator_money([calls], [2025, 2026, 2027])
+    assert _table(money) == {
+        2025: (0, None, 0),
+        2026: (558_000, 11_400, 557_400),
+        2027: (624_000, None, 624_000),
+    }
+
+
+def test_a_dis_benefit_costs_money_and_indicators_add_up_by_hand():
+    # Beside WAITS, a dis-benefit: minutes of documentation per visit rise from 10 (2025-01-01) to the
+    # accepted 13 (2028-01-01), one minute a year, at the same 850 SEK × 1,200 visits: −1,020,000 a year.
+    # Measured 2026: 11.5 → 1.5 minutes → −1,530,000.
+    #   2026: planned 5,100,000 − 1,020,000 = 4,080,000; realised 4,080,000 − 1,530,000 = 2,550,000
+    #   2028: planned 15,300,000 − 3,060,000 = 12,240,000; neither is measured: realised None
+    documentation = MonetisedIndicator(
+        direction=Direction.HIGHER, frequency=Frequency.YEAR, aggregation=Aggregation.MEAN,
+        baseline=10, target=13, baseline_date=date(2025, 1, 1), target_date=date(2028, 1, 1),
+        money_per_unit=850, volume_per_year=1200, dis_benefit=True, measured=((date(2026, 1, 1), 11.5),),
+    )
+    money = indicator_money([WAITS, documentation], [2026, 2027, 2028])
+    # 2027: WAITS is measured (9,180,000), documentation is not: its plan (−2,040,000) fills the expectation.
+    assert _table(money) == {
+        2026: (4_080_000, 2_550_000, 2_550_000),
+        2027: (10_200_000 - 2_040_000, 9_180_000, 9_180_000 - 2_040_000),
+        2028: (12_240_000, None, 12_240_000),
+    }
+
+
+def test_a_calculation_from_indicators_by_hand():
+    # WAITS's expected money as the benefit of 2025-2028; 6,000,000 invested in 2025, 500,000 operation a year.
+    #   net: −6,500,000; 4,080,000 − 500,000 = 3,580,000; 8,680,000; 15,300,000 − 500,000 = 14,800,000
+    #   discounted at 3 %: −6,500,000; 3,580,000 / 1.03 = 3,475,728.16; 8,680,000 / 1.0609 = 8,181,732.49;
+    #   14,800,000 / 1.092727 = 13,544,096.56; cumulative −6,500,000, −3,024,271.84, 5,157,460.65 (payback
+    #   2027), 18,701,557.21 = the NPV.
+    # 2027's typed range 8,000,000-10,000,000 holds its figure; 2028's typed high (14,000,000) lies below its
+    # figure, so it widens to 15,300,000; a year typed by hand keeps its figure.
+    years = [
+        CashflowYear(2025, investment=6_000_000, operation=500_000, from_indicators=True),
+        CashflowYear(2026, operation=500_000, from_indicators=True),
+        CashflowYear(2027, operation=500_000, benefit_low=8_000_000, benefit_high=10_000_000, from_indicators=True),
+        CashflowYear(2028, operation=500_000, benefit_high=14_000_000, from_indicators=True),
+        CashflowYear(2029, operation=500_000, benefit=1_000_000),
+    ]
+    money = indicator_money([WAITS], money_years([WAITS]) + [2029])
+    used = with_indicator_money(years, money)
+    assert [(y.benefit, y.benefit_low, y.benefit_high) for y in used] == [
+        (0, None, None), (pytest.approx(4_080_000), None, None),
+        (pytest.approx(9_180_000), 8_000_000, 10_000_000),
+        (pytest.approx(15_300_000), None, pytest.approx(15_300_000)),
+        (1_000_000, None, None),
+    ]
+    result = calculate(used[:4], discount_rate=0.03)
+    assert [r.discounted_net for r in result.rows] == pytest.approx(
+        [-6_500_000, 3_475_728.16, 8_181_732.49, 13_544_096.56])
+    assert [r.cumulative_discounted_net for r in result.rows] == pytest.approx(
+        [-6_500_000, -3_024_271.84, 5_157_460.65, 18_701_557.21])
+    assert result.npv == pytest.approx(18_701_557.21)
+    assert result.payback_year == 2027
+
+
+def test_a_marked_year_without_a_figure_keeps_its_stored_benefit():
+    assert with_indicator_money([CashflowYear(2026, benefit=7, from_indicators=True)], {}) == [
+        CashflowYear(2026, benefit=7, from_indicators=True)]
+
+
+def test_measurements_before_the_baseline_are_not_realised():
+    history = MonetisedIndicator(**{**WAITS.__dict__, "baseline_date": date(2025, 6, 1),
+                                    "measured": ((date(2025, 1, 1), 30.0),)})
+    assert indicator_money_year(history, 2025).realised is None
+
+
+@pytest.mark.parametrize("frequency, year, count, first, last", [
+    (Frequency.DAY, 2024, 366, date(2024, 1, 1), date(2024, 12, 31)),
+    (Frequency.DAY, 2026, 365, date(2026, 1, 1), date(2026, 12, 31)),
+    (Frequency.WEEK, 2026, 52, date(2026, 1, 5), date(2026, 12, 28)),
+    (Frequency.WEEK, 2018, 53, date(2018, 1, 1), date(2018, 12, 31)),
+    (Frequency.MONTH, 2026, 12, date(2026, 1, 1), date(2026, 12, 1)),
+    (Frequency.QUARTER, 2026, 4, date(2026, 1, 1), date(2026, 10, 1)),
+    (Frequency.YEAR, 2026, 1, date(2026, 1, 1), date(2026, 1, 1)),
+])
+def test_periods_of_year(frequency, year, count, first, last):
+    periods = periods_of_year(frequency, year)
+    assert (len(periods), periods[0], periods[-1]) == (count, first, last)
+    assert all(next_period_start(frequency, a) == b for a, b in zip(periods, periods[1:]))
+
+
+def test_improvement_is_direction_aware():
+    assert improvement(Direction.LOWER, 40, 36) == 4
+    assert improvement(Direction.HIGHER, 40, 36) == -4
+
+
+plan_dates = st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31))
+amounts = st.floats(min_value=0, max_value=1e4, allow_nan=False)
+levels = st.floats(min_value=-1e4, max_value=1e4, allow_nan=False)
+
+
+@st.composite
+def monetised(draw, measured=True):
+    """An indicator whose target lies on the side its direction points to, as validation demands."""
+    direction = draw(st.sampled_from(list(Direction)))
+    baseline = draw(levels)
+    step = draw(st.floats(min_value=0, max_value=1e4, allow_nan=False))
+    target = baseline + step if direction is Direction.HIGHER else baseline - step
+    baseline_date = draw(plan_dates)
+    target_date = baseline_date + timedelta(days=draw(st.integers(1, 4 * 366)))
+    frequency = draw(st.sampled_from([Frequency.WEEK, Frequency.MONTH, Frequency.QUARTER, Frequency.YEAR]))
+    values = {}
+    if measured:
+        for day in draw(st.lists(st.dates(min_value=baseline_date, max_value=target_date), max_size=8)):
+            values[period_start(frequency, day)] = draw(levels)
+    return MonetisedIndicator(
+        direction=direction, frequency=frequency, aggregation=draw(st.sampled_from(list(Aggregation))),
+        baseline=baseline, target=target, baseline_date=baseline_date, target_date=target_date,
+        money_per_unit=draw(amounts), volume_per_year=draw(amounts), dis_benefit=draw(st.booleans()),
+        measured=tuple(sorted(values.items())),
+    )
+
+
+def _figures(money: MoneyYear) -> tuple:
+    return (money.planned, money.realised, money.expected)
+
+
+def _close(a: MoneyYear, b: MoneyYear, factor: float = 1.0) -> bool:
+    return all((x is None and y is None) or (x is not None and y is not None
+                                              and math.isclose(x * factor, y, rel_tol=1e-9, abs_tol=1e-6))
+               for x, y in zip(_figures(a), _figures(b)))
+
+
+@given(monetised(), st.integers(2019, 2036))
+def test_money_doubles_with_the_volume_and_turns_negative_for_a_dis_benefit(indicator, year):
+    money = indicator_money_year(indicator, year)
+    doubled = MonetisedIndicator(**{**indicator.__dict__, "volume_per_year": 2 * indicator.volume_per_year})
+    flipped = MonetisedIndicator(**{**indicator.__dict__, "dis_benefit": not indicator.dis_benefit})
+    assert _close(money, indicator_money_year(doubled, year), 2.0)
+    assert _close(money, indicator_money_year(flipped, year), -1.0)
+
+
+@given(monetised(), st.integers(2019, 2036))
+def test_a_falling_indicator_is_worth_what_its_mirror_image_is(indicator, year):
+    mirror = MonetisedIndicator(**{
+        **indicator.__dict__, "baseline": -indicator.baseline, "target": -indicator.target,
+        "direction": Direction.LOWER if indicator.direction is Direction.HIGHER else Direction.HIGHER,
+        "measured": tuple((period, -value) for period, value in indicator.measured)})
+    assert _close(indicator_money_year(indicator, year), indicator_money_year(mirror, year))
+
+
+@given(monetised(measured=False), st.integers(2019, 2036))
+def test_planned_money_lies_between_nothing_and_the_target_reached_all_year(indicator, year):
+    money = indicator_money_year(indicator, year)
+    periods = len(periods_of_year(indicator.frequency, year)) if indicator.aggregation is Aggregation.SUM else 1
+    full = abs(indicator.target - indicator.baseline) * periods * abs(indicator.money_per_improvement)
+    assert -1e-6 <= abs(money.planned) <= full * (1 + 1e-9) + 1e-6
+    # Nothing is measured: nothing realised, and the plan is what is expected.
+    assert money.realised is None and money.expected == money.planned
+    if year > indicator.target_date.year:
+        assert math.isclose(abs(money.planned), full, rel_tol=1e-9, abs_tol=1e-6)
+    if year < indicator.baseline_date.year or (year == indicator.baseline_date.year
+                                               and indicator.frequency is Frequency.YEAR):
+        assert money.planned == 0
+
+
+@given(monetised(measured=False), st.integers(2019, 2035))
+def test_planned_money_of_a_mean_never_falls_from_one_year_to_the_next(indicator, year):
+    indicator = MonetisedIndicator(**{**indicator.__dict__, "aggregation": Aggregation.MEAN, "dis_benefit": False})
+    this, following = indicator_money_year(indicator, year), indicator_money_year(indicator, year + 1)
+    assert following.planned >= this.planned - 1e-6
+
+
+@given(monetised(measured=False), st.integers(1, 5))
+def test_measurements_on_the_plan_realise_the_planned_money(indicator, years_after_baseline):
+    year = indicator.baseline_date.year + years_after_baseline
+    on_plan = tuple((period, planned_value(indicator.baseline, indicator.target, indicator.baseline_date,
+                                           indicator.target_date, period))
+                    for period in periods_of_year(indicator.frequency, year))
+    money = indicator_money_year(MonetisedIndicator(**{**indicator.__dict__, "measured": on_plan}), year)
+    # Every period of a year after the baseline's is measured, so the realised money is the expected money.
+    assert math.isclose(money.realised, money.expected, rel_tol=1e-9, abs_tol=1e-6)
+    assert math.isclose(money.realised, money.planned, rel_tol=1e-9, abs_tol=1e-6)
+
+
+@given(st.lists(monetised(), max_size=4), st.lists(st.integers(2019, 2036), max_size=5))
+def test_indicators_add_up(indicators, years):
+    money = indicator_money(indicators, years)
+    assert sorted(money) == sorted(set(years))
+    for year, total in money.items():
+        alone = [indicator_money_year(i, year) for i in indicators]
+        assert math.isclose(total.planned, math.fsum(m.planned for m in alone), rel_tol=1e-9, abs_tol=1e-6)
+        assert math.isclose(total.expected, math.fsum(m.expected for m in alone), rel_tol=1e-9, abs_tol=1e-6)
+        realised = [m.realised for m in alone if m.realised is not None]
+        assert (total.realised is None) == (not realised)
+
+
+@given(st.lists(monetised(), min_size=1, max_size=3), cashflows(with_range=True), st.data())
+def test_marked_years_take_the_expected_money_within_their_range(indicators, rows, data):
+    marks = data.draw(st.lists(st.booleans(), min_size=len(rows), max_size=len(rows)))
+    rows = [CashflowYear(**{**row.__dict__, "from_indicators": mark}) for row, mark in zip(rows, marks)]
+    money = indicator_money(indicators, [row.year for row in rows])
+    for row, used in zip(rows, with_indicator_money(rows, money)):
+        if not row.from_indicators:
+            assert used == row
+            continue
+        assert used.benefit == money[row.year].expected
+        assert used.low <= used.benefit <= used.high
+        assert (used.year, used.investment, used.operation) == (row.year, row.investment, row.operation)
