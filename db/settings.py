@@ -6,6 +6,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_SQLITE_PATH = Path("data") / "portfolio.db"
 
@@ -25,6 +26,15 @@ def _hours(value: str | None, default: float) -> float:
     return hours
 
 
+def _timezone(value: str | None, default: str) -> str:
+    name = (value or "").strip() or default
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"PORTFOLIO_TIMEZONE must name a time zone such as Europe/Stockholm, not {value!r}") from None
+    return name
+
+
 @dataclass(frozen=True)
 class Settings:
     """Runtime configuration.
@@ -36,7 +46,8 @@ class Settings:
     ``PORTFOLIO_SSO_CLAIM`` names the ID-token claim that identifies an account at single sign-on
     (``email`` by default, or e.g. ``sub``); ``PORTFOLIO_LOCAL_SIGNIN=0`` switches local passwords off.
     ``PORTFOLIO_SESSION_IDLE_HOURS`` (default 8) is how long a signed-in browser may stay idle before it
-    must sign in again.
+    must sign in again. ``PORTFOLIO_TIMEZONE`` (default ``Europe/Stockholm``) is the organisation's time zone:
+    times are stored in UTC and shown in it (the audit trail, decisions), whatever the reader's language.
     """
 
     database_url: str
@@ -45,6 +56,7 @@ class Settings:
     sso_claim: str = "email"
     local_sign_in: bool = True
     session_idle_hours: float = 8.0
+    timezone: str = "Europe/Stockholm"
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -57,6 +69,7 @@ class Settings:
             sso_claim=os.environ.get("PORTFOLIO_SSO_CLAIM", "").strip() or "email",
             local_sign_in=_flag(os.environ.get("PORTFOLIO_LOCAL_SIGNIN"), default=True),
             session_idle_hours=_hours(os.environ.get("PORTFOLIO_SESSION_IDLE_HOURS"), default=8.0),
+            timezone=_timezone(os.environ.get("PORTFOLIO_TIMEZONE"), default="Europe/Stockholm"),
         )
 
 
