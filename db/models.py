@@ -16,7 +16,8 @@ from typing import Any, Optional
 
 from pydantic import ConfigDict, ValidatorFunctionWrapHandler, field_validator
 from pydantic import ValidationError as PydanticValidationError
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, DateTime, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (JSON, BigInteger, CheckConstraint, Column, DateTime, Index, String, Text, UniqueConstraint, false,
+                        text)
 from sqlmodel import Field, SQLModel
 
 from db.columns import VocabularyType, one_of
@@ -365,6 +366,9 @@ class Indicator(IndicatorBase, table=True):
     # Set when a locked baseline is revised: the first baseline stays visible beside the revised one.
     original_baseline_value: Optional[float] = None
     deviation_explanation: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    # How many cases a year (visits, patients, ...) one unit of improvement counts for: with the benefit's
+    # money per unit it turns the indicator into money in the benefit calculation (set there, not in this form).
+    volume_per_year: Optional[float] = None
     version: int = 1
 
 
@@ -387,6 +391,7 @@ class IndicatorPublic(IndicatorBase):
     benefit_id: int
     original_baseline_value: Optional[float] = None
     deviation_explanation: str = ""
+    volume_per_year: Optional[float] = None
     version: int
 
 
@@ -430,3 +435,5 @@ class CalculationYear(SQLModel, table=True):
     benefit: float = 0
     benefit_low: Optional[float] = None
     benefit_high: Optional[float] = None
+    # The expected benefit is the indicators' money (``benefit`` keeps the figure when it was saved), not typed.
+    benefit_from_indicators: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
