@@ -33,7 +33,8 @@ def checklist_facts(session: Session, initiative_ids: InitiativeIds) -> dict[int
     """
     rows = session.exec(
         select(ChecklistItem.initiative_id, ChecklistItem.stage, ChecklistItem.key, ChecklistItem.label,
-               ChecklistItem.required, ChecklistItem.status, ChecklistItem.not_applicable_reason)
+               ChecklistItem.required, ChecklistItem.status, ChecklistItem.not_applicable_reason,
+               ChecklistItem.updated_by_id)
         .join(Initiative, Initiative.id == ChecklistItem.initiative_id)
         .where(col(ChecklistItem.initiative_id).in_(initiative_ids),
                or_(ChecklistItem.stage == Initiative.stage, ChecklistItem.stage == "fast_track"))

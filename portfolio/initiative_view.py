@@ -28,7 +28,7 @@ from db.models import (
 )
 from portfolio.benefits import CalculationView, get_calculation
 from portfolio.choices import Choice, Choices, reporting_unit_choices, unit_choices, user_choices
-from portfolio.gates import decision_options
+from portfolio.gates import Rework, decision_options, pending_rework
 from portfolio.i18n import Message
 from portfolio.indicator_figures import BenefitFigures, benefit_figures
 from portfolio.locking import get_or_refuse
@@ -112,13 +112,19 @@ class AuditView:
 
 @dataclass(frozen=True)
 class GatePanel:
-    """The gate of the current stage: the unmet rules, and the decisions the reader may take now."""
+    """The gate of the current stage: the unmet rules, what a recycle sent back to be redone, and the
+    decisions the reader may take now."""
 
     unmet_go: tuple[Message, ...]
     # None when the stage has no fast track; else its unmet rules (empty when it may be taken).
     unmet_fast_track: Optional[tuple[Message, ...]]
     outcomes: tuple[str, ...]
     refusal: Optional[Message]
+    # What must be redone since a recycle, until the initiative leaves the stage (``gates.pending_rework``).
+    rework: Optional[Rework] = None
+    # Four eyes: why the reader may not approve the gate (go, conditional go) or the fast track alone.
+    second_person_go: Optional[Message] = None
+    second_person_fast_track: Optional[Message] = None
 
 
 @dataclass(frozen=True)
@@ -162,7 +168,10 @@ def _gate_panel(session: Session, actor: Actor, initiative: Initiative) -> GateP
     fast = options.status.unmet("fast_track") if "fast_track" in options.status.results else None
     return GatePanel(unmet_go=tuple(options.status.unmet("go")),
                      unmet_fast_track=None if fast is None else tuple(fast),
-                     outcomes=tuple(options.outcomes), refusal=options.refusal)
+                     outcomes=tuple(options.outcomes), refusal=options.refusal,
+                     rework=pending_rework(session=session, initiative=initiative),
+                     second_person_go=options.second_person.get("go"),
+                     second_person_fast_track=options.second_person.get("fast_track"))
 
 
 def _history(session: Session, initiative_id: int,

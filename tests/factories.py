@@ -92,12 +92,15 @@ def make_initiative(session: Session, *, portfolio: Portfolio, creator: User, le
     return initiative
 
 
-def complete_checklist(session: Session, initiative: Initiative, stage: str) -> None:
+def complete_checklist(session: Session, initiative: Initiative, stage: str, by: User | None = None) -> None:
+    """Mark every item of the ``stage`` checklist done, as completed by ``by`` (default: the initiative's lead,
+    who keeps checklists; four eyes keeps whoever completed items from approving their gate alone)."""
     from sqlmodel import select
 
     for item in session.exec(select(ChecklistItem).where(ChecklistItem.initiative_id == initiative.id,
                                                          ChecklistItem.stage == stage)).all():
         item.status = "done"
+        item.updated_by_id = by.id if by else initiative.lead_id
         session.add(item)
     session.flush()
 

@@ -83,7 +83,7 @@ def test_allowed_outcomes_in_canonical_order(stage):
 def test_refused_move_through_the_domain_input_check(stage, outcome):
     # Fill in what each outcome needs, so the only problem left is the move itself.
     data = DecisionInput(outcome=outcome, rationale="Every rule of the gate holds", conditions="Budget confirmed",
-                         stop_reason="No benefit",
+                         stop_reason="No benefit", rework="The pilot plan",
                          lessons_learned="Measure first", hold_review_date=TODAY + timedelta(days=30))
     problems = _check_decision_input(data, stage, TODAY)
     assert [(p.field, str(p.message)) for p in problems] == [
@@ -94,7 +94,7 @@ def test_refused_move_through_the_domain_input_check(stage, outcome):
 @pytest.mark.parametrize(("stage", "outcome", "target"), ALLOWED)
 def test_allowed_move_passes_the_domain_input_check(stage, outcome, target):
     data = DecisionInput(outcome=outcome, rationale="Every rule of the gate holds", conditions="Budget confirmed",
-                         stop_reason="No benefit",
+                         stop_reason="No benefit", rework="The pilot plan",
                          lessons_learned="Measure first", hold_review_date=TODAY + timedelta(days=30))
     assert _check_decision_input(data, stage, TODAY) == []
 
@@ -371,7 +371,7 @@ def test_load_process_reads_a_custom_file(tmp_path):
 def test_a_decision_that_moves_or_ends_an_initiative_says_why_in_words(outcome, rationale, refused):
     data = DecisionInput(outcome=outcome, rationale=rationale, conditions="Budget confirmed",
                          hold_review_date=TODAY + timedelta(days=1), stop_reason="No benefit",
-                         lessons_learned="Ask the users first")
+                         lessons_learned="Ask the users first", rework="The pilot plan")
     stage = "idea" if outcome == "fast_track" else "concept"
     problems = [(p.field, p.message.render("en")) for p in _check_decision_input(data, stage, TODAY)]
     assert problems == ([("rationale", "The decision needs a rationale of at least 3 words: say why.")]

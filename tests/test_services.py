@@ -337,7 +337,7 @@ def test_stale_unknown_and_impossible_decisions(engine):
     refuse_decision(engine, world, Conflict, [STALE], version=world.initiative.version + 1, outcome="go")
     refuse_decision(engine, world, ValidationError, ["Unknown decision 'approve'."], outcome="approve")
     refuse_decision(engine, world, ValidationError, ["The decision Recycle is not possible in stage Idea."],
-                    outcome="recycle")
+                    outcome="recycle", rework="The need analysis")
     assert_refused(engine, None, NotFound, ["There is no initiative number 987654."], lambda s: record_gate_decision(
         session=s, actor=actor(s, world.owner), initiative_id=987654, expected_version=1,
         data=DecisionInput(outcome="go", rationale="Every rule of the gate holds")))
@@ -381,7 +381,7 @@ def test_hold_keeps_the_stage_and_sets_on_hold_until_the_next_decision(engine):
 def test_recycle_goes_back_one_stage(engine):
     world = new_world(engine, stage="concept", ready=False)
     decision = decide(engine, world.owner, world.initiative.id, world.initiative.version, outcome="recycle",
-                      rationale="The need is unclear")
+                      rationale="The need is unclear", rework="Analyse the need with the staff")
     assert (decision.from_stage, decision.to_stage) == ("concept", "idea")
     assert snapshot(engine, world.initiative.id)["stage"] == "idea"
     assert keys(engine, world.initiative.id, "idea") == ["need_analysis", "existing_solutions", "manager_support"]

@@ -1,4 +1,4 @@
-"""Loads the process configuration (gate rules and checklist templates) from TOML."""
+"""Loads the process configuration (gate rules, checklist templates and decision options) from TOML."""
 
 from __future__ import annotations
 
@@ -22,10 +22,13 @@ class ChecklistTemplateItem:
 
 @dataclass(frozen=True)
 class Process:
-    """Rules per gate (named by the stage it leaves, or ``fast_track``) and checklist templates."""
+    """Rules per gate (named by the stage it leaves, or ``fast_track``), checklist templates, and whether a
+    gate needs four eyes (``four_eyes``: whoever completed any of the gate's checklist items may not approve
+    it; see ``portfolio.gates``)."""
 
     gate_rules: dict[str, tuple[str, ...]]
     checklists: dict[str, tuple[ChecklistTemplateItem, ...]]
+    four_eyes: bool = True
 
     def rules_for(self, gate: str) -> tuple[str, ...]:
         """The names of the rules a gate checks, in order (none for a gate without rules)."""
@@ -38,8 +41,8 @@ class Process:
 
 @lru_cache(maxsize=4)
 def load_process(path: Path = DEFAULT_PROCESS_FILE) -> Process:
-    """Read and check a process file; unknown rule names, and gates or checklists named by anything but a stage
-    with a gate or fast track, are refused at load time."""
+    """Read and check a process file; unknown rule names, gates or checklists named by anything but a stage
+    with a gate or fast track, and a ``four_eyes`` that is not true or false, are refused at load time."""
     from workflows.rules import RULES
 
     data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
@@ -56,4 +59,7 @@ def load_process(path: Path = DEFAULT_PROCESS_FILE) -> Process:
     if unnamed:
         raise ValueError(f"{path}: no such gate or checklist: {', '.join(unnamed)}; "
                          f"use one of {', '.join(sorted(named))}")
-    return Process(gate_rules=gate_rules, checklists=checklists)
+    four_eyes = data.get("four_eyes", True)
+    if not isinstance(four_eyes, bool):
+        raise ValueError(f"{path}: four_eyes must be true or false, not {four_eyes!r}")
+    return Process(gate_rules=gate_rules, checklists=checklists, four_eyes=four_eyes)

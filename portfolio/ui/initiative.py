@@ -84,6 +84,7 @@ def _decide(initiative_id: int, seen_version: int) -> None:
         hold_review_date=state.get("gate_review_date") if outcome == "hold" else None,
         stop_reason=state.get("gate_stop_reason", "") if outcome == "stop" else "",
         lessons_learned=state.get("gate_lessons", "") if outcome == "stop" else "",
+        rework=state.get("gate_rework", "") if outcome == "recycle" else "",
     )
     run_action(record_gate_decision, N_("The decision is recorded."),
                initiative_id=initiative_id, expected_version=seen_version, data=data)
@@ -187,6 +188,11 @@ def _gate_panel(view: InitiativeView) -> None:
         return
     options = view.gate
     st.subheader(_("Gate: {stage}", stage=_(STAGE_LABELS[initiative.stage])))
+    rework = options.rework
+    if rework is not None:
+        st.warning(_("Sent back from {stage} by {name} on {date}. What must be redone:",
+                     stage=_(STAGE_LABELS[rework.from_stage]), name=plain(rework.decided_by),
+                     date=rework.decided_at.date().isoformat()) + "\n\n" + plain(rework.text))
     unmet = options.unmet_go
     if unmet:
         st.warning(_("Before a go decision, this must be done:"))
@@ -194,6 +200,8 @@ def _gate_panel(view: InitiativeView) -> None:
             st.markdown(f"- {line}")
     else:
         st.success(_("Every rule of the gate holds."))
+    if options.second_person_go is not None:
+        st.info(plain_messages([options.second_person_go], lang)[0])
     if options.unmet_fast_track is not None:
         fast_unmet = options.unmet_fast_track
         with st.expander(_("Fast track to scale-up")):
@@ -202,6 +210,8 @@ def _gate_panel(view: InitiativeView) -> None:
                     st.markdown(f"- {line}")
             else:
                 st.write(_("Every rule of the fast track holds."))
+            if options.second_person_fast_track is not None:
+                st.info(plain_messages([options.second_person_fast_track], lang)[0])
     if options.refusal is not None:
         st.info(options.refusal.render(lang))
         return
@@ -212,6 +222,8 @@ def _gate_panel(view: InitiativeView) -> None:
     st.text_area(_("Rationale"), key="gate_rationale")
     if outcome == "conditional_go":
         st.text_area(_("Conditions"), key="gate_conditions")
+    if outcome == "recycle":
+        st.text_area(_("What must be redone"), key="gate_rework")
     if outcome == "hold":
         st.date_input(_("Review date"), value=date.today() + timedelta(days=30), key="gate_review_date")
     if outcome == "stop":
