@@ -14,6 +14,7 @@ from portfolio.ui.components import (
     flash,
     language_picker,
     script_run,
+    streamlit_words,
     tr,
 )
 from portfolio.ui.sso import sign_in_from_provider, sign_out
@@ -43,6 +44,7 @@ with script_run(), database_outage_shown():
         adopt_language(actor)
     # The language is known only now: the user's own, once they are signed in.
     language_picker()
+    streamlit_words()
     _ = tr()
     if ended is not None:
         flash("warning", [_(ended)])

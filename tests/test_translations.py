@@ -114,3 +114,18 @@ def test_charts_get_the_number_and_time_formats_of_the_language(language, decima
     assert (locale["number"]["decimal"], locale["number"]["thousands"]) == (decimal, thousands)
     assert locale["time"]["months"][2] == march and locale["time"]["days"][1] == monday  # d3 weeks start on Sunday
     assert len(locale["time"]["shortMonths"]) == 12 and len(locale["time"]["shortDays"]) == 7
+
+
+def test_no_msgid_hides_inside_an_f_string():
+    """pybabel cannot see ``_("...")`` inside an f-string (before Python 3.12), so such a text never reaches
+    the catalogues and stays English on every page: translate it into a name first."""
+    import ast
+
+    hidden = []
+    for path in [*sorted(ROOT.glob("portfolio/**/*.py")), ROOT / "streamlit_app.py"]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.JoinedStr):
+                hidden += [f"{path.relative_to(ROOT)}:{call.lineno} {call.args[0].value!r}" for call in ast.walk(node)
+                           if isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+                           and call.func.id in ("_", "N_") and call.args and isinstance(call.args[0], ast.Constant)]
+    assert hidden == []

@@ -4,6 +4,7 @@ page shown while the database cannot be reached."""
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Callable, Optional
@@ -57,7 +58,32 @@ def language_picker() -> None:
     _ = tr()
     st.session_state["lang"] = language()
     st.sidebar.selectbox(_("Language"), list(LANGUAGES), format_func=LANGUAGES.__getitem__, key="lang",
+                         placeholder=_("Choose an option"),
                          on_change=_language_picked)
+
+
+# Streamlit draws a few words of its own that no argument sets: the file uploader's button and size line, the
+# table toolbar's CSV download, and the "Press Enter" hints. Style rules put the reader's words in their place
+# (or hide them), so no page shows English to a Swedish or Norwegian reader.
+_STREAMLIT_WORDS = """<style>
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p {{ font-size: 0; }}
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after {{
+  content: {upload}; font-size: 1rem; }}
+[data-testid="stFileUploaderDropzoneInstructions"] span {{ font-size: 0; }}
+[data-testid="stFileUploaderDropzoneInstructions"] span::after {{ content: {limit}; font-size: 0.875rem; }}
+[data-testid="stElementToolbarButton"]:has(button[aria-label="Download as CSV"]) {{ display: none; }}
+[data-testid="InputInstructions"] {{ display: none; }}
+</style>"""
+
+
+def streamlit_words() -> None:
+    """Streamlit's own words in the tab's language. The table toolbar's "Download as CSV" goes: it writes
+    cells as they are, formulas included, and the app's own downloads neutralise them."""
+    _ = tr()
+    megabytes = st.get_option("server.maxUploadSize")
+    st.html(_STREAMLIT_WORDS.format(
+        upload=json.dumps(_("Upload"), ensure_ascii=False),
+        limit=json.dumps(_("At most {megabytes} MB per file", megabytes=megabytes), ensure_ascii=False)))
 
 
 @contextmanager

@@ -52,7 +52,8 @@ def render() -> None:
                          else _("{portfolio}: not ready ({count})", portfolio=name, count=count))
         with st.container(border=True, key=f"gate_{initiative.id}"):
             columns = st.columns([5, 2, 1])
-            columns[0].markdown(f"**{plain(initiative.title)}**  \n{_('Gate')}: {_(STAGE_LABELS[initiative.stage])}")
+            gate_word = _("Gate")
+            columns[0].markdown(f"**{plain(initiative.title)}**  \n{gate_word}: {_(STAGE_LABELS[initiative.stage])}")
             columns[1].markdown(("✅ " + _("Ready")) if gate.ready else ("⏳ " + _("Not ready")))
             columns[2].button(_("Open initiative"), key=f"open_{initiative.id}", on_click=_open, args=(initiative.id,))
             if not gate.ready:

@@ -60,9 +60,9 @@ def render() -> None:
     with st.form("new_idea"):
         title = st.text_input(_("Title"), key="new_idea_title")
         portfolio_id = st.selectbox(_("Portfolio"), list(portfolios), format_func=portfolios.__getitem__,
-                                    key="new_idea_portfolio")
+                                    key="new_idea_portfolio", placeholder=_("Choose an option"))
         unit_id = st.selectbox(_("Owning unit"), [None, *units], format_func=lambda v: "–" if v is None else units[v],
-                               key="new_idea_unit")
+                               key="new_idea_unit", placeholder=_("Choose an option"))
         need = st.text_area(_("Need"), help=_("What problem do staff, patients or citizens have today?"),
                             key="new_idea_need")
         need_owner = st.text_input(_("Need owner"), key="new_idea_need_owner")

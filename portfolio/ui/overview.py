@@ -51,19 +51,19 @@ def render() -> None:
     portfolios, units = view.portfolios.names(), view.units.names()
 
     columns = st.columns(4)
-    columns[0].selectbox(_("Portfolio"), [None, *portfolios], key="filter_portfolio",
+    columns[0].selectbox(_("Portfolio"), [None, *portfolios], key="filter_portfolio", placeholder=_("Choose an option"),
                          format_func=lambda v: _("All") if v is None else portfolios[v])
     stage_options = [None, *STAGES]
     columns[1].selectbox(
-        _("Stage"), stage_options, key="filter_stage",
+        _("Stage"), stage_options, key="filter_stage", placeholder=_("Choose an option"),
         index=stage_options.index(stage_param) if stage_param in STAGES else 0,
         format_func=lambda v: _("All") if v is None else _(STAGE_LABELS[v]),
     )
     with columns[2]:
         name_search(UNIT_SEARCH, _("Find an org unit"), view.units)
-        st.selectbox(_("Org unit"), [None, *units], key="filter_unit",
+        st.selectbox(_("Org unit"), [None, *units], key="filter_unit", placeholder=_("Choose an option"),
                      format_func=lambda v: _("All") if v is None else units[v])
-    columns[3].selectbox(_("Status"), [None, *InitiativeStatus], key="filter_status",
+    columns[3].selectbox(_("Status"), [None, *InitiativeStatus], key="filter_status", placeholder=_("Choose an option"),
                          format_func=lambda v: _("All") if v is None else _(InitiativeStatus(v).label))
 
     if view.overview is None:
