@@ -18,12 +18,16 @@ from messages import (BABEL_LOCALES, DEFAULT_LANGUAGE, LANGUAGES, N_, Message, N
 from workflows.lifecycle import OUTCOME_LABELS, STAGE_LABELS
 
 __all__ = [
-    "BABEL_LOCALES", "DEFAULT_LANGUAGE", "LANGUAGES", "LOCALE_DIR", "N_", "Message", "Np_", "Plural",
+    "BABEL_LOCALES", "DATE_FORMATS", "DEFAULT_LANGUAGE", "LANGUAGES", "LOCALE_DIR", "N_", "Message", "Np_", "Plural",
     "OUTCOME_LABELS", "STAGE_LABELS", "format_number", "render", "translator",
 ]
 
 LOCALE_DIR = Path(__file__).with_name("locale")
 use_catalogues(LOCALE_DIR)
+
+
+# Dates in tables (Streamlit's date columns take moment.js patterns): ISO in Sweden, day first in Norway.
+DATE_FORMATS = {"sv": "YYYY-MM-DD", "nb": "DD.MM.YYYY", "en": "D MMM YYYY"}
 
 
 def format_number(value: float | None, language: str, digits: int = 1) -> str:

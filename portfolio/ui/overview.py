@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from portfolio.queries import read
-from portfolio.i18n import STAGE_LABELS, Np_
+from portfolio.i18n import DATE_FORMATS, STAGE_LABELS, Np_, format_number
 from portfolio.reports import OverviewFilters, OverviewPage, overview_page
 from portfolio.ui.components import UNIT_SEARCH, current_data_version, language, name_search, tr
 from portfolio.ui.text import plain_messages
@@ -72,7 +72,7 @@ def render() -> None:
     overview = view.overview
     counts = st.columns(len(STAGES))
     for column, stage_id in zip(counts, STAGES):
-        column.metric(_(STAGE_LABELS[stage_id]), overview.count_per_stage[stage_id])
+        column.metric(_(STAGE_LABELS[stage_id]), format_number(overview.count_per_stage[stage_id], lang, 0))
 
     if not overview.rows:
         st.info(_("No initiatives match the filters."))
@@ -92,7 +92,8 @@ def render() -> None:
     st.caption(_(Np_("{count} initiative. Choose a row to open the initiative.",
                       "{count} initiatives. Choose a row to open the initiative."), count=overview.total))
     event = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun",
-                         selection_mode="single-row", key="overview_table")
+                         selection_mode="single-row", key="overview_table", column_config={
+                             _("In stage since"): st.column_config.DatetimeColumn(format=DATE_FORMATS[lang])})
     if overview.pages > 1:
         columns = st.columns([1, 2, 1])
         columns[0].button(_("Previous page"), key="page_previous", disabled=overview.page <= 1,
