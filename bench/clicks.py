@@ -252,7 +252,7 @@ def app_round(browser: Browser, base: str) -> dict[str, Click]:
         times["My decisions: next page"] = timed(page, page.get_by_role("button", name="Next page").click,
                                                  page.get_by_text("Page 2 of", exact=False))
     times["open an initiative from My decisions"] = timed(
-        page, page.get_by_role("button", name="Open initiative").first.click,
+        page, page.get_by_role("link", name="Open initiative").first.click,
         page.get_by_role("tab", name="Benefits"))
     # Only the open tab runs: a switch reruns the page, and counts as settled when that run has ended.
     times["switch to the Benefits tab"] = timed(page, page.get_by_role("tab", name="Benefits").click,
@@ -307,7 +307,7 @@ def memory(browser: Browser, base: str, pid: int) -> None:
         if where != "overview":
             timed(page, page.get_by_role("link", name="My decisions").click, heading(page, "My decisions"))
         if where == "initiative":
-            timed(page, page.get_by_role("button", name="Open initiative").nth(n % 50).click,
+            timed(page, page.get_by_role("link", name="Open initiative").nth(n % 50).click,
                   page.get_by_role("tab", name="Benefits"))
         spread[where] += 1
         pages.append(page)

@@ -11,11 +11,6 @@ from portfolio.ui.components import current_actor, language, tr
 from portfolio.ui.text import plain, plain_messages
 
 
-def _open(initiative_id: int) -> None:
-    st.session_state["initiative_id"] = initiative_id
-    st.session_state["open_initiative"] = initiative_id
-
-
 def _go_to(page: int) -> None:
     # The page number lives in the address, so a shared link opens the same page.
     st.query_params["page"] = str(page)
@@ -29,9 +24,6 @@ def _requested_page() -> int:
 def render() -> None:
     _ = tr()
     lang = language()
-    opened = st.session_state.pop("open_initiative", None)
-    if opened is not None:
-        st.switch_page(st.session_state["pages"]["initiative"], query_params={"id": str(opened)})
     st.title(_("My decisions"))
     page = read(my_decisions_page, actor=current_actor(), page=_requested_page())
     if not page.total:
@@ -55,7 +47,9 @@ def render() -> None:
             gate_word = _("Gate")
             columns[0].markdown(f"**{plain(initiative.title)}**  \n{gate_word}: {_(STAGE_LABELS[initiative.stage])}")
             columns[1].markdown(("✅ " + _("Ready")) if gate.ready else ("⏳ " + _("Not ready")))
-            columns[2].button(_("Open initiative"), key=f"open_{initiative.id}", on_click=_open, args=(initiative.id,))
+            # A link, not a button: the click goes straight to the initiative, without a run of this page first.
+            columns[2].page_link(st.session_state["pages"]["initiative"], label=_("Open initiative"),
+                                 query_params={"id": str(initiative.id)})
             if not gate.ready:
                 for line in plain_messages(gate.unmet, lang):
                     st.caption("– " + line)

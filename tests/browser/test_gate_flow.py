@@ -23,7 +23,7 @@ def test_owner_approves_a_ready_gate(page: Page, world, app_db, served_app):
     card = page.locator(f".st-key-gate_{world.initiative.id}")
     expect(card).to_contain_text("Digital triage")
     expect(card).to_contain_text("Ready")
-    card.get_by_role("button", name="Open initiative").click()
+    card.get_by_role("link", name="Open initiative").click()
 
     expect(page.get_by_role("heading", name="Digital triage")).to_be_visible()
     expect(page.get_by_text(re.compile(r"Stage:\s*Idea"))).to_be_visible()

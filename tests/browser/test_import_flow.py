@@ -67,7 +67,7 @@ def test_upload_with_a_bad_row_then_the_corrected_file(page: Page, pilot, app_db
 
     sign_in(page, served_app, "owner")
     page.get_by_role("link", name="My decisions").click()
-    page.locator(f".st-key-gate_{pilot}").get_by_role("button", name="Open initiative").click()
+    page.locator(f".st-key-gate_{pilot}").get_by_role("link", name="Open initiative").click()
     page.get_by_role("tab", name="Benefits").click()
 
     _upload(page, bad)

@@ -311,8 +311,9 @@ def test_my_decisions_lists_the_gates_waiting_for_the_owner(app, waiting):
     cards = texts(app.markdown)
     assert "**Digital triage**  \nGate: Idea" in cards and "**Robot pharmacy**  \nGate: Pilot" in cards
     assert not any("Not for the owner" in card for card in cards)
-    assert [b.key for b in app.button if b.label == "Open initiative"] == [
-        f"open_{world.initiative.id}", f"open_{pilot.id}"]
+    links = [(link.proto.label, link.proto.page, link.proto.query_string) for link in app.get("page_link")]
+    assert links == [("Open initiative", "initiative", f"id={world.initiative.id}"),
+                     ("Open initiative", "initiative", f"id={pilot.id}")]
     assert texts(app.caption)[1:] == [
         "– The initiative has no indicators to measure.",
         "– There is no benefit calculation.",
@@ -321,7 +322,8 @@ def test_my_decisions_lists_the_gates_waiting_for_the_owner(app, waiting):
         "maintenance agreed; Funding for rollout and operation confirmed by the paying parties; Required "
         "consultations recorded).",
     ]
-    app.button(key=f"open_{pilot.id}").click().run()
+    app.query_params["id"] = str(pilot.id)
+    app.switch_page("portfolio/ui/initiative.py").run()  # where the link leads
     assert app.title[0].value == "Robot pharmacy"
 
 
