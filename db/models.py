@@ -402,6 +402,8 @@ class Measurement(SQLModel, table=True):
         one_of("source", MeasurementSource, name="ck_measurement_source"),
         # One value per indicator, period and unit; a missing unit counts as one key of its own.
         Index("uq_measurement_key", "indicator_id", "period_start", text("coalesce(org_unit_id, 0)"), unique=True),
+        # A unit's own figures (a reporter's worklist), found without reading every unit's.
+        Index("ix_measurement_unit", "org_unit_id", "indicator_id", "period_start"),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     indicator_id: int = Field(foreign_key="indicator.id")
