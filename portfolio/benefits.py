@@ -1,13 +1,15 @@
-"""Benefits and indicators of an initiative, baseline locking, deviations, and the benefit calculation."""
+"""Benefits and indicators of an initiative, baseline locking, deviations, and the benefit calculation with
+the money its indicators give."""
 
 from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any, Iterable, Mapping, Optional, Union
 
+from sqlalchemy import func
 from sqlmodel import Session, col, delete, select
 
 from db.models import (
@@ -23,16 +25,18 @@ from db.models import (
     IndicatorPublic,
     IndicatorUpdate,
     Initiative,
+    Measurement,
     User,
 )
 from portfolio import benefits_math
 from portfolio.audit import record, record_changes
-from portfolio.errors import FieldProblem, ValidationError, has_control_characters, text_problems
+from portfolio.errors import FieldProblem, NotFound, ValidationError, has_control_characters, text_problems
 from portfolio.i18n import N_, Message
 from portfolio.permissions import Actor, initiative_scope, require
-from portfolio.locking import get_or_refuse, lock_for_edit, lock_initiative_of, stale, touch_initiative
+from portfolio.locking import NOT_FOUND, get_or_refuse, lock_for_edit, lock_initiative_of, stale, touch_initiative
 from workflows.lifecycle import FORWARD_OUTCOMES
 from workflows.vocabulary import Aggregation, BenefitCategory, BenefitKind, Direction, Frequency, Recipient, Stage
+
 
 def _problem(field_name: str, msgid: str, **params) -> FieldProblem:
     return FieldProblem(field_name, Message(msgid, params))
@@ -325,43 +329,242 @@ def benefits_of(session: Session, initiative_id: int) -> list[BenefitWithIndicat
 # ------------------------------------------------------------------ benefit calculation
 
 
+# ------------------------------------------------------------------ money from indicators
+
+
+@dataclass(frozen=True)
+class IndicatorMoneyRow:
+    """One indicator as the calculation's money inputs show it: what one unit of improvement is worth (its
+    benefit's money per unit), the volume per year it counts for, and what it still lacks to give money."""
+
+    indicator_id: int
+    version: int
+    code: str
+    name: str
+    unit: str
+    money_per_unit: Optional[float]
+    volume_per_year: Optional[float]
+    # Empty when the indicator gives money; else each thing it lacks, in words.
+    missing: tuple[Message, ...]
+
+
+@dataclass(frozen=True)
+class IndicatorMoney:
+    """The money the initiative's indicators give: each indicator with its inputs, and per year the planned,
+    realised and expected money of those that give money (empty when none does)."""
+
+    indicators: tuple[IndicatorMoneyRow, ...]
+    years: dict[int, benefits_math.MoneyYear]
+
+    @property
+    def gives_money(self) -> bool:
+        """True when at least one indicator turns into money."""
+        return any(not row.missing for row in self.indicators)
+
+
+def _missing_for_money(indicator: Indicator, money_per_unit: Optional[float]) -> tuple[Message, ...]:
+    missing = []
+    if money_per_unit is None:
+        missing.append(Message(N_("Its benefit has no money value per indicator unit.")))
+    if indicator.volume_per_year is None:
+        missing.append(Message(N_("It has no volume per year.")))
+    if indicator.baseline_value is None or indicator.baseline_date is None:
+        missing.append(Message(N_("It has no baseline with its date.")))
+    if indicator.target_value is None or indicator.target_date is None:
+        missing.append(Message(N_("It has no target with its date.")))
+    return tuple(missing)
+
+
+def _values_per_period(session: Session, indicators: dict[int, Indicator]) -> dict[int, list[tuple[date, float]]]:
+    """Each indicator's value per period (oldest first), combined across org units by its aggregation in SQL.
+    As in the Benefits tab's figures, a value for the whole initiative is the period's figure, never added to
+    the units' values."""
+    if not indicators:
+        return {}
+    whole = col(Measurement.org_unit_id).is_(None)
+    rows = session.exec(
+        select(Measurement.indicator_id, Measurement.period_start, whole, func.sum(Measurement.value),
+               func.avg(Measurement.value))
+        .where(col(Measurement.indicator_id).in_(list(indicators)))
+        .group_by(Measurement.indicator_id, Measurement.period_start, whole)
+        .order_by(Measurement.indicator_id, Measurement.period_start, whole)
+    ).all()
+    combined: dict[tuple[int, date], float] = {}
+    for indicator_id, period, _is_whole, total, mean in rows:
+        # Ordered units first, then the whole initiative's value, which replaces them.
+        value = total if indicators[indicator_id].aggregation == Aggregation.SUM else mean
+        combined[(indicator_id, period)] = float(value)
+    series: dict[int, list[tuple[date, float]]] = {indicator_id: [] for indicator_id in indicators}
+    for (indicator_id, period), value in combined.items():
+        series[indicator_id].append((period, value))
+    return series
+
+
+def _money_inputs(session: Session, initiative_id: int
+                  ) -> tuple[tuple[IndicatorMoneyRow, ...], list[benefits_math.MonetisedIndicator]]:
+    """Every indicator of the initiative with what it lacks for money, and those that give money as plain
+    values with their measured series (two queries)."""
+    rows = session.exec(
+        select(Indicator, Benefit.money_per_unit, Benefit.kind).join(Benefit, Benefit.id == Indicator.benefit_id)
+        .where(Benefit.initiative_id == initiative_id).order_by(col(Indicator.id))
+    ).all()
+    listed = tuple(IndicatorMoneyRow(i.id, i.version, i.code, i.name, i.unit, money, i.volume_per_year,
+                                     _missing_for_money(i, money)) for i, money, _kind in rows)
+    giving = {i.id: (i, money, kind) for (i, money, kind), row in zip(rows, listed) if not row.missing}
+    series = _values_per_period(session, {i_id: i for i_id, (i, _m, _k) in giving.items()})
+    monetised = [
+        benefits_math.MonetisedIndicator(
+            direction=i.direction, frequency=i.frequency, aggregation=i.aggregation, baseline=i.baseline_value,
+            target=i.target_value, baseline_date=i.baseline_date, target_date=i.target_date, money_per_unit=money,
+            volume_per_year=i.volume_per_year, dis_benefit=kind == BenefitKind.DIS_BENEFIT,
+            measured=tuple(series[i.id]))
+        for i, money, kind in giving.values()
+    ]
+    return listed, monetised
+
+
+@dataclass(frozen=True)
+class VolumeInput:
+    """The volume per year to give one indicator (None: none, so it gives no money), with the version seen."""
+
+    indicator_id: int
+    expected_version: int
+    volume_per_year: Optional[float]
+
+
+def save_volumes(*, session: Session, actor: Actor, initiative_id: int, volumes: list[VolumeInput]) -> None:
+    """Set how many cases a year the initiative's indicators count for in money (action "calculation.edit"):
+    all or nothing, every problem named by its indicator's code, stale indicators refused, each change audited."""
+    touch_initiative(session, initiative_id)
+    initiative = get_or_refuse(session, Initiative, initiative_id)
+    require("calculation.edit", actor, initiative_scope(session, initiative))
+    wanted = [volume.indicator_id for volume in volumes]
+    rows = {row.id: row for row in session.exec(
+        select(Indicator).where(col(Indicator.id).in_(wanted), col(Indicator.benefit_id).in_(
+            select(Benefit.id).where(Benefit.initiative_id == initiative_id))).with_for_update()
+    ).all()} if wanted else {}
+    problems = []
+    for volume in volumes:
+        row = rows.get(volume.indicator_id)
+        if row is None:
+            raise NotFound(Message(NOT_FOUND[Indicator], {"id": volume.indicator_id}))
+        if row.version != volume.expected_version:
+            raise stale(Indicator)
+        value = volume.volume_per_year
+        if not _finite(value) or (value is not None and value < 0):
+            problems.append(_problem(row.code, N_("{code}: the volume per year must be zero or more."), code=row.code))
+    if problems:
+        raise ValidationError(problems)
+    for volume in volumes:
+        record_changes(session=session, user_id=actor.user_id, row=rows[volume.indicator_id],
+                       values={"volume_per_year": volume.volume_per_year}, action="indicator.set_volume",
+                       entity="indicator", initiative_id=initiative_id)
+
+
+# ------------------------------------------------------------------ benefit calculation
+
+
+@dataclass(frozen=True)
+class CalculationRow:
+    """One year of the calculation as the page shows it: the benefit used (the indicators' current money in a
+    year from indicators), where it comes from, and the indicators' planned and realised money beside it."""
+
+    year: int
+    investment: float
+    operation: float
+    benefit: float
+    from_indicators: bool
+    # The indicators' money in the year; None when no indicator gives money (realised: none is measured).
+    planned: Optional[float]
+    realised: Optional[float]
+    net: float
+    discounted_net: float
+    cumulative_discounted_net: float
+
+
 @dataclass(frozen=True)
 class CalculationView:
+    """A saved calculation: ``years`` as stored (a year from indicators holds their figure when it was saved),
+    ``result`` computed with the indicators' current money in the years from indicators, and ``money`` the
+    indicators' money in each of its years."""
+
     discount_rate: float
     version: int
     years: list[benefits_math.CashflowYear]
     result: benefits_math.BenefitCalculation
+    money: dict[int, benefits_math.MoneyYear] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> list[CalculationRow]:
+        """Each year with its costs, the benefit used and its source, planned and realised money, and result."""
+        marked = {year.year: year.from_indicators for year in self.years}
+        rows = []
+        for used in self.result.rows:
+            money = self.money.get(used.year)
+            rows.append(CalculationRow(
+                year=used.year, investment=used.investment, operation=used.operation, benefit=used.benefit,
+                from_indicators=marked[used.year], planned=money.planned if money else None,
+                realised=money.realised if money else None, net=used.net, discounted_net=used.discounted_net,
+                cumulative_discounted_net=used.cumulative_discounted_net))
+        return rows
 
 
-def get_calculation(*, session: Session, initiative_id: int) -> Optional[CalculationView]:
-    """An initiative's benefit calculation, its years and their computed result, or None when it has none."""
-    calculation = session.exec(
-        select(BenefitCalculation).where(BenefitCalculation.initiative_id == initiative_id)
-    ).first()
+def _stored_calculation(session: Session, initiative_id: int, *, for_update: bool = False
+                        ) -> tuple[Optional[BenefitCalculation], list[benefits_math.CashflowYear]]:
+    query = select(BenefitCalculation).where(BenefitCalculation.initiative_id == initiative_id)
+    calculation = session.exec(query.with_for_update() if for_update else query).first()
     if calculation is None:
-        return None
+        return None, []
     rows = session.exec(
         select(CalculationYear).where(CalculationYear.calculation_id == calculation.id)
         .order_by(col(CalculationYear.year))
     ).all()
-    years = [benefits_math.CashflowYear(r.year, r.investment, r.operation, r.benefit, r.benefit_low, r.benefit_high)
-             for r in rows]
+    return calculation, [benefits_math.CashflowYear(r.year, r.investment, r.operation, r.benefit, r.benefit_low,
+                                                    r.benefit_high, r.benefit_from_indicators) for r in rows]
+
+
+def _view(calculation: BenefitCalculation, years: list[benefits_math.CashflowYear],
+          monetised: list[benefits_math.MonetisedIndicator]) -> CalculationView:
+    money = benefits_math.indicator_money(monetised, [y.year for y in years]) if monetised else {}
+    used = benefits_math.with_indicator_money(years, money)
     return CalculationView(calculation.discount_rate, calculation.version, years,
-                           benefits_math.calculate(years, calculation.discount_rate))
+                           benefits_math.calculate(used, calculation.discount_rate), money)
+
+
+def calculation_with_money(*, session: Session, initiative_id: int
+                           ) -> tuple[Optional[CalculationView], IndicatorMoney]:
+    """The initiative's calculation (None when it has none) and the money its indicators give, per year from
+    the first baseline to the last target or measurement and in every year of the calculation."""
+    calculation, years = _stored_calculation(session, initiative_id)
+    listed, monetised = _money_inputs(session, initiative_id)
+    view = _view(calculation, years, monetised) if calculation is not None else None
+    covered = benefits_math.money_years(monetised) + [y.year for y in years]
+    money = benefits_math.indicator_money(monetised, covered) if monetised else {}
+    return view, IndicatorMoney(listed, money)
+
+
+def get_calculation(*, session: Session, initiative_id: int) -> Optional[CalculationView]:
+    """An initiative's benefit calculation, its years and their computed result, or None when it has none."""
+    return calculation_with_money(session=session, initiative_id=initiative_id)[0]
 
 
 def cashflow_years(records: Iterable[Mapping[str, Any]]) -> list[benefits_math.CashflowYear]:
     """The calculation table's rows as cash-flow years; a row without a year is left out.
 
-    An empty cost or expected benefit cell counts as 0 only when it is None: NaN (a cleared cell) stays
-    NaN, so that validation names its year. An empty low or high benefit means the expected one.
+    An empty expected benefit (None or NaN) marks the year as from indicators. An empty cost cell counts as 0
+    only when it is None: NaN (a cleared cell) stays NaN, so that validation names its year. An empty low or
+    high benefit means the expected one.
     """
-    return [
-        benefits_math.CashflowYear(int(r["year"]), float(r["investment"] or 0), float(r["operation"] or 0),
-                                   float(r["benefit"] or 0), _optional_amount(r["benefit_low"]),
-                                   _optional_amount(r["benefit_high"]))
-        for r in records if _optional_amount(r["year"]) is not None
-    ]
+    years = []
+    for r in records:
+        if _optional_amount(r["year"]) is None:
+            continue
+        benefit = _optional_amount(r["benefit"])
+        years.append(benefits_math.CashflowYear(
+            int(r["year"]), float(r["investment"] or 0), float(r["operation"] or 0),
+            0.0 if benefit is None else benefit, _optional_amount(r["benefit_low"]),
+            _optional_amount(r["benefit_high"]), from_indicators=benefit is None))
+    return years
 
 
 def _optional_amount(value: Any) -> Optional[float]:
@@ -377,16 +580,24 @@ def save_calculation(
 ) -> CalculationView:
     """Replace the calculation's years and rate (all or nothing; every problem names its year).
 
+    A year marked ``from_indicators`` takes the indicators' expected money as its benefit (whatever
+    ``benefit`` it carries is replaced, and its figure is stored as it is now); the page marks a year so
+    when its expected benefit is left empty. Its low and high benefit, when given, must hold that figure.
+
     The initiative's write lock comes first, so two first saves at once queue: the second finds the
     first's calculation and is refused as stale instead of colliding on the unique key."""
     touch_initiative(session, initiative_id)
     initiative = get_or_refuse(session, Initiative, initiative_id)
     require("calculation.edit", actor, initiative_scope(session, initiative))
-    calculation = session.exec(
-        select(BenefitCalculation).where(BenefitCalculation.initiative_id == initiative_id).with_for_update()
-    ).first()
+    calculation, old_years = _stored_calculation(session, initiative_id, for_update=True)
     if calculation is not None and calculation.version != expected_version:
         raise stale(BenefitCalculation)
+    _listed, monetised = _money_inputs(session, initiative_id)
+    marked = [year.year for year in years if year.from_indicators]
+    money = benefits_math.indicator_money(monetised, marked) if monetised and marked else {}
+    # The figure as it is now; the typed range is checked against it, never widened here.
+    years = [replace(year, benefit=money[year.year].expected) if year.year in money and year.from_indicators
+             else year for year in years]
     problems = []
     if not _finite(discount_rate) or not (0 <= discount_rate < 1):
         problems.append(_problem("discount_rate", N_("The discount rate must be between 0 % and 100 %.")))
@@ -396,7 +607,12 @@ def save_calculation(
             problems.append(_problem(str(year.year), N_("Year {year} appears more than once."), year=year.year))
         seen.add(year.year)
         amounts = (year.investment, year.operation, year.benefit, year.benefit_low, year.benefit_high)
-        if not all(_finite(v) for v in amounts):
+        if year.from_indicators and not monetised:
+            problems.append(_problem(str(year.year), N_(
+                "Year {year}: no indicator gives money yet, so type the expected benefit (a benefit needs a "
+                "money value per indicator unit, and its indicator a volume per year, a baseline and a target)."),
+                year=year.year))
+        elif not all(_finite(v) for v in amounts):
             problems.append(_problem(str(year.year), N_("Year {year}: every amount must be a number."), year=year.year))
         elif year.investment < 0 or year.operation < 0:
             problems.append(_problem(str(year.year), N_("Year {year}: costs must not be negative."), year=year.year))
@@ -410,8 +626,7 @@ def save_calculation(
     if calculation is None:
         calculation = BenefitCalculation(initiative_id=initiative_id, discount_rate=discount_rate)
     else:
-        old = get_calculation(session=session, initiative_id=initiative_id)
-        before = {"discount_rate": old.discount_rate, "years": [asdict(y) for y in old.years]}
+        before = {"discount_rate": calculation.discount_rate, "years": [asdict(y) for y in old_years]}
         calculation.discount_rate = discount_rate
         calculation.version += 1
         session.exec(delete(CalculationYear).where(CalculationYear.calculation_id == calculation.id))
@@ -419,11 +634,12 @@ def save_calculation(
     session.flush()
     session.add_all([
         CalculationYear(calculation_id=calculation.id, year=y.year, investment=y.investment, operation=y.operation,
-                        benefit=y.benefit, benefit_low=y.benefit_low, benefit_high=y.benefit_high)
+                        benefit=y.benefit, benefit_low=y.benefit_low, benefit_high=y.benefit_high,
+                        benefit_from_indicators=y.from_indicators)
         for y in years
     ])
     session.flush()
     record(session=session, user_id=actor.user_id, action="calculation.save", entity="benefit_calculation",
            entity_id=calculation.id, initiative_id=initiative_id, before=before,
            after={"discount_rate": discount_rate, "years": [asdict(y) for y in years]})
-    return get_calculation(session=session, initiative_id=initiative_id)
+    return _view(calculation, sorted(years, key=lambda y: y.year), monetised)

@@ -616,13 +616,18 @@ def test_replacing_a_calculation_audits_before_and_after_and_refuses_a_stale_ver
     assert view.result.payback_year == 2026
     event = last_audit(engine)
     assert event.before == {"discount_rate": 0.03, "years": [
-        {"year": 2025, "investment": 1000, "operation": 100, "benefit": 0, "benefit_low": None, "benefit_high": None},
-        {"year": 2026, "investment": 0, "operation": 100, "benefit": 800, "benefit_low": 600, "benefit_high": 1000},
-        {"year": 2027, "investment": 0, "operation": 100, "benefit": 700, "benefit_low": 500, "benefit_high": 900},
+        {"year": 2025, "investment": 1000, "operation": 100, "benefit": 0, "benefit_low": None, "benefit_high": None,
+         "from_indicators": False},
+        {"year": 2026, "investment": 0, "operation": 100, "benefit": 800, "benefit_low": 600, "benefit_high": 1000,
+         "from_indicators": False},
+        {"year": 2027, "investment": 0, "operation": 100, "benefit": 700, "benefit_low": 500, "benefit_high": 900,
+         "from_indicators": False},
     ]}
     assert event.after == {"discount_rate": 0.05, "years": [
-        {"year": 2025, "investment": 500, "operation": 0, "benefit": 0, "benefit_low": None, "benefit_high": None},
-        {"year": 2026, "investment": 0, "operation": 0, "benefit": 800, "benefit_low": None, "benefit_high": None},
+        {"year": 2025, "investment": 500, "operation": 0, "benefit": 0, "benefit_low": None, "benefit_high": None,
+         "from_indicators": False},
+        {"year": 2026, "investment": 0, "operation": 0, "benefit": 800, "benefit_low": None, "benefit_high": None,
+         "from_indicators": False},
     ]}
     # Someone who read version 1 (or who saw no calculation at all) may not overwrite version 2.
     for stale in (1, None):

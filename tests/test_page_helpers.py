@@ -45,24 +45,33 @@ def _table(**columns) -> list[dict]:
 
 
 def test_cashflow_years_from_the_calculation_table():
+    # The page's column of the indicators' figures is read-only and left out.
     records = _table(year=[2026, 2027, None], investment=[100.0, 0.0, 5.0], operation=[0.0, 10.0, 0.0],
-                     benefit_low=[None, 20.0, None], benefit=[0.0, 30.0, 1.0], benefit_high=[None, 40.0, None])
+                     benefit_low=[None, 20.0, None], benefit=[0.0, 30.0, 1.0], benefit_high=[None, 40.0, None],
+                     indicators=[5.0, None, None])
     assert cashflow_years(records) == [CashflowYear(2026, 100.0, 0.0, 0.0, None, None),
                                        CashflowYear(2027, 0.0, 10.0, 30.0, 20.0, 40.0)]
 
 
 @pytest.mark.parametrize(("cell", "expected"), [(None, 0.0), (0, 0.0), (7, 7.0)])
 def test_an_empty_cost_cell_given_as_none_counts_as_zero(cell, expected):
-    years = cashflow_years([{"year": 2026, "investment": cell, "operation": None, "benefit": None,
+    years = cashflow_years([{"year": 2026, "investment": cell, "operation": None, "benefit": 0.0,
                              "benefit_low": None, "benefit_high": None}])
     assert years == [CashflowYear(2026, expected, 0.0, 0.0, None, None)]
 
 
-def test_a_cleared_amount_stays_not_a_number_so_validation_names_its_year():
+@pytest.mark.parametrize("cell", [None, math.nan])
+def test_an_empty_expected_benefit_marks_the_year_as_from_indicators(cell):
+    (year,) = cashflow_years([{"year": 2026, "investment": 1.0, "operation": 2.0, "benefit": cell,
+                               "benefit_low": None, "benefit_high": 9.0}])
+    assert year == CashflowYear(2026, 1.0, 2.0, 0.0, None, 9.0, from_indicators=True)
+
+
+def test_a_cleared_cost_stays_not_a_number_so_validation_names_its_year():
     (year,) = cashflow_years(_table(year=[2026], investment=[math.nan], operation=[0.0], benefit_low=[math.nan],
-                                    benefit=[math.nan], benefit_high=[3.0]))
-    assert (year.year, math.isnan(year.investment), math.isnan(year.benefit), year.benefit_low, year.benefit_high) == (
-        2026, True, True, None, 3.0)
+                                    benefit=[4.0], benefit_high=[3.0]))
+    assert (year.year, math.isnan(year.investment), year.benefit, year.benefit_low, year.benefit_high,
+            year.from_indicators) == (2026, True, 4.0, None, 3.0, False)
 
 
 def test_rows_without_a_year_are_left_out():
