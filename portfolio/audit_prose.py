@@ -243,6 +243,7 @@ FIELDS: dict[str, FieldSpec] = {
     "red_tolerance": FieldSpec(N_("the red tolerance"), PERCENT),
     "valid_min": FieldSpec(N_("the lowest valid value"), NUMBER),
     "valid_max": FieldSpec(N_("the highest valid value"), NUMBER),
+    "volume_per_year": FieldSpec(N_("the volume per year"), NUMBER),
     # accounts
     "language": FieldSpec(N_("the language"), LANGUAGE),
     "sso_identity": FieldSpec(N_("the single sign-on identity"), TEXT),
@@ -438,6 +439,7 @@ GATE_SENTENCES: dict[str, tuple[str, str]] = {
 }
 HOLD_UNTIL = N_("{sentence} until the review on {date}")
 ON_CONDITIONS = N_("{sentence}, on the conditions {conditions}")
+TO_REDO = N_("{sentence}; to be redone: {rework}")
 
 
 def _gate(outcome: Outcome) -> SentenceFunction:
@@ -454,7 +456,8 @@ def _gate(outcome: Outcome) -> SentenceFunction:
             said = Message(ON_CONDITIONS, {"sentence": said, "conditions": Quoted(c.after["conditions"])})
         if outcome == Outcome.STOP:
             return _followed_by(said, WITH_REASON, "reason", c.after.get("stop_reason"))
-        return _followed_by(said, WITH_RATIONALE, "rationale", c.after.get("rationale"))
+        said = _followed_by(said, WITH_RATIONALE, "rationale", c.after.get("rationale"))
+        return _followed_by(said, TO_REDO, "rework", c.after.get("rework"))
 
     return words
 
@@ -486,7 +489,7 @@ CHECKLIST_SENTENCES = {
 }
 
 
-@sentence("checklist.update")
+@sentence("checklist.update", "checklist.reopen")
 def _checklist(c: Context) -> Message:
     item = c.entity_name()
     status = c.after.get("status")
@@ -517,7 +520,7 @@ def _indicator_create(c: Context) -> Message:
     return c.says(N_("{who} added the indicator {indicator}"), indicator=c.entity_name("name"))
 
 
-@sentence("indicator.update")
+@sentence("indicator.update", "indicator.set_volume")
 def _indicator_update(c: Context) -> Message:
     listed = changes(c.before, c.after, c.names)
     if listed is None:

@@ -18,14 +18,18 @@ from sqlmodel import Session, col, select
 
 from db.models import (
     AuditEvent,
+    Benefit,
     ChecklistItem,
     GateDecision,
     GateDecisionOwner,
+    Indicator,
     Initiative,
     OrgUnit,
     Portfolio,
     User,
 )
+from db.settings import get_settings
+from portfolio.audit_prose import Moment, Names, audit_sentence, references
 from portfolio.benefits import CalculationView, get_calculation
 from portfolio.choices import Choice, Choices, reporting_unit_choices, unit_choices, user_choices
 from portfolio.gates import Rework, decision_options, pending_rework
@@ -82,7 +86,7 @@ class ChecklistRow:
 
 @dataclass(frozen=True)
 class DecisionRecord:
-    """One gate decision as the history shows it."""
+    """One gate decision as the history shows it (``decided``: when, in the organisation's time zone)."""
 
     id: int
     decided_at: datetime
@@ -96,18 +100,21 @@ class DecisionRecord:
     hold_review_date: Optional[date]
     stop_reason: str
     lessons_learned: str
+    decided: Optional[Moment] = None
 
 
 @dataclass(frozen=True)
 class AuditView:
     """One audit event as the reader may see it: ``before`` and ``after`` are None unless they may
-    see what a change changed ("audit.detail")."""
+    see what a change changed ("audit.detail"); ``sentence`` says what it did and when, in words
+    (``portfolio.audit_prose``), and says nothing of what it changed to a reader without the detail."""
 
     at: datetime
     user: str
     action: str
     before: Optional[dict[str, Any]]
     after: Optional[dict[str, Any]]
+    sentence: Optional[Message] = None
 
 
 @dataclass(frozen=True)
@@ -176,29 +183,47 @@ def _gate_panel(session: Session, actor: Actor, initiative: Initiative) -> GateP
 
 def _history(session: Session, initiative_id: int,
              allowed: dict[str, Optional[Message]]) -> dict[str, Any]:
+    zone = get_settings().timezone
     decisions = session.exec(
         select(GateDecision, User.display_name)
         .join(User, User.id == GateDecision.decided_by_id)
         .where(GateDecision.initiative_id == initiative_id)
         .order_by(col(GateDecision.id).desc())
     ).all()
-    audit = session.exec(
-        select(AuditEvent, User.display_name)
-        .join(User, col(AuditEvent.user_id) == User.id, isouter=True)
-        .where(AuditEvent.initiative_id == initiative_id)
-        .order_by(col(AuditEvent.id).desc())
-    ).all() if allowed["audit.read"] is None else []
+    events = list(session.exec(
+        select(AuditEvent).where(AuditEvent.initiative_id == initiative_id).order_by(col(AuditEvent.id).desc())
+    ).all()) if allowed["audit.read"] is None else []
     detail = allowed["audit.detail"] is None
+    names = _names(session, events)
     return {
         "decisions": tuple(
             DecisionRecord(id=d.id, decided_at=d.decided_at, outcome=d.outcome, from_stage=d.from_stage,
                            to_stage=d.to_stage, decided_by=name, rationale=d.rationale, conditions=d.conditions,
                            conditions_met=d.conditions_met, hold_review_date=d.hold_review_date,
-                           stop_reason=d.stop_reason, lessons_learned=d.lessons_learned)
+                           stop_reason=d.stop_reason, lessons_learned=d.lessons_learned,
+                           decided=Moment(d.decided_at, zone))
             for d, name in decisions),
-        "audit": tuple(AuditView(e.at, name or "system", e.action, e.before if detail else None,
-                                 e.after if detail else None) for e, name in audit),
+        "audit": tuple(
+            AuditView(e.at, names.users.get(e.user_id, "system") if e.user_id is not None else "system", e.action,
+                      e.before if detail else None, e.after if detail else None,
+                      audit_sentence(e, names, detail=detail, zone=zone))
+            for e in events),
     }
+
+
+def _names(session: Session, events: list[AuditEvent]) -> Names:
+    """The names of everything the events refer to by id: one query per kind of row, not one per event."""
+    wanted = references(events)
+    tables = {"users": User.display_name, "org_units": OrgUnit.name, "portfolios": Portfolio.name,
+              "benefits": Benefit.title, "indicators": Indicator.name, "checklist_items": ChecklistItem.label}
+
+    def named(kind: str) -> dict[int, str]:
+        column = tables[kind]
+        model = column.class_
+        return dict(session.exec(select(model.id, column).where(col(model.id).in_(wanted[kind]))).all()) \
+            if wanted[kind] else {}
+
+    return Names(**{kind: named(kind) for kind in tables})
 
 
 def initiative_view(*, session: Session, actor: Optional[Actor], initiative_id: int, tab: Tab | str = Tab.GATE,

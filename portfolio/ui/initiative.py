@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, timedelta
 
 import pandas as pd
@@ -10,6 +9,7 @@ import streamlit as st
 
 from portfolio.queries import read
 from portfolio.audit import export_audit_for
+from portfolio.audit_prose import Day
 from portfolio.checklists import ChecklistChange, editable_stages, update_checklist
 from portfolio.errors import DomainError
 from portfolio.gates import DecisionInput, assign_decision_owner, mark_conditions_met, record_gate_decision
@@ -254,12 +254,13 @@ def _decision_owners(view: InitiativeView) -> None:
 
 def _history(view: InitiativeView) -> None:
     _ = tr()
+    lang = language()
     st.subheader(_("Decisions"))
     if not view.decisions:
         st.caption(_("No gate decisions yet."))
     for d in view.decisions:
         st.markdown(
-            f"**{d.decided_at:%Y-%m-%d}** · {_(OUTCOME_LABELS[d.outcome])} · "
+            f"**{plain(d.decided.render(lang))}** · {_(OUTCOME_LABELS[d.outcome])} · "
             f"{_(STAGE_LABELS[d.from_stage])} → {_(STAGE_LABELS[d.to_stage])} · {plain(d.decided_by)}"
         )
         details = [(N_("Rationale"), d.rationale), (N_("Conditions"), d.conditions),
@@ -268,7 +269,7 @@ def _history(view: InitiativeView) -> None:
             if text:
                 st.caption(f"{_(label)}: {plain(text)}")
         if d.hold_review_date:
-            st.caption(_("Review date: {date}", date=d.hold_review_date.isoformat()))
+            st.caption(_("Review date: {date}", date=Day(d.hold_review_date)))
         if d.outcome == "conditional_go":
             if d.conditions_met:
                 st.caption(_("The conditions are met."))
@@ -282,20 +283,13 @@ def _history(view: InitiativeView) -> None:
         _refusal(view, "audit.read")
         return
     if view.allowed["audit.export"] is None:
-        # Written when the button is pressed, not on every run of the History tab.
+        # Written when the button is pressed, not on every run of the History tab; it keeps the raw codes.
         actor, initiative_id = current_actor(), view.initiative.id
         st.download_button(_("Download the audit trail (CSV)"),
                            lambda: read(export_audit_for, actor=actor, initiative_id=initiative_id),
                            key="audit_download", file_name=f"audit-initiative-{initiative_id}.csv", mime="text/csv")
-    table = {
-        _("When"): [a.at.strftime("%Y-%m-%d %H:%M") for a in view.audit],
-        _("Who"): [a.user for a in view.audit],
-        _("Action"): [a.action for a in view.audit],
-    }
-    if view.allowed["audit.detail"] is None:
-        table[_("Before")] = [json.dumps(a.before, ensure_ascii=False) if a.before else "" for a in view.audit]
-        table[_("After")] = [json.dumps(a.after, ensure_ascii=False) if a.after else "" for a in view.audit]
-    st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
+    # One sentence per event, newest first; every part of it may repeat what someone typed, so all is plain.
+    st.markdown("\n".join(f"- {plain(a.sentence.render(lang))}" for a in view.audit))
     _refusal(view, "audit.detail")
 
 

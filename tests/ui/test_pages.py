@@ -233,9 +233,9 @@ def test_history_shows_decisions_and_audit(app, world):
     open_initiative(app, world.initiative.id)
     decide(app, "go", "Every rule of the gate holds")
     open_tab(app, "History")
-    audit = app.dataframe[-1].value
-    assert (audit.iloc[0]["Action"], audit.iloc[0]["Who"]) == ("gate.go", "Olga Ägare")
-    assert audit.iloc[-1]["Action"] == "initiative.create"
+    trail = [m.value for m in app.markdown if "proposed the initiative" in m.value][0].splitlines()
+    assert trail[0].startswith("- Olga Ägare decided go\\: Idea → Concept; rationale\\: “Every rule of the gate holds”")
+    assert trail[-1].startswith("- Leif Ledare proposed the initiative “Digital triage”")
     assert any("Go · Idea → Concept · Olga Ägare" in m for m in texts(app.markdown))
 
 
