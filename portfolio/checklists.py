@@ -1,8 +1,10 @@
-"""Checklists: created from the stage templates, updated item by item by the lead or the owner."""
+"""Checklists: created from the stage templates, updated item by item by the lead or the owner (and,
+until a lead is appointed, by whoever proposed the idea)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 from sqlmodel import Session, col, select
 
@@ -46,6 +48,18 @@ class ChecklistChange:
     not_applicable_reason: str = ""
 
 
+def entered_change(item, status: str, reason: str) -> Optional[ChecklistChange]:
+    """The change that ``status`` and ``reason``, as entered for ``item`` (a row with id, version, status
+    and not_applicable_reason, as the user saw it), make; None when they leave the item as it is saved.
+    A reason counts only with "not applicable", the one status that keeps it."""
+    reason = (reason or "").strip()
+    same_reason = status != ChecklistStatus.NOT_APPLICABLE or reason == item.not_applicable_reason
+    if status == item.status and same_reason:
+        return None
+    return ChecklistChange(item_id=item.id, expected_version=item.version, status=str(status),
+                           not_applicable_reason=reason)
+
+
 def editable_stages(stage: str) -> tuple[str, ...]:
     """The checklists that can change in ``stage``: its own, and the fast-track list at the idea stage."""
     return (stage, Outcome.FAST_TRACK) if stage == Stage.IDEA else (stage,)
@@ -54,10 +68,13 @@ def editable_stages(stage: str) -> tuple[str, ...]:
 def update_checklist(
     *, session: Session, actor: Actor, initiative_id: int, changes: list[ChecklistChange]
 ) -> list[ChecklistItem]:
-    """Apply all changes or none; every problem is reported with the item it concerns."""
+    """Apply all changes or none; every problem is reported with the item it concerns (the problem's
+    field is the item's id), so a page can show it beside the item. A change made from a version of
+    the item that is no longer the saved one is refused as a conflict."""
     touch_initiative(session, initiative_id)
     initiative = get_or_refuse(session, Initiative, initiative_id)
-    require("checklist.update", actor, Scope(portfolio_id=initiative.portfolio_id, lead_id=initiative.lead_id))
+    require("checklist.update", actor, Scope(portfolio_id=initiative.portfolio_id, lead_id=initiative.lead_id,
+                                             created_by_id=initiative.created_by_id))
     ids = [change.item_id for change in changes]
     items = {
         item.id: item
@@ -73,19 +90,20 @@ def update_checklist(
             problems.append(FieldProblem(str(change.item_id), Message(
                 N_("Checklist item {id} does not belong to this initiative."), {"id": change.item_id})))
             continue
-        label = Message(item.label)
+        label, field = Message(item.label), str(item.id)
         if item.version != change.expected_version:
             out_of_date = True
         if item.stage not in editable_stages(initiative.stage):
-            problems.append(FieldProblem(item.key, Message(
+            problems.append(FieldProblem(field, Message(
                 N_("{item}: only the checklist of the current stage can be changed."), {"item": label})))
         if not ChecklistStatus.has(change.status):
-            problems.append(FieldProblem(item.key, Message(
+            problems.append(FieldProblem(field, Message(
                 N_("{item}: unknown status {status}."), {"item": label, "status": change.status})))
         if change.status == ChecklistStatus.NOT_APPLICABLE and not change.not_applicable_reason.strip():
-            problems.append(FieldProblem(item.key, Message(
+            problems.append(FieldProblem(field, Message(
                 N_("{item}: give a reason when an item is not applicable."), {"item": label})))
-        problems += text_problems(ChecklistItem, {"not_applicable_reason": change.not_applicable_reason})
+        problems += [FieldProblem(field, problem.message) for problem in
+                     text_problems(ChecklistItem, {"not_applicable_reason": change.not_applicable_reason})]
     if out_of_date:
         raise stale(ChecklistItem)
     if problems:

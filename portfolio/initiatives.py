@@ -133,7 +133,8 @@ def update_initiative(
             for name in sorted(unknown)
         ])
     initiative = lock_for_edit(session, Initiative, initiative_id, expected_version)
-    scope = Scope(portfolio_id=initiative.portfolio_id, lead_id=initiative.lead_id)
+    scope = Scope(portfolio_id=initiative.portfolio_id, lead_id=initiative.lead_id,
+                  created_by_id=initiative.created_by_id)
     require("initiative.edit", actor, scope)
     lead_changes = "lead_id" in changes and changes["lead_id"] != initiative.lead_id
     if lead_changes:

@@ -1,7 +1,8 @@
 """Who may do what: one table, one check.
 
 Permissions are declared once, as data (``PERMISSIONS``): each action names the grants that
-allow it and the denials that override every grant (separation of duties). Deny by default.
+allow it, the denials that override every grant (separation of duties), and the explanations that
+tell someone refused more precisely why (a proposer, once a lead is appointed). Deny by default.
 Actions call ``require``; pages show a button only when the view's map of refusals (built here,
 e.g. by ``initiative_permissions``) has None for its action, and otherwise show that refusal.
 
@@ -61,6 +62,8 @@ class Scope:
     decision_owner_ids: frozenset[int] = frozenset()
     # Everyone who was the implementation lead since the last gate decision (the current lead included).
     leads_since_last_gate: frozenset[int] = frozenset()
+    # Whoever proposed the initiative: its contact until an implementation lead is appointed.
+    created_by_id: Optional[int] = None
 
 
 Check = Callable[[Actor, Scope], bool]
@@ -74,6 +77,16 @@ class Grant:
 
 @dataclass(frozen=True)
 class Denial:
+    name: str
+    check: Check
+    message: str
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """A refusal more precise than the permission's own, for the people ``check`` picks out; read only
+    when no grant holds (someone who held a grant once is told why it ended)."""
+
     name: str
     check: Check
     message: str
@@ -103,6 +116,16 @@ UNIT_REPORTER = Grant(
     lambda actor, scope: scope.org_unit_id is not None and scope.org_unit_id in actor.reporting_units,
 )
 BENEFIT_OWNER = Grant("benefit owner", lambda actor, scope: actor.user_id in scope.benefit_owner_ids)
+# Whoever proposes an idea is its contact, and keeps its description and checklist up to date, until
+# an implementation lead is appointed.
+PROPOSER_UNTIL_LEAD = Grant(
+    "proposer (the contact until a lead is appointed)",
+    lambda actor, scope: scope.lead_id is None and scope.created_by_id == actor.user_id,
+)
+
+
+def _proposer_with_a_lead(actor: Actor, scope: Scope) -> bool:
+    return scope.lead_id is not None and scope.created_by_id == actor.user_id
 
 LEAD_NEVER_DECIDES = Denial(
     "separation of duties",
@@ -124,21 +147,28 @@ class Permission:
     grants: tuple[Grant, ...]
     refusal: str
     denials: tuple[Denial, ...] = ()
+    explanations: tuple[Explanation, ...] = ()
 
 
 PERMISSIONS: dict[str, Permission] = {
     "initiative.create": Permission((SIGNED_IN,), N_("You must sign in to propose an idea.")),
     "initiative.edit": Permission(
-        (INITIATIVE_LEAD, PORTFOLIO_OWNER, ADMIN),
+        (INITIATIVE_LEAD, PROPOSER_UNTIL_LEAD, PORTFOLIO_OWNER, ADMIN),
         N_("Only the implementation lead, the portfolio owner or an administrator may edit this initiative."),
+        explanations=(Explanation("proposer once a lead is appointed", _proposer_with_a_lead, N_(
+            "You proposed this idea and were its contact until an implementation lead was appointed; now only "
+            "the lead, the portfolio owner or an administrator may edit it.")),),
     ),
     "initiative.change_lead": Permission(
         (PORTFOLIO_OWNER, ADMIN),
         N_("Only the portfolio owner or an administrator may change the implementation lead."),
     ),
     "checklist.update": Permission(
-        (INITIATIVE_LEAD, PORTFOLIO_OWNER),
+        (INITIATIVE_LEAD, PROPOSER_UNTIL_LEAD, PORTFOLIO_OWNER),
         N_("Only the implementation lead or the portfolio owner may update the checklist."),
+        explanations=(Explanation("proposer once a lead is appointed", _proposer_with_a_lead, N_(
+            "You proposed this idea and were its contact until an implementation lead was appointed; now only "
+            "the lead or the portfolio owner may update its checklist.")),),
     ),
     "gate.decide": Permission(
         (DECISION_OWNER, OWNER_WHEN_CONFIGURED),
@@ -200,6 +230,9 @@ def refusal(action: str, actor: Optional[Actor], scope: Scope = Scope()) -> Opti
             return Message(denial.message)
     if any(grant.check(actor, scope) for grant in permission.grants):
         return None
+    for explanation in permission.explanations:
+        if explanation.check(actor, scope):
+            return Message(explanation.message)
     return Message(permission.refusal)
 
 
@@ -288,8 +321,8 @@ def initiative_scope(session: Session, initiative: Initiative, gate: Optional[st
                      owners: Optional[dict[str, int]] = None) -> Scope:
     """What permissions depend on for one initiative: its portfolio (and whether the owner decides
     there), its lead and everyone who led it since the last gate decision, the decision owner of
-    ``gate`` (default: the current stage) and of every gate (``owners``, read when not given), and
-    its benefit owners."""
+    ``gate`` (default: the current stage) and of every gate (``owners``, read when not given), its
+    benefit owners, and who proposed it."""
     portfolio = session.get(Portfolio, initiative.portfolio_id)
     benefit_owners = session.exec(
         select(Benefit.owner_id).where(Benefit.initiative_id == initiative.id, col(Benefit.owner_id).is_not(None))
@@ -307,6 +340,7 @@ def initiative_scope(session: Session, initiative: Initiative, gate: Optional[st
         benefit_owner_ids=frozenset(benefit_owners),
         decision_owner_ids=frozenset(owners.values()),
         leads_since_last_gate=frozenset(leads),
+        created_by_id=initiative.created_by_id,
     )
 
 

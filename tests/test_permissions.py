@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 import pytest
+from sqlmodel import select
 
 from db.engine import read_session, write_session
 from db.models import GateDecision, Initiative, RoleAssignment
@@ -23,8 +24,10 @@ from portfolio.gates import (
     mark_conditions_met,
     record_gate_decision,
 )
+from portfolio.initiative_view import initiative_view
 from portfolio.initiatives import InitiativeCreate, create_initiative, update_initiative
-from portfolio.permissions import PERMISSIONS, Scope, decision_owner_id, initiative_scope, refusal
+from portfolio.permissions import PERMISSIONS, Scope, audit_readable, decision_owner_id, initiative_scope, refusal
+from portfolio.reports import OverviewFilters, portfolio_overview
 from tests.factories import (
     World,
     actor,
@@ -40,7 +43,8 @@ from tests.factories import (
     snapshot,
 )
 
-ROLES = ("owner", "lead", "steering", "reporter", "admin", "stranger", "decision_owner")
+# "proposer" proposed the initiative but is not its lead: its contact only until a lead is appointed.
+ROLES = ("owner", "lead", "steering", "reporter", "admin", "stranger", "decision_owner", "proposer")
 
 EDIT = "Only the implementation lead, the portfolio owner or an administrator may edit this initiative."
 CHECKLIST = "Only the implementation lead or the portfolio owner may update the checklist."
@@ -48,12 +52,26 @@ DECIDE = "Only the decision owner of this gate may decide it."
 LEAD_NEVER = "The implementation lead of an initiative may not decide its gates."
 CONDITIONS = "Only the decision owner or the portfolio owner may mark the conditions as met."
 SIGN_IN = "You must sign in first."
+EDIT_AFTER_LEAD = ("You proposed this idea and were its contact until an implementation lead was appointed; now only "
+                   "the lead, the portfolio owner or an administrator may edit it.")
+CHECKLIST_AFTER_LEAD = ("You proposed this idea and were its contact until an implementation lead was appointed; now "
+                        "only the lead or the portfolio owner may update its checklist.")
 
 
-def build_world(engine, *, owner_decides: bool = False) -> World:
-    """World plus a separate decision owner of the idea gate, assigned by the admin through the action."""
+def build_world(engine, *, owner_decides: bool = False, lead: bool = True) -> World:
+    """World plus a separate decision owner of the idea gate, assigned by the admin through the action, and
+    "proposer", who proposed the idea; with ``lead=False`` no implementation lead is appointed yet."""
     with write_session(engine) as session:
         world = World(session, owner_decides=owner_decides)
+        world.proposer = make_user(session, username="proposer", display_name="Petra Förslag")
+        world.users["proposer"] = world.proposer
+        # Test set-up, written directly: the idea was proposed by "proposer", and has no lead when asked.
+        initiative = session.get(Initiative, world.initiative.id)
+        initiative.created_by_id = world.proposer.id
+        if not lead:
+            initiative.lead_id, initiative.leads_since_last_gate = None, []
+        session.add(initiative)
+        session.flush()
         world.decider = make_user(session, username="decider")
         assign_decision_owner(session=session, actor=actor(session, world.admin), initiative_id=world.initiative.id,
                               expected_version=world.initiative.version, gate="idea", user_id=world.decider.id)
@@ -82,8 +100,8 @@ def _version(session, world: World) -> int:
 
 
 def _indicator(session, world: World):
-    benefit = make_benefit(session, session.get(Initiative, world.initiative.id))
-    return make_indicator(session, benefit, baseline_value=10.0, target_value=20.0)
+    benefit = make_benefit(session, session.get(Initiative, world.initiative.id), by=world.owner)
+    return make_indicator(session, benefit, by=world.owner, baseline_value=10.0, target_value=20.0)
 
 
 def _conditional_go(session, world: World) -> GateDecision:
@@ -135,11 +153,12 @@ NOT_RUN = {"baseline.revise_locked", "measurement.report", "audit.read", "audit.
 # action -> role -> expected refusal (None = it goes through), the portfolio's owner_decides off.
 EXPECTED = {
     "initiative.create": table(set(ROLES), "initiative.create"),
-    "initiative.edit": table({"owner", "lead", "admin"}, "initiative.edit"),
+    # The proposer is told why: a lead is appointed, so they are its contact no more.
+    "initiative.edit": table({"owner", "lead", "admin"}, "initiative.edit", proposer=EDIT_AFTER_LEAD),
     # Changing the lead is an edit first: whoever may not edit is told so before anything else.
     "initiative.change_lead": table({"owner", "admin"}, "initiative.change_lead", steering=EDIT, reporter=EDIT,
-                                    stranger=EDIT, decision_owner=EDIT),
-    "checklist.update": table({"owner", "lead"}, "checklist.update"),
+                                    stranger=EDIT, decision_owner=EDIT, proposer=EDIT_AFTER_LEAD),
+    "checklist.update": table({"owner", "lead"}, "checklist.update", proposer=CHECKLIST_AFTER_LEAD),
     "gate.decide": table({"decision_owner"}, "gate.decide", lead=LEAD_NEVER),
     "gate.conditions_met": table({"decision_owner", "owner"}, "gate.conditions_met"),
     "decision_owner.assign": table({"admin"}, "decision_owner.assign"),
@@ -161,7 +180,23 @@ def test_every_registry_action_is_run_or_named():
 def test_role_action_through_the_real_action(engine, action, role, refusal_text):
     """Each role runs each action through the dispatcher, the one path pages and the CLI use: it loads
     the user, opens the transaction and turns a refusal into its messages."""
-    world = build_world(engine)
+    run_as(engine, build_world(engine), action, role, refusal_text)
+
+
+# Before a lead is appointed, the proposer is the idea's contact: they edit its details and checklist, and
+# nothing else that a lead could do. (After, they are "proposer" in EXPECTED above.)
+CONTACT = {action: PERMISSIONS[action].refusal for action in CASES} | {
+    "initiative.create": None, "initiative.edit": None, "checklist.update": None}
+
+
+@pytest.mark.parametrize(("action", "refusal_text"), CONTACT.items(), ids=list(CONTACT))
+def test_proposer_before_a_lead_through_the_real_action(engine, action, refusal_text):
+    run_as(engine, build_world(engine, lead=False), action, "proposer", refusal_text)
+
+
+def run_as(engine, world: World, action: str, role: str, refusal_text: Optional[str]) -> None:
+    """Run the ``action`` case as ``role`` through the dispatcher: refused with exactly ``refusal_text`` and
+    nothing changed, or (None) done and audited."""
     case = CASES[action]
     with write_session(engine) as session:
         prepared = case.prepare(session, world)
@@ -428,3 +463,58 @@ def test_initiative_permissions_are_the_registry_for_every_page_action(engine):
             at_gate("gate.conditions_met", "idea")] is None
         assert initiative_permissions(session, actor(session, world.decider), initiative)[
             at_gate("gate.conditions_met", "concept")].render("en") == CONDITIONS
+
+
+# ---------------------------------------------------------------- the proposer, the idea's contact until a lead
+
+
+def test_proposer_keeps_the_idea_up_to_date_until_a_lead_is_appointed(engine):
+    world = build_world(engine, lead=False)
+    with write_session(engine) as session:
+        item = checklist_items(session, world.initiative.id, "idea")[0]
+        proposer = actor(session, world.proposer)
+        update_initiative(session=session, actor=proposer, initiative_id=world.initiative.id,
+                          expected_version=_version(session, world), changes={"description": "Triage by video"})
+        update_checklist(session=session, actor=proposer, initiative_id=world.initiative.id,
+                         changes=[ChecklistChange(item.id, item.version, "done")])
+    with write_session(engine) as session:
+        update_initiative(session=session, actor=actor(session, world.owner), initiative_id=world.initiative.id,
+                          expected_version=_version(session, world), changes={"lead_id": world.lead.id})
+    with read_session(engine) as session:
+        stored = session.get(Initiative, world.initiative.id)
+        item = checklist_items(session, world.initiative.id, "idea")[0]
+        assert (stored.description, stored.lead_id, item.status) == ("Triage by video", world.lead.id, "done")
+    assert_refused(engine, world.initiative.id, PermissionDenied, [EDIT_AFTER_LEAD], lambda s: update_initiative(
+        session=s, actor=actor(s, world.proposer), initiative_id=world.initiative.id,
+        expected_version=_version(s, world), changes={"description": "Triage by telephone"}))
+    assert_refused(engine, world.initiative.id, PermissionDenied, [CHECKLIST_AFTER_LEAD], lambda s: update_checklist(
+        session=s, actor=actor(s, world.proposer), initiative_id=world.initiative.id,
+        changes=[ChecklistChange(item.id, item.version, "open")]))
+    with read_session(engine) as session:
+        assert session.get(Initiative, world.initiative.id).description == "Triage by video"
+
+
+def test_proposer_sees_their_idea_and_is_named_its_contact_until_a_lead_is_appointed(engine):
+    """No filter hides an initiative from a signed-in reader: the proposer, who holds no role, finds the idea
+    in the overview and opens it. The audit trail's filter (``audit_readable``, lists and exports) agrees with
+    "audit.read", which the contact does not hold."""
+    world = build_world(engine, lead=False)
+    with read_session(engine) as session:
+        proposer = actor(session, world.proposer)
+        overview = portfolio_overview(session=session, filters=OverviewFilters())
+        assert [(row.id, row.lead) for row in overview.rows] == [(world.initiative.id, None)]
+        view = initiative_view(session=session, actor=proposer, initiative_id=world.initiative.id)
+        assert (view.lead, view.contact.id, view.contact.name) == (None, world.proposer.id, "Petra Förslag")
+        assert (view.allowed["initiative.edit"], view.allowed["checklist.update"]) == (None, None)
+        assert view.allowed["audit.read"].render("en") == PERMISSIONS["audit.read"].refusal
+        readable = session.exec(select(Initiative.id).where(audit_readable(proposer))).all()
+        assert readable == []
+    with write_session(engine) as session:
+        update_initiative(session=session, actor=actor(session, world.owner), initiative_id=world.initiative.id,
+                          expected_version=_version(session, world), changes={"lead_id": world.lead.id})
+    with read_session(engine) as session:
+        view = initiative_view(session=session, actor=actor(session, world.proposer),
+                               initiative_id=world.initiative.id)
+        assert (view.lead.name, view.contact) == ("Leif Ledare", None)
+        assert view.allowed["initiative.edit"].render("en") == EDIT_AFTER_LEAD
+        assert view.allowed["checklist.update"].render("en") == CHECKLIST_AFTER_LEAD
