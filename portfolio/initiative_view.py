@@ -69,6 +69,7 @@ class InitiativeFacts:
     portfolio_id: int
     org_unit_id: Optional[int]
     lead_id: Optional[int]
+    created_by_id: Optional[int]
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,8 @@ class InitiativeView:
     org_unit_name: Optional[str]
     lead: Optional[Choice]
     decision_owners: dict[str, Choice]
+    # Whoever proposed the idea, shown as its contact while it has no implementation lead (else None).
+    contact: Optional[Choice]
     checklist: tuple[ChecklistRow, ...]
     # For every action the page offers: None when the reader may take it, else the refusal to show.
     allowed: dict[str, Optional[Message]]
@@ -247,6 +250,7 @@ def initiative_view(*, session: Session, actor: Optional[Actor], initiative_id: 
     ).all() if tab is Tab.CHECKLIST else []
     unit = session.get(OrgUnit, initiative.org_unit_id) if initiative.org_unit_id else None
     lead = session.get(User, initiative.lead_id) if initiative.lead_id else None
+    contact = session.get(User, initiative.created_by_id) if lead is None and initiative.created_by_id else None
     parts: dict[str, Any] = {}
     if tab is Tab.GATE and actor is not None:
         parts["gate"] = _gate_panel(session, actor, initiative)
@@ -272,6 +276,7 @@ def initiative_view(*, session: Session, actor: Optional[Actor], initiative_id: 
         portfolio_name=session.get(Portfolio, initiative.portfolio_id).name,
         org_unit_name=unit.name if unit else None,
         lead=Choice(lead.id, lead.display_name) if lead else None,
+        contact=Choice(contact.id, contact.display_name) if contact else None,
         decision_owners={gate: Choice(user_id, name) for gate, user_id, name in owners},
         checklist=tuple(ChecklistRow(id=i.id, version=i.version, stage=i.stage, label=i.label, required=i.required,
                                      status=i.status, not_applicable_reason=i.not_applicable_reason)

@@ -10,11 +10,11 @@ import streamlit as st
 from portfolio.queries import read
 from portfolio.audit import export_audit_for
 from portfolio.audit_prose import Day
-from portfolio.checklists import ChecklistChange, editable_stages, update_checklist
-from portfolio.errors import DomainError
+from portfolio.checklists import ChecklistChange, editable_stages, entered_change, update_checklist
+from portfolio.errors import DomainError, ValidationError
 from portfolio.gates import DecisionInput, assign_decision_owner, mark_conditions_met, record_gate_decision
 from portfolio.i18n import N_, OUTCOME_LABELS, STAGE_LABELS, format_number
-from portfolio.initiative_view import InitiativeView, Tab, initiative_view
+from portfolio.initiative_view import ChecklistRow, InitiativeView, Tab, initiative_view
 from portfolio.initiatives import update_initiative
 from portfolio.lifecycle_view import lifecycle_svg
 from portfolio.permissions import at_gate
@@ -24,6 +24,8 @@ from portfolio.ui.components import (
     UNIT_SEARCH,
     USER_SEARCH,
     current_actor,
+    dispatcher,
+    flash,
     language,
     name_search,
     run_action,
@@ -60,18 +62,54 @@ def _save_details(initiative_id: int, seen_version: int) -> None:
                initiative_id=initiative_id, expected_version=seen_version, changes=changes)
 
 
-def _save_checklist(initiative_id: int, rows: list[tuple[int, int, str, str]]) -> None:
-    edited = st.session_state.get("checklist_editor", {}).get("edited_rows", {})
-    changes = []
-    for index, values in edited.items():
-        item_id, version, status, reason = rows[int(index)]
-        changes.append(ChecklistChange(
-            item_id=item_id, expected_version=version, status=values.get("status") or status,
-            not_applicable_reason=values.get("reason", reason) or "",
-        ))
-    if changes:
-        run_action(update_checklist, N_("The checklist is saved."),
-                   initiative_id=initiative_id, changes=changes)
+# The checklist's refusals by item id (str), kept until the next save: each is shown beside its item.
+CHECKLIST_REFUSED = "checklist_refused"
+
+
+def _checklist_key(item: ChecklistRow, field: str) -> str:
+    # The version is part of the key: a widget holds an entry made on one version of its item, so an item
+    # changed by someone else comes back as a fresh widget, and the entry can never be saved over it.
+    return f"checklist_{item.id}_{item.version}_{field}"
+
+
+def _entered(item: ChecklistRow) -> ChecklistChange | None:
+    """The change that the form's last submission holds for ``item``; None when it is as saved."""
+    state = st.session_state
+    return entered_change(item, state.get(_checklist_key(item, "status"), item.status),
+                          state.get(_checklist_key(item, "reason"), item.not_applicable_reason))
+
+
+def _save_checklist(initiative_id: int, items: tuple[ChecklistRow, ...]) -> None:
+    """Save every item the form changes, all or none. A refusal keeps the entries in the form, each
+    refused item with its reasons beside it; a save starts every item again from what is saved."""
+    state = st.session_state
+    lang = language()
+    _ = tr()
+    state.pop(CHECKLIST_REFUSED, None)
+    changes = [change for change in map(_entered, items) if change is not None]
+    if not changes:
+        flash("warning", [_("Nothing to save: no item was changed.")], "checklist")
+        return
+    done = dispatcher().run(update_checklist, initiative_id=initiative_id, changes=changes)
+    if done.ok:
+        for item in items:
+            state.pop(_checklist_key(item, "status"), None)
+            state.pop(_checklist_key(item, "reason"), None)
+        flash("success", [_("The checklist is saved.")], "checklist")
+        return
+    # A validation problem names the item it concerns (its id); a refusal or a conflict concerns them all.
+    shown = {str(item.id) for item in items}
+    refused: dict[str, list] = {}
+    validation = done.error.problems if isinstance(done.error, ValidationError) else None
+    general = [] if validation is not None else list(done.problems)
+    for problem in validation or ():
+        if problem.field in shown:
+            refused.setdefault(problem.field, []).append(problem.message)
+        else:
+            general.append(problem.message)
+    state[CHECKLIST_REFUSED] = refused
+    heading = [_("Nothing in the checklist was saved. Correct the items marked below and save again.")] if refused else []
+    flash("error", [*heading, *plain_messages(general, lang)], "checklist")
 
 
 def _decide(initiative_id: int, seen_version: int) -> None:
@@ -152,31 +190,49 @@ def _checklist(view: InitiativeView) -> None:
     if stage in FINAL_STAGES:
         st.info(_("The initiative is closed; its checklists are kept in the history."))
         return
-    items = [i for i in view.checklist if i.stage in editable_stages(stage)]
-    table = pd.DataFrame({
-        "list": [_(STAGE_LABELS[i.stage]) for i in items],
-        "item": [_(i.label) for i in items],
-        "required": [i.required for i in items],
-        "status": [i.status for i in items],
-        "reason": [i.not_applicable_reason for i in items],
-    })
+    items = tuple(i for i in view.checklist if i.stage in editable_stages(stage))
+    refused = st.session_state.get(CHECKLIST_REFUSED, {})
     st.subheader(_("Checklist for {stage}", stage=_(STAGE_LABELS[stage])))
-    st.data_editor(
-        table, key="checklist_editor", hide_index=True, disabled=not can_edit or ["list", "item", "required"],
-        column_config={
-            "list": st.column_config.TextColumn(_("List")),
-            "item": st.column_config.TextColumn(_("Item"), width="large"),
-            "required": st.column_config.CheckboxColumn(_("Required")),
-            # The cells hold status ids; the column shows their labels, so nothing maps a label back.
-            "status": st.column_config.SelectboxColumn(_("Status"), options=list(ChecklistStatus), required=True,
-                                                       format_func=lambda status: _(ChecklistStatus(status).label)),
-            "reason": st.column_config.TextColumn(_("Reason when not applicable")),
-        },
-    )
-    rows = [(i.id, i.version, i.status, i.not_applicable_reason) for i in items]
-    st.button(_("Save checklist"), disabled=not can_edit, on_click=_save_checklist, args=(view.initiative.id, rows),
-              key="save_checklist")
+    # One form: the Save click sends every entry with it, so no entry is left behind in the browser.
+    with st.container(key="checklist_editor"), st.form("checklist", border=False):
+        for position, item in enumerate(items):
+            if position == 0 or item.stage != items[position - 1].stage:
+                st.markdown(f"**{_(STAGE_LABELS[item.stage])}**")
+            _checklist_item(item, refused.get(str(item.id), ()), can_edit)
+        st.form_submit_button(_("Save checklist"), disabled=not can_edit, on_click=_save_checklist,
+                              args=(view.initiative.id, items), key="save_checklist")
+    show_flash("checklist")
     _refusal(view, "checklist.update")
+
+
+def _checklist_item(item: ChecklistRow, refusals: tuple | list, can_edit: bool) -> None:
+    """One item: its label, its status and reason as entered, and "Not saved" with the reasons when the
+    form holds an entry for it that is not saved."""
+    _ = tr()
+    label = _(item.label)
+    unsaved = _entered(item) is not None
+    text, status, reason = st.columns([5, 2, 3], vertical_alignment="center")
+    text.markdown(plain(label))
+    text.caption(_("Required") if item.required else _("Optional"))
+    statuses = list(ChecklistStatus)
+    status.selectbox(label, statuses, index=statuses.index(item.status), key=_checklist_key(item, "status"),
+                     format_func=lambda value: _(ChecklistStatus(value).label), label_visibility="collapsed",
+                     disabled=not can_edit)
+    reason.text_input(_("Reason when not applicable: {item}", item=label), item.not_applicable_reason,
+                      key=_checklist_key(item, "reason"), placeholder=_("Reason when not applicable"),
+                      label_visibility="collapsed", disabled=not can_edit)
+    if unsaved:
+        lines = plain_messages(list(refusals), language())
+        st.error("\n\n".join([f"**{_('Not saved')}**", *lines]), icon="⚠️")
+
+
+def _lead_or_contact(view: InitiativeView) -> str:
+    """The person the header names: the implementation lead, or, while there is none, whoever proposed the
+    idea, as its contact."""
+    _ = tr()
+    if view.lead is None and view.contact is not None:
+        return f"**{_('Contact')}:** {plain(view.contact.name)}"
+    return f"**{_('Implementation lead')}:** {plain(view.lead.name) if view.lead else '–'}"
 
 
 def _gate_panel(view: InitiativeView) -> None:
@@ -340,7 +396,7 @@ def render() -> None:
         st.markdown(
             f"**{_('Stage')}:** {_(STAGE_LABELS[initiative.stage])} · **{_('Portfolio')}:** {plain(view.portfolio_name)} · "
             f"**{_('Org unit')}:** {plain(view.org_unit_name) if view.org_unit_name else '–'} · "
-            f"**{_('Implementation lead')}:** {plain(view.lead.name) if view.lead else '–'} · "
+            f"{_lead_or_contact(view)} · "
             f"**{_('Estimated cost')}:** {format_number(initiative.estimated_cost, lang, 0)}"
         )
         if initiative.on_hold:

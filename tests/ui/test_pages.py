@@ -208,12 +208,10 @@ def test_lead_updates_the_checklist(app, app_db):
     assert app.subheader[0].value == "Checklist for Concept"
     with read_session(app_db) as session:
         before = checklist_items(session, world.initiative.id, "concept")
-    app.session_state["checklist_editor"] = {
-        "edited_rows": {0: {"status": "not_applicable", "reason": "Covered by the regional plan"}},
-        "added_rows": [], "deleted_rows": [],
-    }
+    app.selectbox(key=f"checklist_{before[0].id}_1_status").select("not_applicable")
+    app.text_input(key=f"checklist_{before[0].id}_1_reason").input("Covered by the regional plan")
     app.button(key="save_checklist").click().run()
-    assert "The checklist is saved." in texts(app.success)
+    assert texts(app.success) == ["The checklist is saved."]
     with read_session(app_db) as session:
         after = checklist_items(session, world.initiative.id, "concept")
     assert (after[0].id, after[0].status, after[0].not_applicable_reason) == (
