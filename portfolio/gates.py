@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Optional
 
 from sqlmodel import Session, col, select
@@ -153,7 +153,7 @@ def decision_options(*, session: Session, actor: Actor, initiative: Initiative) 
 
 @dataclass(frozen=True)
 class Rework:
-    """What a recycle sent back to be redone, as the gate panel shows it."""
+    """What a recycle sent back to be redone: the note, who recycled and when (UTC), and from which stage."""
 
     text: str
     decided_by: str
@@ -181,8 +181,10 @@ def pending_rework(*, session: Session, initiative: Initiative) -> Optional[Rewo
     decision, name = row
     if decision.outcome != Outcome.RECYCLE or decision.to_stage != initiative.stage:
         return None
-    return Rework(text=decision.rework, decided_by=name, decided_at=decision.decided_at,
-                  from_stage=decision.from_stage)
+    decided_at = decision.decided_at
+    if decided_at.tzinfo is None:  # SQLite hands time stamps back without their zone; they were written in UTC
+        decided_at = decided_at.replace(tzinfo=timezone.utc)
+    return Rework(text=decision.rework, decided_by=name, decided_at=decided_at, from_stage=decision.from_stage)
 
 
 # Input of one gate decision.

@@ -119,6 +119,17 @@ class AuditView:
 
 
 @dataclass(frozen=True)
+class ReworkNote:
+    """What a recycle sent back to be redone, who sent it back from which stage, and when (``decided``, in the
+    organisation's time zone)."""
+
+    text: str
+    decided_by: str
+    from_stage: str
+    decided: Moment
+
+
+@dataclass(frozen=True)
 class GatePanel:
     """The gate of the current stage: the unmet rules, what a recycle sent back to be redone, and the
     decisions the reader may take now."""
@@ -129,7 +140,7 @@ class GatePanel:
     outcomes: tuple[str, ...]
     refusal: Optional[Message]
     # What must be redone since a recycle, until the initiative leaves the stage (``gates.pending_rework``).
-    rework: Optional[Rework] = None
+    rework: Optional[ReworkNote] = None
     # Four eyes: why the reader may not approve the gate (go, conditional go) or the fast track alone.
     second_person_go: Optional[Message] = None
     second_person_fast_track: Optional[Message] = None
@@ -173,13 +184,20 @@ def _facts(initiative: Initiative) -> InitiativeFacts:
     return InitiativeFacts(**{name: getattr(initiative, name) for name in InitiativeFacts.__dataclass_fields__})
 
 
+def _rework_note(rework: Optional[Rework]) -> Optional[ReworkNote]:
+    if rework is None:
+        return None
+    return ReworkNote(text=rework.text, decided_by=rework.decided_by, from_stage=rework.from_stage,
+                      decided=Moment(rework.decided_at, get_settings().timezone))
+
+
 def _gate_panel(session: Session, actor: Actor, initiative: Initiative) -> GatePanel:
     options = decision_options(session=session, actor=actor, initiative=initiative)
     fast = options.status.unmet("fast_track") if "fast_track" in options.status.results else None
     return GatePanel(unmet_go=tuple(options.status.unmet("go")),
                      unmet_fast_track=None if fast is None else tuple(fast),
                      outcomes=tuple(options.outcomes), refusal=options.refusal,
-                     rework=pending_rework(session=session, initiative=initiative),
+                     rework=_rework_note(pending_rework(session=session, initiative=initiative)),
                      second_person_go=options.second_person.get("go"),
                      second_person_fast_track=options.second_person.get("fast_track"))
 

@@ -246,9 +246,9 @@ def _gate_panel(view: InitiativeView) -> None:
     st.subheader(_("Gate: {stage}", stage=_(STAGE_LABELS[initiative.stage])))
     rework = options.rework
     if rework is not None:
-        st.warning(_("Sent back from {stage} by {name} on {date}. What must be redone:",
+        st.warning(_("Sent back from {stage} by {name} ({when}). What must be redone:",
                      stage=_(STAGE_LABELS[rework.from_stage]), name=plain(rework.decided_by),
-                     date=rework.decided_at.date().isoformat()) + "\n\n" + plain(rework.text))
+                     when=plain(rework.decided.render(lang))) + "\n\n" + plain(rework.text))
     unmet = options.unmet_go
     if unmet:
         st.warning(_("Before a go decision, this must be done:"))
