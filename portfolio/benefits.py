@@ -567,6 +567,29 @@ def cashflow_years(records: Iterable[Mapping[str, Any]]) -> list[benefits_math.C
     return years
 
 
+def editable_years(calculation: Optional[CalculationView], money: Optional[IndicatorMoney],
+                   this_year: int) -> list[benefits_math.CashflowYear]:
+    """The years the calculation's table starts from: the saved ones; without any, the years the indicators
+    give money in, each from indicators; without those, this year with its figures typed (all 0)."""
+    if calculation is not None and calculation.years:
+        return list(calculation.years)
+    if money is not None and money.gives_money and money.years:
+        return [benefits_math.CashflowYear(year, from_indicators=True) for year in sorted(money.years)]
+    return [benefits_math.CashflowYear(this_year)]
+
+
+def volume_inputs(records: Iterable[Mapping[str, Any]]) -> list[VolumeInput]:
+    """The volumes table's rows (``indicator_id``, ``version``, the ``shown`` volume and the edited
+    ``volume_per_year``) as the inputs of ``save_volumes``: only the rows whose volume was changed, so that an
+    indicator someone else edited meanwhile stops the save only when its volume was changed too."""
+    inputs = []
+    for r in records:
+        shown, volume = _optional_amount(r["shown"]), _optional_amount(r["volume_per_year"])
+        if shown != volume:
+            inputs.append(VolumeInput(int(r["indicator_id"]), int(r["version"]), volume))
+    return inputs
+
+
 def _optional_amount(value: Any) -> Optional[float]:
     # A table's empty cell arrives as None or as NaN.
     if value is None or (isinstance(value, numbers.Real) and math.isnan(value)):

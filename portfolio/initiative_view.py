@@ -30,7 +30,7 @@ from db.models import (
 )
 from db.settings import get_settings
 from portfolio.audit_prose import Moment, Names, audit_sentence, references
-from portfolio.benefits import CalculationView, get_calculation
+from portfolio.benefits import CalculationView, IndicatorMoney, calculation_with_money
 from portfolio.choices import Choice, Choices, reporting_unit_choices, unit_choices, user_choices
 from portfolio.gates import Rework, decision_options, pending_rework
 from portfolio.i18n import Message
@@ -148,11 +148,13 @@ class GatePanel:
 
 @dataclass(frozen=True)
 class BenefitsPanel:
-    """Everything the Benefits tab shows: the figures, the calculation and the import template's rows."""
+    """Everything the Benefits tab shows: the figures, the calculation, the money the indicators give (what
+    each one lacks for it, and the money per year) and the import template's rows."""
 
     figures: BenefitFigures
     calculation: Optional[CalculationView]
     template_examples: tuple
+    indicator_money: Optional[IndicatorMoney] = None
 
 
 @dataclass(frozen=True)
@@ -274,9 +276,9 @@ def initiative_view(*, session: Session, actor: Optional[Actor], initiative_id: 
         parts["gate"] = _gate_panel(session, actor, initiative)
     if tab is Tab.BENEFITS:
         figures = benefit_figures(session=session, initiative_id=initiative_id)
+        calculation, money = calculation_with_money(session=session, initiative_id=initiative_id)
         parts["benefits"] = BenefitsPanel(
-            figures=figures,
-            calculation=get_calculation(session=session, initiative_id=initiative_id),
+            figures=figures, calculation=calculation, indicator_money=money,
             template_examples=tuple(template_examples(session, initiative_id)))
         parts["units"] = reporting_unit_choices(session=session, initiative_id=initiative_id,
                                                 owning_unit_id=initiative.org_unit_id)

@@ -7,7 +7,7 @@ from typing import Callable
 import altair as alt
 import pandas as pd
 
-from portfolio.benefits_math import BenefitCalculation
+from portfolio.benefits import CalculationRow
 from portfolio.i18n import vega_locale
 from portfolio.indicator_figures import IndicatorPlan
 from portfolio.ui.components import language
@@ -52,14 +52,25 @@ def indicator_chart(indicator: IndicatorPlan, series: list, _: Callable[..., str
     return localised(alt.layer(*layers).properties(height=260))
 
 
-def calculation_chart(result: BenefitCalculation, _: Callable[..., str]) -> alt.LayerChart:
-    """Discounted net per year as bars, the cumulative discounted net as a line."""
-    data = pd.DataFrame({
-        "year": [str(r.year) for r in result.rows],
-        "net": [r.discounted_net for r in result.rows],
-        "cumulative": [r.cumulative_discounted_net for r in result.rows],
-    })
-    bars = alt.Chart(data).mark_bar().encode(
-        x=alt.X("year:O", title=_("Year")), y=alt.Y("net:Q", title=_("Discounted net")))
-    line = alt.Chart(data).mark_line(point=True, color="black").encode(x="year:O", y="cumulative:Q")
-    return localised(alt.layer(bars, line).properties(height=260))
+def calculation_chart(rows: list[CalculationRow], _: Callable[..., str]) -> alt.LayerChart:
+    """Per year, bars side by side: the benefit the indicators planned and the one they realised (where they give
+    money), and the discounted net; the cumulative discounted net as a line."""
+    planned, realised, net, cumulative = (_("Planned benefit"), _("Realised benefit"), _("Discounted net"),
+                                          _("Cumulative discounted net"))
+    bars = [{"year": str(r.year), "series": series, "amount": amount} for r in rows
+            for series, amount in ((planned, r.planned), (realised, r.realised), (net, r.discounted_net))
+            if amount is not None]
+    line = [{"year": str(r.year), "series": cumulative, "amount": r.cumulative_discounted_net} for r in rows]
+    shown = [s for s in (planned, realised, net) if any(bar["series"] == s for bar in bars)] + [cumulative]
+    palette = {planned: "#9ecae1", realised: "#3182bd", net: "#bdbdbd", cumulative: "#000000"}
+    color = alt.Color("series:N", title=None, sort=shown, legend=alt.Legend(orient="bottom"),
+                      scale=alt.Scale(domain=shown, range=[palette[s] for s in shown]))
+    tooltip = [alt.Tooltip("year:O", title=_("Year")), alt.Tooltip("series:N", title=_("Series")),
+               alt.Tooltip("amount:Q", title=_("Amount"), format=",.0f")]
+    x = alt.X("year:O", title=_("Year"))
+    return alt.layer(
+        alt.Chart(pd.DataFrame(bars)).mark_bar().encode(
+            x=x, xOffset=alt.XOffset("series:N", sort=shown), y=alt.Y("amount:Q", title=_("Amount")), color=color,
+            tooltip=tooltip),
+        alt.Chart(pd.DataFrame(line)).mark_line(point=True).encode(x=x, y="amount:Q", color=color, tooltip=tooltip),
+    ).properties(height=260)

@@ -1,4 +1,6 @@
-"""The benefit calculation: its result, its chart, and its years as an editable table with the discount rate."""
+"""The benefit calculation: its result per year (the benefit used and where it comes from, beside the money the
+indicators planned and realised), its chart, the money the indicators give with the volume each counts for, and
+its years as an editable table with the discount rate."""
 
 from __future__ import annotations
 
@@ -8,12 +10,15 @@ from typing import Optional
 import pandas as pd
 import streamlit as st
 
-from portfolio.benefits import cashflow_years, save_calculation
+from portfolio.benefits import cashflow_years, editable_years, save_calculation, save_volumes, volume_inputs
 from portfolio.i18n import N_, format_number
 from portfolio.initiative_view import InitiativeView
 from portfolio.ui.benefits.lazy import lazy_expander
 from portfolio.ui.charts import calculation_chart
 from portfolio.ui.components import language, run_action, tr
+
+FROM_INDICATORS = N_("From indicators")
+TYPED_BY_HAND = N_("Typed by hand")
 
 
 def _save_calculation(initiative_id: int, seen_version: Optional[int]) -> None:
@@ -24,9 +29,18 @@ def _save_calculation(initiative_id: int, seen_version: Optional[int]) -> None:
                years=cashflow_years(s["calculation_table"].to_dict("records")))
 
 
+def _save_volumes(initiative_id: int) -> None:
+    run_action(save_volumes, N_("The volumes are saved."), initiative_id=initiative_id,
+               volumes=volume_inputs(st.session_state["volume_table"].to_dict("records")))
+
+
+def _money(value: Optional[float]) -> Optional[float]:
+    return None if value is None else round(value)
+
+
 def panel(view: InitiativeView) -> None:
-    """The calculation's result, its chart and its years and rate (editable with "calculation.edit"); the chart
-    and the years are expanders drawn only when opened."""
+    """The calculation's result, its chart, the indicators' money and its years and rate (editable with
+    "calculation.edit"); the chart, the money and the years are expanders drawn only when opened."""
     _ = tr()
     lang = language()
     can_edit = view.allowed["calculation.edit"] is None
@@ -38,23 +52,75 @@ def panel(view: InitiativeView) -> None:
         st.info(_("There is no benefit calculation yet."))
     else:
         result = calculation.result
+        rows = calculation.rows
         a, b, c = st.columns(3)
         a.metric(_("Net present value"), format_number(result.npv, lang, 0))
         b.metric(_("Range (low – high)"),
                  f"{format_number(result.npv_low, lang, 0)} – {format_number(result.npv_high, lang, 0)}")
         c.metric(_("Payback year"), str(result.payback_year) if result.payback_year else _("Not within the period"))
         st.dataframe(pd.DataFrame({
-            _("Year"): [str(r.year) for r in result.rows],
-            _("Investment"): [r.investment for r in result.rows],
-            _("Operation"): [r.operation for r in result.rows],
-            _("Benefit, expected"): [r.benefit for r in result.rows],
-            _("Net"): [r.net for r in result.rows],
-            _("Discounted net"): [round(r.discounted_net) for r in result.rows],
-            _("Cumulative"): [round(r.cumulative_discounted_net) for r in result.rows],
+            _("Year"): [str(r.year) for r in rows],
+            _("Investment"): [r.investment for r in rows],
+            _("Operation"): [r.operation for r in rows],
+            _("Benefit, expected"): [_money(r.benefit) for r in rows],
+            _("Source"): [_(FROM_INDICATORS) if r.from_indicators else _(TYPED_BY_HAND) for r in rows],
+            _("Planned from indicators"): [_money(r.planned) for r in rows],
+            _("Realised from indicators"): [_money(r.realised) for r in rows],
+            _("Net"): [_money(r.net) for r in rows],
+            _("Discounted net"): [_money(r.discounted_net) for r in rows],
+            _("Cumulative"): [_money(r.cumulative_discounted_net) for r in rows],
         }), hide_index=True)
         lazy_expander(_("Chart"), "open_calculation_chart",
-                      lambda: st.altair_chart(calculation_chart(result, _), width="stretch"))
+                      lambda: st.altair_chart(calculation_chart(rows, _), width="stretch"))
+    lazy_expander(_("Money from indicators"), "open_indicator_money", lambda: _indicator_money(view))
     lazy_expander(_("Years and discount rate"), "open_calculation", lambda: _years(view))
+
+
+def _indicator_money(view: InitiativeView) -> None:
+    """Each indicator with its money per unit, the volume per year it counts for (editable) and what it lacks
+    to give money; then the money per year of those that give it."""
+    _ = tr()
+    lang = language()
+    can_edit = view.allowed["calculation.edit"] is None
+    money = view.benefits.indicator_money
+    if not money.indicators:
+        st.caption(_("No indicators yet."))
+        return
+    if not money.gives_money:
+        st.caption(_("No indicator gives money yet: its benefit needs a money value per indicator unit (in the "
+                     "benefit's form), and the indicator a volume per year (here), a baseline and a target."))
+    rows = money.indicators
+    table = pd.DataFrame({
+        "indicator_id": [r.indicator_id for r in rows],
+        "version": [r.version for r in rows],
+        "shown": [r.volume_per_year for r in rows],
+        "indicator": [f"{r.name} · {r.code}" for r in rows],
+        "unit": [r.unit for r in rows],
+        "money_per_unit": [r.money_per_unit for r in rows],
+        "volume_per_year": [r.volume_per_year for r in rows],
+        "missing": [" ".join(m.render(lang) for m in r.missing) for r in rows],
+    }).astype({"shown": float, "money_per_unit": float, "volume_per_year": float})
+    edited = st.data_editor(table, hide_index=True, num_rows="fixed", disabled=not can_edit, column_config={
+        "indicator_id": None, "version": None, "shown": None,
+        "indicator": st.column_config.TextColumn(_("Indicator"), disabled=True),
+        "unit": st.column_config.TextColumn(_("Unit"), disabled=True),
+        "money_per_unit": st.column_config.NumberColumn(_("Money per unit"), disabled=True),
+        "volume_per_year": st.column_config.NumberColumn(
+            _("Volume per year"), min_value=0.0,
+            help=_("How many cases a year (visits, patients ...) one unit of improvement counts for; 1 when the "
+                   "indicator already counts them all.")),
+        "missing": st.column_config.TextColumn(_("Missing for money"), disabled=True),
+    }, key="volume_editor")
+    st.session_state["volume_table"] = edited
+    st.button(_("Save volumes"), key="save_volumes", disabled=not can_edit, on_click=_save_volumes,
+              args=(view.initiative.id,))
+    if money.years:
+        st.dataframe(pd.DataFrame({
+            _("Year"): [str(year) for year in money.years],
+            _("Planned from indicators"): [_money(m.planned) for m in money.years.values()],
+            _("Realised from indicators"): [_money(m.realised) for m in money.years.values()],
+            _("Expected from indicators"): [_money(m.expected) for m in money.years.values()],
+        }), hide_index=True)
 
 
 def _years(view: InitiativeView) -> None:
@@ -62,22 +128,28 @@ def _years(view: InitiativeView) -> None:
     _ = tr()
     can_edit = view.allowed["calculation.edit"] is None
     calculation = view.benefits.calculation
-    years = calculation.years if calculation else []
+    money = view.benefits.indicator_money
+    figures = money.years if money else {}
+    years = editable_years(calculation, money, date.today().year)
     table = pd.DataFrame({
-        "year": [y.year for y in years] or [date.today().year],
-        "investment": [y.investment for y in years] or [0.0],
-        "operation": [y.operation for y in years] or [0.0],
-        "benefit_low": [y.benefit_low for y in years] or [None],
-        "benefit": [y.benefit for y in years] or [0.0],
-        "benefit_high": [y.benefit_high for y in years] or [None],
-    })
+        "year": [y.year for y in years],
+        "investment": [y.investment for y in years],
+        "operation": [y.operation for y in years],
+        "benefit_low": [y.benefit_low for y in years],
+        "benefit": [None if y.from_indicators else y.benefit for y in years],
+        "benefit_high": [y.benefit_high for y in years],
+        "indicators": [_money(figures[y.year].expected) if y.year in figures else None for y in years],
+    }).astype({"benefit_low": float, "benefit": float, "benefit_high": float, "indicators": float})
     edited = st.data_editor(table, num_rows="dynamic", hide_index=True, disabled=not can_edit, column_config={
         "year": st.column_config.NumberColumn(_("Year"), format="%d", step=1),
         "investment": st.column_config.NumberColumn(_("Investment")),
         "operation": st.column_config.NumberColumn(_("Operation")),
         "benefit_low": st.column_config.NumberColumn(_("Benefit, low")),
-        "benefit": st.column_config.NumberColumn(_("Benefit, expected")),
+        "benefit": st.column_config.NumberColumn(
+            _("Benefit, expected"),
+            help=_("Leave it empty to take the indicators' money: realised where measured, planned elsewhere.")),
         "benefit_high": st.column_config.NumberColumn(_("Benefit, high")),
+        "indicators": st.column_config.NumberColumn(_("From indicators"), disabled=True),
     }, key="calculation_editor")
     st.session_state["calculation_table"] = edited
     st.number_input(_("Discount rate (%)"), value=(calculation.discount_rate if calculation else 0.03) * 100,
