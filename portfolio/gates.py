@@ -83,14 +83,11 @@ def _second_person(session: Session, actor: Actor, initiative: Initiative, check
     owner_free = (owner_id is not None and owner_id != actor.user_id and owner_id not in scope.leads_since_last_gate
                   and four_eyes(checklist, list_name, owner_id) is None)
     portfolio = session.get(Portfolio, initiative.portfolio_id).name
-    owners_decide = scope.owner_decides
     if owner_free:
-        name = session.get(User, owner_id).display_name
-        if owners_decide:
-            return Message(N_("the decision owner {name} or another portfolio owner of {portfolio}"),
-                           {"name": name, "portfolio": portfolio})
-        return Message(N_("the decision owner {name}"), {"name": name})
-    if owners_decide:
+        # Whoever may decide a gate they do not own is a portfolio owner of a portfolio whose owners decide.
+        return Message(N_("the decision owner {name} or another portfolio owner of {portfolio}"),
+                       {"name": session.get(User, owner_id).display_name, "portfolio": portfolio})
+    if scope.owner_decides:
         if initiative.portfolio_id in actor.owned_portfolios:
             return Message(N_("another portfolio owner of {portfolio}"), {"portfolio": portfolio})
         return Message(N_("a portfolio owner of {portfolio}"), {"portfolio": portfolio})
