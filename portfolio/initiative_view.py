@@ -29,7 +29,7 @@ from db.models import (
     User,
 )
 from db.settings import get_settings
-from portfolio.audit_prose import Moment, Names, audit_sentence, references
+from portfolio.audit_prose import Moment, Names, describe, references
 from portfolio.benefits import CalculationView, IndicatorMoney, calculation_with_money
 from portfolio.choices import Choice, Choices, reporting_unit_choices, unit_choices, user_choices
 from portfolio.gates import Rework, decision_options, pending_rework
@@ -107,8 +107,9 @@ class DecisionRecord:
 @dataclass(frozen=True)
 class AuditView:
     """One audit event as the reader may see it: ``before`` and ``after`` are None unless they may
-    see what a change changed ("audit.detail"); ``sentence`` says what it did and when, in words
-    (``portfolio.audit_prose``), and says nothing of what it changed to a reader without the detail."""
+    see what a change changed ("audit.detail"); ``sentence`` says what it did in words (``portfolio.audit_prose``),
+    and nothing of what it changed to a reader without the detail; ``when`` is its time in the organisation's
+    time zone."""
 
     at: datetime
     user: str
@@ -116,6 +117,7 @@ class AuditView:
     before: Optional[dict[str, Any]]
     after: Optional[dict[str, Any]]
     sentence: Optional[Message] = None
+    when: Optional[Moment] = None
 
 
 @dataclass(frozen=True)
@@ -229,7 +231,7 @@ def _history(session: Session, initiative_id: int,
         "audit": tuple(
             AuditView(e.at, names.users.get(e.user_id, "system") if e.user_id is not None else "system", e.action,
                       e.before if detail else None, e.after if detail else None,
-                      audit_sentence(e, names, detail=detail, zone=zone))
+                      describe(e, names, detail=detail), Moment(e.at, zone))
             for e in events),
     }
 

@@ -421,8 +421,9 @@ def _history(engine, world: World, reader: str, language: str = "en") -> list[st
     with read_session(engine) as session:
         view = initiative_view(session=session, actor=actor(session, world.users[reader]),
                                initiative_id=world.initiative.id, tab="history")
-    # Without the time, which is the moment the test ran.
-    return [re.sub(r" \([^()]*\)$", "", a.sentence.render(language)) for a in view.audit]
+    # The sentences; their times (the moments the test ran) are ``when``, beside them.
+    assert all(a.when.zone == "Europe/Stockholm" and a.when.at == a.at for a in view.audit)
+    return [a.sentence.render(language) for a in view.audit]
 
 
 def test_the_history_tells_the_changes_in_words(engine, changed):

@@ -9,7 +9,7 @@ import streamlit as st
 
 from portfolio.queries import read
 from portfolio.audit import export_audit_for
-from portfolio.audit_prose import Day
+from portfolio.audit_prose import WHEN, Day
 from portfolio.checklists import ChecklistChange, editable_stages, entered_change, update_checklist
 from portfolio.errors import DomainError, ValidationError
 from portfolio.gates import DecisionInput, assign_decision_owner, mark_conditions_met, record_gate_decision
@@ -316,7 +316,7 @@ def _history(view: InitiativeView) -> None:
         st.caption(_("No gate decisions yet."))
     for d in view.decisions:
         st.markdown(
-            f"**{plain(d.decided.render(lang))}** · {_(OUTCOME_LABELS[d.outcome])} · "
+            f"**{d.decided.render(lang)}** · {_(OUTCOME_LABELS[d.outcome])} · "
             f"{_(STAGE_LABELS[d.from_stage])} → {_(STAGE_LABELS[d.to_stage])} · {plain(d.decided_by)}"
         )
         details = [(N_("Rationale"), d.rationale), (N_("Conditions"), d.conditions),
@@ -344,8 +344,10 @@ def _history(view: InitiativeView) -> None:
         st.download_button(_("Download the audit trail (CSV)"),
                            lambda: read(export_audit_for, actor=actor, initiative_id=initiative_id),
                            key="audit_download", file_name=f"audit-initiative-{initiative_id}.csv", mime="text/csv")
-    # One sentence per event, newest first; every part of it may repeat what someone typed, so all is plain.
-    st.markdown("\n".join(f"- {plain(a.sentence.render(lang))}" for a in view.audit))
+    # One sentence per event, newest first. Any part of it may repeat what someone typed, so all of it is plain;
+    # the time is the product's own (babel's digits and month names), kept free of escapes.
+    st.markdown("\n".join(f"- {_(WHEN, sentence=plain(a.sentence.render(lang)), when=a.when.render(lang))}"
+                           for a in view.audit))
     _refusal(view, "audit.detail")
 
 
