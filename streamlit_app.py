@@ -19,6 +19,8 @@ from portfolio.ui.components import (
 )
 from portfolio.ui.sso import sign_in_from_provider, sign_out
 from portfolio.ui.text import plain
+from portfolio.worklists import landing_roles
+from workflows.vocabulary import Role
 
 tune_interpreter()
 st.set_page_config(page_title="Portfolio", page_icon="🧭", layout="wide")
@@ -27,10 +29,17 @@ st.set_page_config(page_title="Portfolio", page_icon="🧭", layout="wide")
 PAGES = (
     ("overview", "portfolio/ui/overview.py", N_("Portfolio overview"), "overview"),
     ("my_decisions", "portfolio/ui/my_decisions.py", N_("My decisions"), "my-decisions"),
+    ("lead_worklist", "portfolio/ui/worklist_lead.py", N_("My initiatives"), "my-initiatives"),
+    ("reporter_worklist", "portfolio/ui/worklist_reporter.py", N_("Figures to report"), "figures-to-report"),
     ("initiative", "portfolio/ui/initiative.py", N_("Initiative"), "initiative"),
     ("new_idea", "portfolio/ui/new_idea.py", N_("New idea"), "new-idea"),
     ("sign_in_failures", "portfolio/ui/signin_failures.py", N_("Failed sign-ins"), "sign-in-failures"),
 )
+# The page each role lands on (a user with several lands by ``landing_roles``' order); without one, the overview.
+LANDING = {Role.PORTFOLIO_OWNER: "my_decisions", Role.IMPLEMENTATION_LEAD: "lead_worklist",
+           Role.REPORTER: "reporter_worklist", Role.STEERING: "overview"}
+# Worklists in the navigation of their role only.
+ROLE_PAGES = {"lead_worklist": Role.IMPLEMENTATION_LEAD, "reporter_worklist": Role.REPORTER}
 
 # A database that cannot be reached is a message and a retry, on every page.
 with script_run(), database_outage_shown():
@@ -59,11 +68,17 @@ with script_run(), database_outage_shown():
         st.session_state["requested_path"] = browser_session.requested_path(page.url_path)
         page.run()
     else:
-        pages = {key: st.Page(file, title=_(title), url_path=path, default=key == "overview")
+        roles = landing_roles(actor)
+        pages = {key: st.Page(file, title=_(title), url_path=path)
                  for key, file, title, path in PAGES
-                 if key != "sign_in_failures" or allowed("signin.failures.read", actor)}
+                 if (key != "sign_in_failures" or allowed("signin.failures.read", actor))
+                 and (key not in ROLE_PAGES or ROLE_PAGES[key] in roles)}
         st.session_state["pages"] = pages
         st.sidebar.write(_("Signed in as {name}", name=plain(actor.display_name)))
         if st.sidebar.button(_("Sign out")):
             sign_out()
-        st.navigation(list(pages.values())).run()
+        # The app's own address opens the user's worklist; every page keeps an address of its own.
+        landing = pages[LANDING[roles[0]] if roles else "overview"]
+        home = st.Page(lambda: st.switch_page(landing, query_params=st.query_params.to_dict()), title=landing.title,
+                       url_path="home", default=True, visibility="hidden")
+        st.navigation([home, *pages.values()]).run()

@@ -46,7 +46,7 @@ def test_wrong_password_is_refused_and_the_right_one_signs_in(app, world):
     assert app.title[0].value == "Initiative portfolio"
     sign_in(app, "owner")
     assert app.session_state["user_id"] == world.owner.id
-    assert app.title[0].value == "Portfolio overview"
+    assert app.title[0].value == "My decisions"  # the portfolio owner lands on the gates waiting for them
     assert "Signed in as Olga Ägare" in texts(app.sidebar.markdown)
 
 
@@ -82,8 +82,13 @@ def _metrics(at) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
+def open_overview(at):
+    """Open the overview from the navigation (the owner lands on "My decisions")."""
+    return at.switch_page("portfolio/ui/overview.py").run()
+
+
 def test_overview_counts_initiatives_per_stage(app, portfolio_of_five):
-    sign_in(app, "owner")
+    open_overview(sign_in(app, "owner"))
     assert _metrics(app) == dict(zip(STAGES_SHOWN, ("1", "1", "2", "0", "0", "0", "1")))
     table = app.dataframe[0].value
     assert sorted(zip(table["Title"], table["Stage"])) == [
@@ -93,7 +98,7 @@ def test_overview_counts_initiatives_per_stage(app, portfolio_of_five):
 
 
 def test_overview_filters_by_stage(app, portfolio_of_five):
-    sign_in(app, "owner")
+    open_overview(sign_in(app, "owner"))
     app.selectbox(key="filter_stage").select("pilot").run()
     table = app.dataframe[0].value
     assert sorted(zip(table["Title"], table["Stage"])) == [("Robot pharmacy", "Pilot"), ("Video interpreting", "Pilot")]
@@ -101,7 +106,7 @@ def test_overview_filters_by_stage(app, portfolio_of_five):
 
 
 def test_overview_refuses_a_stage_outside_the_lifecycle(app, world):
-    sign_in(app, "owner")
+    open_overview(sign_in(app, "owner"))
     app.query_params["stage"] = "testing"
     app.run()
     assert texts(app.error) == [

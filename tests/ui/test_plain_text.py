@@ -110,7 +110,7 @@ def test_the_initiative_page_shows_typed_text_as_typed(app, hostile):
 
 
 def test_my_decisions_and_the_overview_show_typed_text_as_typed(app, hostile):
-    sign_in(app, "owner")
+    sign_in(app, "owner").switch_page("portfolio/ui/overview.py").run()
     assert TITLE in list(app.dataframe[0].value["Title"])  # a table cell is never read as Markdown
     assert_nothing_live(app)
     app.switch_page("portfolio/ui/my_decisions.py").run()

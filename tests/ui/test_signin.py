@@ -128,7 +128,7 @@ def test_administrators_see_the_failed_sign_ins(app, world):
 
 def test_a_user_deactivated_while_signed_in_is_signed_out_on_the_next_click(app, world, app_db):
     sign_in(app, "lead")
-    assert app.title[0].value == "Portfolio overview"
+    assert app.title[0].value == "My initiatives"
     with write_session(app_db) as session:
         session.get(User, world.lead.id).is_active = False
     no_exception(app.switch_page("portfolio/ui/my_decisions.py").run())
@@ -217,7 +217,7 @@ def test_the_page_comes_back_by_itself_when_the_database_is_back(own_pg_server, 
         World(session)
     at = _app(monkeypatch, url).run()
     sign_in(at, "owner")
-    assert at.title[0].value == "Portfolio overview"
+    assert at.title[0].value == "My decisions"
 
     own_pg_server.pause()
     no_exception(at.switch_page("portfolio/ui/my_decisions.py").run())
