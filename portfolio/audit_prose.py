@@ -16,7 +16,6 @@ the names back as ``Names``. Times are shown in the organisation's time zone (``
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from functools import lru_cache
@@ -79,6 +78,7 @@ class Quoted:
     text: str
 
     def render(self, language: str) -> str:
+        """The text, shortened, between the quotation marks of ``language``."""
         return translator(language)(QUOTED, text=shorten(self.text))
 
 
@@ -90,6 +90,7 @@ class Number:
     digits: int = 3
 
     def render(self, language: str) -> str:
+        """The number with the digit grouping and decimal sign of ``language``."""
         return format_number(self.value, language, self.digits)
 
 
@@ -100,6 +101,7 @@ class Percent:
     value: float
 
     def render(self, language: str) -> str:
+        """The percentage as ``language`` writes it."""
         return format_percent(self.value, locale=_locale(language), decimal_quantization=False)
 
 
@@ -110,6 +112,7 @@ class Day:
     value: date
 
     def render(self, language: str) -> str:
+        """The date as ``language`` writes it."""
         return format_date(self.value, "medium", locale=_locale(language))
 
 
@@ -135,6 +138,7 @@ class Moment:
         return at.astimezone(ZoneInfo(self.zone))
 
     def render(self, language: str) -> str:
+        """The local date and time as ``language`` writes them."""
         locale = _locale(language)
         return format_datetime(self.local(), _moment_pattern(locale), locale=locale)
 
@@ -146,6 +150,7 @@ class Listing:
     items: tuple
 
     def render(self, language: str) -> str:
+        """The values, each in ``language``, joined with its commas and its word for "and"."""
         return format_list([_render(item, language) for item in self.items], locale=_locale(language))
 
 
@@ -348,10 +353,12 @@ class Context:
 
     @property
     def before(self) -> dict[str, Any]:
+        """The event's ``before``, empty for a reader without the detail."""
         return (self.event.before or {}) if self.detail else {}
 
     @property
     def after(self) -> dict[str, Any]:
+        """The event's ``after``, empty for a reader without the detail."""
         return (self.event.after or {}) if self.detail else {}
 
     def entity_name(self, fallback_key: str = "") -> Any:
@@ -378,6 +385,7 @@ class _TranslatedQuote:
     msgid: str
 
     def render(self, language: str) -> str:
+        """The label in ``language``, shortened, between its quotation marks."""
         _ = translator(language)
         return _(QUOTED, text=shorten(_(self.msgid)))
 
