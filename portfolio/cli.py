@@ -220,14 +220,15 @@ def new_idea(obj, username: str, title: str, portfolio_id: int, need: str) -> No
 @click.option("--review-date", type=click.DateTime(["%Y-%m-%d"]), default=None)
 @click.option("--reason", "stop_reason", default="")
 @click.option("--lessons", "lessons_learned", default="")
+@click.option("--rework", default="", help="A recycle: what must be redone.")
 @click.pass_obj
 def decide(obj, username, initiative_id, expected_version, outcome, rationale, conditions, review_date,
-           stop_reason, lessons_learned) -> None:
+           stop_reason, lessons_learned, rework) -> None:
     """Record a gate decision."""
     _ = translator(obj["lang"])
     data = DecisionInput(outcome=outcome, rationale=rationale, conditions=conditions,
                          hold_review_date=review_date.date() if review_date else None,
-                         stop_reason=stop_reason, lessons_learned=lessons_learned)
+                         stop_reason=stop_reason, lessons_learned=lessons_learned, rework=rework)
     decision = _run(obj, record_gate_decision, as_user=username, initiative_id=initiative_id,
                     expected_version=expected_version, data=data)
     click.echo(f"{_(STAGE_LABELS[decision.from_stage])} → {_(STAGE_LABELS[decision.to_stage])}")

@@ -12,7 +12,7 @@ from sqlalchemy import func, inspect
 from sqlmodel import select
 
 from db.engine import get_engine, read_session, write_session
-from db.models import AuditEvent, Initiative, RoleAssignment, User
+from db.models import AuditEvent, GateDecision, Initiative, RoleAssignment, User
 from portfolio.auth import verify_password
 from portfolio.cli import main
 from tests.factories import World, make_initiative, make_portfolio, make_user, snapshot
@@ -166,6 +166,21 @@ def test_decide_go_and_hold(cli, engine, world):
     assert (result.exit_code, result.stdout) == (0, "Idea → Concept\n")
     state = snapshot(engine, world.initiative.id)
     assert (state["stage"], state["version"], state["on_hold"]) == ("concept", version + 2, False)
+
+
+def test_decide_recycle_names_what_must_be_redone(cli, engine):
+    with write_session(engine) as session:
+        world = World(session, stage="concept")
+    version = world.initiative.version
+    before = snapshot(engine, world.initiative.id)
+    result = _decide(cli, world, "owner", version, "--outcome", "recycle", "--rationale", "The need is unclear")
+    assert (result.exit_code, result.stderr) == (1, "error: A recycle needs to say what must be redone.\n")
+    assert snapshot(engine, world.initiative.id) == before
+    result = _decide(cli, world, "owner", version, "--outcome", "recycle", "--rationale", "The need is unclear",
+                     "--rework", "Analyse the need with the staff")
+    assert (result.exit_code, result.stdout) == (0, "Concept → Idea\n")
+    with read_session(engine) as session:
+        assert session.exec(select(GateDecision.rework)).one() == "Analyse the need with the staff"
 
 
 def test_export_audit_to_a_file(cli, engine, world, tmp_path):
