@@ -30,6 +30,7 @@ CONTROLS = {
     "add benefit": lambda key: key == "FormSubmitter:benefit_form-Add benefit",
     "add indicator": lambda key: key.startswith("FormSubmitter:ind_") and key.endswith("_form-Add indicator"),
     "save calculation": lambda key: key == "save_calculation",
+    "save volumes": lambda key: key == "save_volumes",
 }
 AUDIT_DOWNLOAD = "Download the audit trail (CSV)"
 TABS = ("Gate", "Checklist", "Benefits", "Details", "Decision owners", "History")
@@ -115,6 +116,7 @@ def allowed_by_the_registry(engine, username: str, initiative_id: int) -> set[st
         "add benefit": "benefit.edit" in may,
         "add indicator": bool(has_benefits) and "benefit.edit" in may,
         "save calculation": "calculation.edit" in may,
+        "save volumes": bool(has_indicators) and "calculation.edit" in may,
         "audit download": "audit.export" in may,
     }.items() if yes}
 
