@@ -68,9 +68,9 @@ def calculation_chart(rows: list[CalculationRow], _: Callable[..., str]) -> alt.
     tooltip = [alt.Tooltip("year:O", title=_("Year")), alt.Tooltip("series:N", title=_("Series")),
                alt.Tooltip("amount:Q", title=_("Amount"), format=",.0f")]
     x = alt.X("year:O", title=_("Year"))
-    return alt.layer(
+    return localised(alt.layer(
         alt.Chart(pd.DataFrame(bars)).mark_bar().encode(
             x=x, xOffset=alt.XOffset("series:N", sort=shown), y=alt.Y("amount:Q", title=_("Amount")), color=color,
             tooltip=tooltip),
         alt.Chart(pd.DataFrame(line)).mark_line(point=True).encode(x=x, y="amount:Q", color=color, tooltip=tooltip),
-    ).properties(height=260)
+    ).properties(height=260))
