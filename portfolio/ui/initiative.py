@@ -211,19 +211,20 @@ def _checklist_item(item: ChecklistRow, refusals: tuple | list, can_edit: bool) 
     _ = tr()
     label = _(item.label)
     unsaved = _entered(item) is not None
-    text, status, reason = st.columns([5, 2, 3], vertical_alignment="center")
-    text.markdown(plain(label))
-    text.caption(_("Required") if item.required else _("Optional"))
-    statuses = list(ChecklistStatus)
-    status.selectbox(label, statuses, index=statuses.index(item.status), key=_checklist_key(item, "status"),
-                     format_func=lambda value: _(ChecklistStatus(value).label), label_visibility="collapsed",
-                     disabled=not can_edit)
-    reason.text_input(_("Reason when not applicable: {item}", item=label), item.not_applicable_reason,
-                      key=_checklist_key(item, "reason"), placeholder=_("Reason when not applicable"),
-                      label_visibility="collapsed", disabled=not can_edit)
-    if unsaved:
-        lines = plain_messages(list(refusals), language())
-        st.error("\n\n".join([f"**{_('Not saved')}**", *lines]), icon="⚠️")
+    with st.container(key=f"checklist_item_{item.id}"):
+        text, status, reason = st.columns([5, 2, 3], vertical_alignment="center")
+        text.markdown(plain(label))
+        text.caption(_("Required") if item.required else _("Optional"))
+        statuses = list(ChecklistStatus)
+        status.selectbox(label, statuses, index=statuses.index(item.status), key=_checklist_key(item, "status"),
+                         format_func=lambda value: _(ChecklistStatus(value).label), label_visibility="collapsed",
+                         disabled=not can_edit)
+        reason.text_input(_("Reason when not applicable: {item}", item=label), item.not_applicable_reason,
+                          key=_checklist_key(item, "reason"), placeholder=_("Reason when not applicable"),
+                          label_visibility="collapsed", disabled=not can_edit)
+        if unsaved:
+            lines = plain_messages(list(refusals), language())
+            st.error("\n\n".join([f"**{_('Not saved')}**", *lines]), icon="⚠️")
 
 
 def _lead_or_contact(view: InitiativeView) -> str:
