@@ -9,7 +9,7 @@ forms. What a closed tab would need is not read at all.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Optional
@@ -38,6 +38,7 @@ from portfolio.indicator_figures import BenefitFigures, benefit_figures
 from portfolio.locking import get_or_refuse
 from portfolio.measurement_files import template_examples
 from portfolio.permissions import Actor, initiative_permissions
+from workflows.rules import FIX_AT, ChecklistFact, FixAt, RuleResult, incomplete_items
 
 
 class Tab(StrEnum):
@@ -146,6 +147,9 @@ class GatePanel:
     # Four eyes: why the reader may not approve the gate (go, conditional go) or the fast track alone.
     second_person_go: Optional[Message] = None
     second_person_fast_track: Optional[Message] = None
+    # Where each unmet rule is put right, in the order of ``unmet_go`` and of ``unmet_fast_track``.
+    fix_go: tuple[FixAt, ...] = ()
+    fix_fast_track: tuple[FixAt, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -203,7 +207,35 @@ def _gate_panel(session: Session, actor: Actor, initiative: Initiative) -> GateP
                      outcomes=tuple(options.outcomes), refusal=options.refusal,
                      rework=_rework_note(pending_rework(session=session, initiative=initiative)),
                      second_person_go=options.second_person.get("go"),
-                     second_person_fast_track=options.second_person.get("fast_track"))
+                     second_person_fast_track=options.second_person.get("fast_track"),
+                     fix_go=_fixes(session, initiative, options.status.results.get("go", [])),
+                     fix_fast_track=_fixes(session, initiative, options.status.results.get("fast_track", [])))
+
+
+# The places that stand for the first open required item of a checklist: the current stage's, or the fast
+# track's. The link names that item (``item-<id>``), so that it opens the checklist at it.
+OPEN_ITEM = {"open-item": None, "open-fast-track-item": "fast_track"}
+
+
+def _fixes(session: Session, initiative: Initiative, results: list[RuleResult]) -> tuple[FixAt, ...]:
+    fixes = []
+    for fix in (FIX_AT[result.name] for result in results if not result.ok):
+        if fix.anchor in OPEN_ITEM:
+            item_id = _first_open_item(session, initiative.id, OPEN_ITEM[fix.anchor] or initiative.stage)
+            fix = replace(fix, anchor=f"item-{item_id}") if item_id is not None else fix
+        fixes.append(fix)
+    return tuple(fixes)
+
+
+def _first_open_item(session: Session, initiative_id: int, checklist: str) -> Optional[int]:
+    rows = session.exec(
+        select(ChecklistItem).where(ChecklistItem.initiative_id == initiative_id, ChecklistItem.stage == checklist)
+        .order_by(col(ChecklistItem.position))
+    ).all()
+    facts = [ChecklistFact(row.stage, row.key, row.label, row.required, row.status, row.not_applicable_reason)
+             for row in rows]
+    still_open = incomplete_items(tuple(facts), checklist)
+    return next((row.id for row, fact in zip(rows, facts) if fact in still_open), None)
 
 
 def _history(session: Session, initiative_id: int,

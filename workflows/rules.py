@@ -269,14 +269,15 @@ class FixAt:
 
 
 # Data, not code: every rule names its place (a test fails for a rule without one). The page turns a place
-# into a link to ``?id=N&initiative_tabs=<tab>&focus=<anchor>``.
+# into a link to ``?id=N&initiative_tabs=<tab>&focus=<anchor>``; "open-item" and "open-fast-track-item" stand
+# for the first open required item of the stage's or the fast track's checklist, which the link names.
 FIX_AT: dict[str, FixAt] = {
     "need_described": FixAt("details", "need", N_("Describe the need")),
     "need_owner_named": FixAt("details", "need-owner", N_("Name the need owner")),
     "owning_unit_named": FixAt("details", "owning-unit", N_("Choose the owning unit")),
     "expected_effects_described": FixAt("details", "expected-effects", N_("Describe the expected effects")),
     "checklist_complete": FixAt("checklist", "open-item", N_("Open the checklist")),
-    "fast_track_checklist_complete": FixAt("checklist", "open-item", N_("Open the checklist")),
+    "fast_track_checklist_complete": FixAt("checklist", "open-fast-track-item", N_("Open the checklist")),
     "indicator_with_baseline_and_target": FixAt("benefits", "add-indicator", N_("Add an indicator")),
     "measured_after_baseline": FixAt("benefits", "enter-measurements", N_("Enter measurements")),
     "benefit_calculation_present": FixAt("benefits", "calculation", N_("Fill in the benefit calculation")),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pandas as pd
@@ -33,8 +34,10 @@ from portfolio.ui.components import (
     show_flash,
     tr,
 )
+from portfolio.ui.focus import FOCUS, scroll_to, take_focus
 from portfolio.ui.text import plain, plain_messages
 from workflows.lifecycle import FINAL_STAGES, STAGE_ORDER
+from workflows.rules import FixAt
 from workflows.vocabulary import ChecklistStatus
 
 GATE_LABELS = {stage: STAGE_LABELS[stage] for stage in STAGE_ORDER}
@@ -253,8 +256,7 @@ def _gate_panel(view: InitiativeView) -> None:
     unmet = options.unmet_go
     if unmet:
         st.warning(_("Before a go decision, this must be done:"))
-        for line in plain_messages(unmet, lang):
-            st.markdown(f"- {line}")
+        _unmet_rules(initiative.id, unmet, options.fix_go)
     else:
         st.success(_("Every rule of the gate holds."))
     if options.second_person_go is not None:
@@ -263,8 +265,7 @@ def _gate_panel(view: InitiativeView) -> None:
         fast_unmet = options.unmet_fast_track
         with st.expander(_("Fast track to scale-up")):
             if fast_unmet:
-                for line in plain_messages(fast_unmet, lang):
-                    st.markdown(f"- {line}")
+                _unmet_rules(initiative.id, fast_unmet, options.fix_fast_track)
             else:
                 st.write(_("Every rule of the fast track holds."))
             if options.second_person_fast_track is not None:
@@ -288,6 +289,16 @@ def _gate_panel(view: InitiativeView) -> None:
         st.text_area(_("Lessons learned"), key="gate_lessons")
     st.button(_("Record decision"), type="primary", on_click=_decide, args=(initiative.id, initiative.version),
               key="record_decision")
+
+
+def _unmet_rules(initiative_id: int, unmet: tuple, fixes: tuple[FixAt, ...]) -> None:
+    """Each unmet rule, with a link beside it to the place of this page that puts it right."""
+    _ = tr()
+    for line, fix in zip(plain_messages(unmet, language()), fixes, strict=True):
+        rule, link = st.columns([3, 1], vertical_alignment="center")
+        rule.markdown(f"- {line}")
+        link.page_link(st.session_state["pages"]["initiative"], label=_(fix.label), query_params={
+            "id": str(initiative_id), "initiative_tabs": _(TAB_LABELS[Tab(fix.tab)]), FOCUS: fix.anchor})
 
 
 def _decision_owners(view: InitiativeView) -> None:
@@ -370,8 +381,26 @@ def _choose_initiative() -> int | None:
     return initiative_id
 
 
+# The places of the tabs other than Benefits that a link opens (anchors of workflows.rules.FIX_AT): the key
+# of the element to scroll to. The Benefits tab opens its own (portfolio.ui.benefits.indicators.open_place).
+PLACES = {"need": "details_need", "need-owner": "details_need_owner", "owning-unit": "details_unit",
+          "expected-effects": "details_effects", "open-item": "checklist_editor",
+          "open-fast-track-item": "checklist_editor"}
+# A checklist item the link names (the first open one, see initiative_view.OPEN_ITEM), drawn in the container
+# keyed checklist_item_<id>.
+CHECKLIST_ITEM = re.compile(r"item-([0-9]{1,19})")
+
+
 def _open_tab(tabs: list) -> Tab:
-    return next((tab for tab, shown in zip(TAB_LABELS, tabs) if shown.open), Tab.GATE)
+    """The open tab; a link to a place in it (``focus=``) is taken from the address, and the browser is
+    scrolled to the place."""
+    tab = next((tab for tab, shown in zip(TAB_LABELS, tabs) if shown.open), Tab.GATE)
+    anchor = take_focus() or ""
+    if anchor in PLACES:
+        scroll_to(PLACES[anchor])
+    elif item := CHECKLIST_ITEM.fullmatch(anchor):
+        scroll_to(f"checklist_item_{item.group(1)}")
+    return tab
 
 
 def render() -> None:

@@ -17,6 +17,7 @@ from portfolio.ui.benefits import calculation, indicators, measurements
 from portfolio.ui.benefits.forms import FormSpec, Hint, form, submitted
 from portfolio.ui.benefits.lazy import lazy_expander
 from portfolio.ui.components import USER_SEARCH, language, name_search, run_action, tr
+from portfolio.ui.focus import focus
 from portfolio.ui.text import plain
 from workflows.vocabulary import BenefitCategory, BenefitKind, Recipient
 
@@ -53,6 +54,7 @@ def render(view: InitiativeView) -> None:
     units, users = view.units.names(), view.users.names()
     can_edit = view.allowed["benefit.edit"] is None
     owners = {"owner_id": {None: "–", **users}}
+    indicators.open_place(view, focus())
     if can_edit:
         name_search(USER_SEARCH, _("Find a benefit owner"), view.users)
     if not figures.benefits:
@@ -81,7 +83,7 @@ def render(view: InitiativeView) -> None:
                     BENEFIT_FORM, f"benefit_{benefit.id}", benefit, submit=N_("Save benefit"),
                     on_click=_edit_benefit, args=(benefit.id, benefit.version), labels=owners))
                 lazy_expander(_("Add an indicator"), f"open_add_indicator_{benefit.id}",
-                              lambda: indicators.add_form(benefit.id))
+                              lambda: indicators.add_form(view, benefit.id))
     if can_edit:
         lazy_expander(_("Add a benefit"), "open_add_benefit", lambda: form(
             BENEFIT_FORM, "benefit", submit=N_("Add benefit"), on_click=_add_benefit, args=(initiative.id,),

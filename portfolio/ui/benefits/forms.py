@@ -1,6 +1,10 @@
 """Forms drawn from an input model: one hint per field of the model says how its widget looks, and the
 input is built back from the widgets by the model's own fields. Adding a field to the input model
-means adding its hint here, nothing else."""
+means adding its hint here, nothing else.
+
+A form may show the fields that matter first and keep the rest under "More fields", closed, with defaults
+that validate; a refusal names each problem's field by its label and opens "More fields" when one of its
+fields is at fault."""
 
 from __future__ import annotations
 
@@ -9,7 +13,12 @@ from typing import Any, Callable, Mapping, Optional
 
 import streamlit as st
 
-from portfolio.ui.components import tr
+from portfolio.errors import ValidationError
+from portfolio.i18n import N_
+from portfolio.ui.components import dispatcher, flash, language, tr
+from portfolio.ui.text import plain_messages
+
+MORE_FIELDS = N_("More fields")
 
 
 @dataclass(frozen=True)
@@ -37,13 +46,15 @@ class Hint:
 @dataclass(frozen=True)
 class FormSpec:
     """An input model (a pydantic model such as db.models.IndicatorCreate, or a dataclass) and its hints, in
-    rows: a row of several hints is drawn as columns."""
+    rows: a row of several hints is drawn as columns. The rows of ``more`` are drawn under "More fields",
+    closed until the user opens them (or a refusal names one of their fields)."""
 
     model: type
     rows: tuple[tuple[Hint, ...], ...]
+    more: tuple[tuple[Hint, ...], ...] = ()
 
     def __post_init__(self) -> None:
-        hinted = [hint.field for row in self.rows for hint in row]
+        hinted = [hint.field for row in self.rows + self.more for hint in row]
         wanted = list(_defaults(self.model))
         if sorted(hinted) != sorted(wanted):
             raise TypeError(f"The form of {self.model.__name__} must hint each of its fields once: "
@@ -53,7 +64,11 @@ class FormSpec:
     @property
     def hints(self) -> tuple[Hint, ...]:
         """Every hint, in the order drawn."""
-        return tuple(hint for row in self.rows for hint in row)
+        return tuple(hint for row in self.rows + self.more for hint in row)
+
+    def label(self, field: str) -> Optional[str]:
+        """The label msgid of ``field``, None when the form has no such field."""
+        return next((hint.label for hint in self.hints if hint.field == field), None)
 
     def key(self, prefix: str, hint: Hint) -> str:
         """The widget key of ``hint``'s field in the form named ``prefix``."""
@@ -69,18 +84,29 @@ def _defaults(model: type) -> dict[str, Any]:
 
 
 def form(spec: FormSpec, prefix: str, current: Any = None, *, submit: str, on_click: Callable[..., None],
-         args: tuple, labels: Optional[Mapping[str, Mapping[Any, str]]] = None) -> None:
-    """Draw the form ``{prefix}_form``: filled in from ``current`` (a record with the model's fields), or the
-    model's defaults when it is None; ``submit`` is the button's msgid, ``labels`` the page's choices."""
+         args: tuple, labels: Optional[Mapping[str, Mapping[Any, str]]] = None,
+         defaults: Optional[Mapping[str, Any]] = None) -> None:
+    """Draw the form ``{prefix}_form``: filled in from ``current`` (a record with the model's fields), or from
+    ``defaults`` and else the model's defaults when it is None; ``submit`` is the button's msgid, ``labels``
+    the page's choices."""
     _ = tr()
     with st.form(f"{prefix}_form"):
-        defaults = _defaults(spec.model)
-        for row in spec.rows:
-            places = [st] if len(row) == 1 else st.columns(len(row))
-            for place, hint in zip(places, row):
-                value = defaults[hint.field] if current is None else getattr(current, hint.field)
-                _widget(place, hint, spec.key(prefix, hint), value, disabled=hint.fixed and current is not None,
-                        labels=(labels or {}).get(hint.field), _=_)
+        values = {**_defaults(spec.model), **(defaults or {})}
+
+        def draw(rows: tuple[tuple[Hint, ...], ...]) -> None:
+            for row in rows:
+                places = [st] if len(row) == 1 else st.columns(len(row))
+                for place, hint in zip(places, row):
+                    value = values[hint.field] if current is None else getattr(current, hint.field)
+                    _widget(place, hint, spec.key(prefix, hint), value,
+                            disabled=hint.fixed and current is not None, labels=(labels or {}).get(hint.field), _=_)
+
+        draw(spec.rows)
+        if spec.more:
+            faulty = st.session_state.get(_faulty_key(prefix), set())
+            with st.expander(_(MORE_FIELDS), expanded=any(hint.field in faulty for row in spec.more
+                                                             for hint in row)):
+                draw(spec.more)
         st.form_submit_button(_(submit), on_click=on_click, args=args)
 
 
@@ -109,6 +135,34 @@ def _widget(place: Any, hint: Hint, key: str, value: Any, *, disabled: bool,
                         format_func=shown.__getitem__, key=key, help=help_text, disabled=disabled)
     else:
         raise ValueError(f"Unknown widget {hint.widget!r} for {hint.field}")
+
+
+def _faulty_key(prefix: str) -> str:
+    return f"{prefix}_faulty"
+
+
+def run_form(spec: FormSpec, prefix: str, action: Callable[..., object], success: str, **kwargs) -> bool:
+    """Run ``action`` (a domain action) with the form's input as ``data``, for the signed-in user: its success,
+    or every problem of its refusal, each after the label of its field (from a button's ``on_click``).
+    A saved form is emptied, so that it offers its defaults again."""
+    _ = tr()
+    lang = language()
+    done = dispatcher().run(action, data=submitted(spec, prefix), **kwargs)
+    if done.ok:
+        for hint in spec.hints:
+            st.session_state.pop(spec.key(prefix, hint), None)
+        st.session_state.pop(_faulty_key(prefix), None)
+        flash("success", [_(success)])
+        return True
+    problems = done.error.problems if isinstance(done.error, ValidationError) else []
+    fields = [spec.label(problem.field) for problem in problems]
+    lines = plain_messages(done.problems, lang)
+    if len(fields) == len(lines):
+        lines = [line if label is None else _("{field}: {problem}", field=_(label), problem=line)
+                 for label, line in zip(fields, lines)]
+    st.session_state[_faulty_key(prefix)] = {problem.field for problem in problems}
+    flash("error", lines)
+    return False
 
 
 def submitted(spec: FormSpec, prefix: str) -> Any:

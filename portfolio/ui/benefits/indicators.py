@@ -1,8 +1,12 @@
 """The indicators of a benefit: a table of their figures against baseline and target, and each indicator
-as an expander with its chart, its breakdown by org unit, its measurements, and the forms that change,
-rebase or explain it."""
+as an expander with its chart, its breakdown by org unit, its measurements, and the forms that add, change,
+rebase or explain it. A link to a place of the Benefits tab (an unmet gate rule's, see ``open_place``) opens
+the section that puts it right."""
 
 from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Optional
 
 import pandas as pd
 import streamlit as st
@@ -18,43 +22,58 @@ from portfolio.i18n import N_, format_number
 from portfolio.indicator_figures import IndicatorPlan
 from portfolio.initiative_view import InitiativeView
 from portfolio.ui.benefits import measurements
-from portfolio.ui.benefits.forms import FormSpec, Hint, form, submitted
+from portfolio.ui.benefits.forms import FormSpec, Hint, form, run_form
 from portfolio.ui.benefits.lazy import lazy_expander, lazy_tabs
 from portfolio.ui.charts import indicator_chart
 from portfolio.ui.components import language, run_action, tr
+from portfolio.ui.focus import scroll_to
 from portfolio.ui.text import plain
 from workflows.vocabulary import Aggregation, Direction, Frequency, IndicatorStatus
 
 STATUS_BADGES = {"green": "🟢", "amber": "🟡", "red": "🔴", "unknown": "⚪"}
 
+CODE = Hint("code", N_("Code"), help=N_("A short unique code that import files use."))
+NAME = Hint("name", N_("Name"))
+DEFINITION = Hint("definition", N_("Definition"), "area")
+METHOD = Hint("method", N_("Method"), "area")
+SOURCE = Hint("data_source", N_("Data source"), key="source")
+UNIT = Hint("unit", N_("Unit"))
+DIRECTION = Hint("direction", N_("Direction"), "choice", Direction.labels())
+FREQUENCY = Hint("frequency", N_("Frequency"), "choice", Frequency.labels())
+AGGREGATION = Hint("aggregation", N_("Across org units"), "choice", Aggregation.labels())
+BASELINE = Hint("baseline_value", N_("Baseline"), "number", key="baseline", fixed=True)
+BASELINE_DATE = Hint("baseline_date", N_("Baseline date"), "date", fixed=True)
+BASELINE_PERIOD = Hint("baseline_period", N_("Baseline period"))
+BASELINE_SOURCE = Hint("baseline_source", N_("Baseline source"))
+TARGET = Hint("target_value", N_("Target"), "number", key="target")
+TARGET_DATE = Hint("target_date", N_("Target date"), "date")
+TOLERANCES_AND_RANGE = (
+    Hint("amber_tolerance", N_("Amber tolerance (%)"), "number", key="amber", percent=True, min_value=0.0),
+    Hint("red_tolerance", N_("Red tolerance (%)"), "number", key="red", percent=True, min_value=0.0),
+    Hint("valid_min", N_("Lowest valid value"), "number", key="min"),
+    Hint("valid_max", N_("Highest valid value"), "number", key="max"))
+
 # The baseline of an existing indicator is shown here but changed through "Change the baseline".
 INDICATOR_FORM = FormSpec(IndicatorInput, (
-    (Hint("code", N_("Code"), help=N_("A short unique code that import files use.")), Hint("name", N_("Name"))),
-    (Hint("definition", N_("Definition"), "area"),),
-    (Hint("method", N_("Method"), "area"),),
-    (Hint("data_source", N_("Data source"), key="source"), Hint("unit", N_("Unit")),
-     Hint("direction", N_("Direction"), "choice", Direction.labels())),
-    (Hint("frequency", N_("Frequency"), "choice", Frequency.labels()),
-     Hint("aggregation", N_("Across org units"), "choice", Aggregation.labels())),
-    (Hint("baseline_value", N_("Baseline"), "number", key="baseline", fixed=True),
-     Hint("baseline_date", N_("Baseline date"), "date", fixed=True),
-     Hint("baseline_period", N_("Baseline period")), Hint("baseline_source", N_("Baseline source"))),
-    (Hint("target_value", N_("Target"), "number", key="target"), Hint("target_date", N_("Target date"), "date")),
-    (Hint("amber_tolerance", N_("Amber tolerance (%)"), "number", key="amber", percent=True, min_value=0.0),
-     Hint("red_tolerance", N_("Red tolerance (%)"), "number", key="red", percent=True, min_value=0.0),
-     Hint("valid_min", N_("Lowest valid value"), "number", key="min"),
-     Hint("valid_max", N_("Highest valid value"), "number", key="max")),
+    (CODE, NAME), (DEFINITION,), (METHOD,), (SOURCE, UNIT, DIRECTION), (FREQUENCY, AGGREGATION),
+    (BASELINE, BASELINE_DATE, BASELINE_PERIOD, BASELINE_SOURCE), (TARGET, TARGET_DATE), TOLERANCES_AND_RANGE,
+))
+# A new indicator starts with the five fields that matter; the rest wait under "More fields", with defaults
+# that validate (see ``add_form``). The widget keys are those of the full form.
+NEW_INDICATOR_FORM = FormSpec(IndicatorInput, ((NAME,), (UNIT, DIRECTION), (BASELINE, TARGET)), more=(
+    (CODE, SOURCE), (DEFINITION,), (METHOD,), (FREQUENCY, AGGREGATION),
+    (BASELINE_DATE, BASELINE_PERIOD, BASELINE_SOURCE), (TARGET_DATE,), TOLERANCES_AND_RANGE,
 ))
 
 
 def _add_indicator(benefit_id: int) -> None:
-    run_action(create_indicator, N_("The indicator is added."), benefit_id=benefit_id,
-               data=submitted(INDICATOR_FORM, f"ind_{benefit_id}"))
+    run_form(NEW_INDICATOR_FORM, f"ind_{benefit_id}", create_indicator, N_("The indicator is added."),
+             benefit_id=benefit_id)
 
 
 def _edit_indicator(indicator_id: int, seen_version: int) -> None:
-    run_action(update_indicator, N_("The indicator is saved."), indicator_id=indicator_id,
-               expected_version=seen_version, data=submitted(INDICATOR_FORM, f"indicator_{indicator_id}"))
+    run_form(INDICATOR_FORM, f"indicator_{indicator_id}", update_indicator, N_("The indicator is saved."),
+             indicator_id=indicator_id, expected_version=seen_version)
 
 
 def _revise(indicator_id: int, seen_version: int) -> None:
@@ -70,10 +89,73 @@ def _explain(indicator_id: int, seen_version: int) -> None:
                explanation=st.session_state[f"explain_{indicator_id}"])
 
 
-def add_form(benefit_id: int) -> None:
-    """The empty indicator form that adds an indicator to the benefit."""
-    form(INDICATOR_FORM, f"ind_{benefit_id}", submit=N_("Add indicator"), on_click=_add_indicator,
-         args=(benefit_id,))
+def suggested_code(initiative_id: int, taken: set[str]) -> str:
+    """A code for the initiative's next indicator, as the demo names them (``I0042-3``), not yet ``taken``."""
+    number = len(taken) + 1
+    while f"I{initiative_id:04d}-{number}" in taken:
+        number += 1
+    return f"I{initiative_id:04d}-{number}"
+
+
+def add_form(view: InitiativeView, benefit_id: int) -> None:
+    """The form that adds an indicator to the benefit: the five fields that matter, and the rest under "More
+    fields" with defaults that validate: a free code, the baseline measured today, the target in a year."""
+    today = date.today()
+    taken = {summary.indicator.code for summary in view.benefits.figures.summaries.values()}
+    form(NEW_INDICATOR_FORM, f"ind_{benefit_id}", submit=N_("Add indicator"), on_click=_add_indicator,
+         args=(benefit_id,), defaults={"code": suggested_code(view.initiative.id, taken), "baseline_date": today,
+                                       "target_date": today + timedelta(days=365)})
+
+
+# The places of the tab a link opens (anchors of workflows.rules.FIX_AT), each handled by ``open_place``.
+PLACES = ("add-indicator", "calculation", "owner-and-indicator", "enter-measurements", "explain-deviation")
+
+
+def open_place(view: InitiativeView, anchor: Optional[str]) -> None:
+    """Open the section of the tab where the place ``anchor`` (of ``workflows.rules.FIX_AT``) is put right, for
+    the first benefit or indicator it concerns, and scroll to it: the state of its expanders and tabs is set
+    before they are drawn. An anchor of no place on this tab opens nothing."""
+    _ = tr()
+    items = view.benefits.figures.benefits
+    summaries = list(view.benefits.figures.summaries.values())
+    # Without a benefit, an indicator has nowhere to go: the benefit comes first.
+    add_indicator = f"open_add_indicator_{items[0].benefit.id}" if items else "open_add_benefit"
+    expander, indicator_tab = None, None
+    if anchor == "add-indicator":
+        expander = add_indicator
+    elif anchor == "calculation":
+        expander = "open_calculation"
+    elif anchor == "owner-and-indicator":
+        no_owner = next((i.benefit.id for i in items if i.benefit.owner_id is None), None)
+        no_indicator = next((i.benefit.id for i in items if not i.indicators), None)
+        expander = (f"open_benefit_{no_owner}" if no_owner else
+                    f"open_add_indicator_{no_indicator}" if no_indicator else "open_add_benefit")
+    elif anchor in ("enter-measurements", "explain-deviation"):
+        wanted = _unmeasured if anchor == "enter-measurements" else _off_target_unexplained
+        indicator = next((s.indicator.id for s in summaries if wanted(s)), None)
+        if indicator is not None:
+            expander, indicator_tab = f"open_indicator_{indicator}", (f"indicator_tab_{indicator}",
+                                                                       GRID if anchor == "enter-measurements"
+                                                                       else EXPLAIN)
+        elif not summaries:
+            expander = add_indicator
+    if expander is None:
+        return
+    st.session_state[expander] = True
+    if indicator_tab is not None:
+        st.session_state[indicator_tab[0]] = _(indicator_tab[1])
+    scroll_to(expander)
+
+
+def _unmeasured(summary) -> bool:
+    """No measurement after the baseline (the gate rule "measured_after_baseline" of this indicator)."""
+    baseline = summary.indicator.baseline_date
+    return summary.latest_period is None or (baseline is not None and summary.latest_period <= baseline)
+
+
+def _off_target_unexplained(summary) -> bool:
+    """Not at its target, and no deviation explained (the rule "indicators_at_target_or_explained")."""
+    return (summary.progress is None or summary.progress < 1) and not summary.indicator.deviation_explanation.strip()
 
 
 def figures_table(summaries: list) -> None:

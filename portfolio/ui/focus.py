@@ -1,0 +1,57 @@
+"""Links to a place on a page: ``focus=<anchor>`` in the address (next to the page's own parameters, such as
+``?id=42&initiative_tabs=Benefits``) opens that place and scrolls the browser to it, once.
+
+The anchors are domain values (``workflows.rules.FIX_AT``); each page says which element is the place of an
+anchor. The parameter is taken from the address by the run it opens, so a later run (a click, a refresh)
+leaves the page as the user left it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Optional
+
+import streamlit as st
+
+FOCUS = "focus"
+_THIS_RUN = "focus_of_this_run"
+# Scrolls to the element whose key is given (Streamlit marks a keyed element with the class st-key-<key>) and
+# puts the cursor in its first field; the element may be drawn after this script runs, so it is looked for
+# a few times a second for ten seconds.
+_SCROLL = """<script>
+(() => {{
+  const selector = {selector};
+  let tries = 0;
+  const timer = setInterval(() => {{
+    const place = document.querySelector(selector);
+    if (place || ++tries > 100) clearInterval(timer);
+    if (!place) return;
+    place.scrollIntoView({{block: "center"}});
+    const field = place.querySelector("input, textarea, summary, button, [tabindex]");
+    if (field) field.focus({{preventScroll: true}});
+  }}, 100);
+}})(/* {nonce}: each scroll differs, so the browser runs it even where an earlier one stood */);
+</script>"""
+
+
+def take_focus() -> Optional[str]:
+    """The anchor the address names (``focus=``), taken out of it; None when it names none. Call it once per
+    run, before the page draws; ``focus()`` then answers for the rest of the run."""
+    anchor = st.query_params.get(FOCUS)
+    if anchor is not None:
+        del st.query_params[FOCUS]
+    st.session_state[_THIS_RUN] = anchor
+    return anchor
+
+
+def focus() -> Optional[str]:
+    """The anchor this run was opened at (see ``take_focus``), or None."""
+    return st.session_state.get(_THIS_RUN)
+
+
+def scroll_to(key: str) -> None:
+    """Scroll the browser to the element drawn with ``key`` and put the cursor in its first field. ``key`` is
+    the page's own widget key, never text from the address."""
+    selector = json.dumps(f".st-key-{key}").replace("<", "\\u003c")
+    st.html(_SCROLL.format(selector=selector, nonce=time.time_ns()), unsafe_allow_javascript=True)
