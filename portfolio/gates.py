@@ -20,7 +20,7 @@ from workflows import lifecycle
 from workflows.lifecycle import FORWARD_OUTCOMES
 from workflows.process import Process, load_process
 from portfolio.gate_facts import gate_context
-from workflows.rules import ChecklistFact, GateContext, RuleResult, evaluate, four_eyes
+from workflows.rules import ChecklistFact, RuleResult, evaluate, four_eyes
 from workflows.vocabulary import ChecklistStatus, Outcome
 
 
@@ -47,7 +47,7 @@ def gate_status(*, session: Session, initiative: Initiative) -> GateStatus:
     """The rule results of the initiative's current gate, and of fast track where it leads on."""
     if initiative.stage in lifecycle.FINAL_STAGES:
         return GateStatus(stage=initiative.stage)
-    ctx: GateContext = gate_context(session, initiative)
+    ctx = gate_context(session, initiative)
     process = load_process()
     results = {"go": evaluate(process.rules_for(initiative.stage), ctx)}
     if lifecycle.target_stage(initiative.stage, "fast_track"):
