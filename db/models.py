@@ -138,6 +138,15 @@ class Initiative(SQLModel, table=True):
     # included): none of them may decide the next gate (separation of duties).
     leads_since_last_gate: list = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False, server_default=text("'[]'")))
+    # Internal: left out of the transparency export (portfolio.public_export). ``internal`` leaves out the whole
+    # initiative; each ``..._internal`` flag one text: its own, the stop decision's, or its decisions' rationales.
+    internal: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    description_internal: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    need_description_internal: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    expected_effects_internal: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    stop_reason_internal: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    lessons_learned_internal: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    rationale_internal: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     # Bumped by every write to anything the initiative owns (checklist, benefits, measurements, ...).
     # Read caches key on it; the UPDATE that bumps it is also the initiative's write lock.
     data_version: int = Field(default=1, sa_column_kwargs={"server_default": text("1")})
@@ -439,3 +448,28 @@ class CalculationYear(SQLModel, table=True):
     benefit_high: Optional[float] = None
     # The expected benefit is the indicators' money (``benefit`` keeps the figure when it was saved), not typed.
     benefit_from_indicators: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+
+
+# Report snapshot: the benefit report of one portfolio and period, frozen for a named, dated steering meeting.
+# ``payload`` is the report's data as canonical JSON (sorted keys, no spaces) and ``content_hash`` its SHA-256,
+# so a snapshot reopens, renders and exports as it was. Immutable: database triggers refuse UPDATE and
+# DELETE (and, on SQLite, INSERT OR REPLACE); a row changed behind their back no longer matches its hash.
+class ReportSnapshot(SQLModel, table=True):
+    __tablename__ = "report_snapshot"
+    __table_args__ = (
+        UniqueConstraint("portfolio_id", "meeting_name", "meeting_date", name="uq_report_snapshot_meeting"),
+        CheckConstraint("period_from <= period_to", name="ck_report_snapshot_period"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    portfolio_id: int = Field(foreign_key="portfolio.id")
+    meeting_name: str = Field(max_length=200)
+    meeting_date: date
+    period_from: date
+    period_to: date
+    # The language the report was frozen in; it reopens in the same words.
+    language: str = Field(max_length=5)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    payload_version: int
+    content_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    frozen_by_id: int = Field(foreign_key="app_user.id")
+    frozen_at: datetime = _ts()
