@@ -214,8 +214,22 @@ PERMISSIONS: dict[str, Permission] = {
         (ADMIN, PORTFOLIO_OWNER, STEERING),
         N_("Only an administrator, the portfolio owner or the steering group may see what a change changed."),
     ),
+    "report.read": Permission(
+        (STEERING, PORTFOLIO_OWNER, ADMIN),
+        N_("Only the portfolio's steering group, its owners and administrators may read its benefit report."),
+    ),
     "signin.failures.read": Permission(
         (ADMIN,), N_("Only an administrator may see the failed sign-ins.")
+    ),
+    # Meeting snapshots: the benefit report frozen for a steering meeting (portfolio.snapshots).
+    "snapshot.freeze": Permission(
+        (STEERING, PORTFOLIO_OWNER, ADMIN),
+        N_("Only the portfolio's steering group, its owners and administrators may freeze its benefit report "
+           "for a meeting."),
+    ),
+    "snapshot.read": Permission(
+        (STEERING, PORTFOLIO_OWNER, ADMIN),
+        N_("Only the portfolio's steering group, its owners and administrators may open its meeting snapshots."),
     ),
 }
 
