@@ -148,9 +148,9 @@ CASES: dict[str, Case] = {
 # Registry actions not run here: "baseline.revise_locked" needs a passed pilot gate (tests/test_benefits_services.py),
 # "measurement.report" belongs to the import (tests/test_measurement_import.py), "audit.read" and "audit.detail"
 # are read filters (tests/test_audit_scope.py), "signin.failures.read" (tests/test_signin_throttle.py),
-# "report.read" (tests/test_benefit_report.py).
+# "report.read" (tests/test_benefit_report.py), "snapshot.freeze" and "snapshot.read" (tests/test_snapshots.py).
 NOT_RUN = {"baseline.revise_locked", "measurement.report", "audit.read", "audit.detail", "signin.failures.read",
-           "report.read"}
+           "report.read", "snapshot.freeze", "snapshot.read"}
 
 # action -> role -> expected refusal (None = it goes through), the portfolio's owner_decides off.
 EXPECTED = {
