@@ -658,6 +658,15 @@ def _demo_load(c: Context) -> Message:
     return c.says(N_("{who} loaded the demo data (initiatives: {count})"), count=Number(c.after["initiatives"]))
 
 
+@sentence("snapshot.freeze")
+def _snapshot_freeze(c: Context) -> Message:
+    if "meeting_name" not in c.after:
+        return c.says(N_("{who} froze the benefit report for a steering meeting"))
+    return c.says(N_("{who} froze the benefit report of the portfolio {portfolio} for the meeting {meeting} "
+                     "on {date}"), portfolio=Quoted(_named(c.names.portfolios, c.after.get("portfolio_id"))),
+                  meeting=Quoted(c.after["meeting_name"]), date=_as_day(c.after.get("meeting_date")))
+
+
 # ------------------------------------------------------------------ the sentence of one event
 
 

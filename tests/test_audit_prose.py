@@ -157,6 +157,10 @@ FIXTURES: dict[str, Entry] = {
                                 after={"is_demo": True}),
     "demo.load": Entry("demo.load", user_id=None, entity="demo", entity_id=None, after={
         "initiatives": 40, "seed": 1, "reference_day": "2026-11-02"}),
+    "snapshot.freeze": Entry("snapshot.freeze", user_id=2, entity="report_snapshot", entity_id=9, after={
+        "portfolio_id": 20, "meeting_name": "Styrgruppens decembermöte", "meeting_date": "2026-12-03",
+        "period_from": "2026-01-01", "period_to": "2026-11-30", "language": "sv", "payload_version": 1,
+        "content_hash": "9f" * 32}),
 }
 
 
