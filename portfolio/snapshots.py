@@ -201,6 +201,8 @@ def freeze_report(*, session: Session, actor: Actor, portfolio_id: int, meeting_
     elif len(name) > MEETING_NAME_MAX:
         problems.append(FieldProblem("meeting_name", Message(NAME_TOO_LONG, {"count": MEETING_NAME_MAX})))
     problems += text_problems(None, {"meeting_name": name}, length_checked=("meeting_name",))
+    # Only a valid name is looked up (PostgreSQL refuses a NUL even in a comparison).
+    name_ok = not problems
     if day is None:
         problems.append(FieldProblem("meeting_date", Message(NOT_A_MEETING_DATE)))
     if first is None:
@@ -212,7 +214,7 @@ def freeze_report(*, session: Session, actor: Actor, portfolio_id: int, meeting_
     if language not in LANGUAGES:
         problems.append(FieldProblem("language", Message(
             UNKNOWN_LANGUAGE, {"language": repr(language), "languages": ", ".join(LANGUAGES)})))
-    if name and day is not None and session.exec(select(ReportSnapshot.id).where(
+    if name_ok and day is not None and session.exec(select(ReportSnapshot.id).where(
             ReportSnapshot.portfolio_id == portfolio_id, ReportSnapshot.meeting_name == name,
             ReportSnapshot.meeting_date == day)).first() is not None:
         problems.append(FieldProblem("meeting_name", Message(DUPLICATE, {"meeting": name,
