@@ -113,9 +113,10 @@ def world(app_db) -> World:
 
 
 def sign_in(page: Page, url: str, username: str, password: str = PASSWORD, *,
-            heading: str = "Portfolio overview") -> None:
+            heading: str = "My decisions") -> None:
     """Open ``url`` (the app, or a link to one of its pages), sign in through the user-name and password form
-    (factory users share ``PASSWORD``) and wait for the page's ``heading``: the sign-in must succeed. The tab
+    (factory users share ``PASSWORD``) and wait for the page's ``heading`` (by default that of "My decisions",
+    where the app's own address takes the portfolio owner): the sign-in must succeed. The tab
     shows the page at once, then fetches its session cookie and loads the page again: this waits for both."""
     page.set_default_timeout(30_000)
     page.goto(url)

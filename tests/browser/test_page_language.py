@@ -17,10 +17,10 @@ from playwright.sync_api import Page, expect
 from sqlmodel import select
 
 from db.engine import write_session
-from db.models import Initiative, User
+from db.models import Initiative, RoleAssignment, User
 from portfolio.i18n import translator
 from tests.browser.conftest import sign_in
-from tests.factories import make_benefit, make_indicator, make_measurement
+from tests.factories import make_benefit, make_indicator, make_initiative, make_measurement
 from tests.test_translations import _catalog
 
 pytestmark = pytest.mark.browser
@@ -97,15 +97,30 @@ def test_no_page_shows_english_to_a_swedish_or_norwegian_reader(page: Page, serv
                                    baseline_value=40, target_value=25, direction="lower")
         for month, value in ((1, 36.5), (2, 31.25)):
             make_measurement(session, indicator, period=date(2026, month, 1), value=value, org_unit=world.unit)
+        # The owner also leads an initiative and reports for the unit, so the worklists have rows to show.
+        session.add_all([RoleAssignment(user_id=world.owner.id, role="implementation_lead",
+                                        portfolio_id=world.portfolio.id),
+                         RoleAssignment(user_id=world.owner.id, role="reporter", org_unit_id=world.unit.id)])
+        led = make_initiative(session, portfolio=world.portfolio, creator=world.owner, lead=world.owner,
+                              stage="pilot", org_unit=world.unit, title="Läkemedelsrobot")
+        make_indicator(session, make_benefit(session, led, title="Frigjord tid"), name="Timmar per vecka",
+                       frequency="week")
     _ = translator(language)
     overview, decisions = HEADINGS[language]
-    sign_in(page, served_app, "owner", heading=overview)
-    seen: dict[str, list[str]] = {"overview": _seen(page)}
-
-    page.get_by_role("link", name=decisions).click()
-    expect(page.get_by_role("heading", name=decisions)).to_be_visible()
+    sign_in(page, served_app, "owner", heading=decisions)
     _settled(page)
-    seen["my decisions"] = _seen(page)
+    seen: dict[str, list[str]] = {"my decisions": _seen(page)}
+
+    page.get_by_role("link", name=overview).click()
+    expect(page.get_by_role("heading", name=overview)).to_be_visible()
+    _settled(page)
+    seen["overview"] = _seen(page)
+
+    for worklist in (_("My initiatives"), _("Figures to report")):
+        page.get_by_role("link", name=worklist).click()
+        expect(page.get_by_role("heading", name=worklist)).to_be_visible()
+        _settled(page)
+        seen[worklist] = _seen(page)
 
     page.goto(f"{served_app}/initiative?id={initiative.id}")
     expect(page.get_by_role("heading", name="Digital triage i primärvården")).to_be_visible()

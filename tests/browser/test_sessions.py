@@ -20,7 +20,7 @@ SIGN_IN_HEADING = "Initiative portfolio"
 def test_a_refresh_and_a_new_tab_keep_the_sign_in(page: Page, served_app, world, app_db):
     sign_in(page, served_app, "owner")
     page.reload()
-    expect(page.get_by_role("heading", name="Portfolio overview")).to_be_visible()
+    expect(page.get_by_role("heading", name="My decisions")).to_be_visible()
     second = page.context.new_page()
     second.goto(f"{served_app}/my-decisions")
     expect(second.get_by_role("heading", name="My decisions")).to_be_visible()
