@@ -17,19 +17,33 @@ import streamlit as st
 FOCUS = "focus"
 _THIS_RUN = "focus_of_this_run"
 # Scrolls to the element whose key is given (Streamlit marks a keyed element with the class st-key-<key>) and
-# puts the cursor in its first field; the element may be drawn after this script runs, so it is looked for
-# a few times a second for ten seconds.
+# puts the cursor in its first field. The element and its fields are drawn after this script runs, some only
+# once their code has loaded, so it looks a few times a second until the run has ended and the first field
+# has stayed the same for a moment, and for two seconds more it moves the cursor to a field drawn before that
+# one, unless the user has moved it (ten seconds at most; an element without a field gets the focus itself).
 _SCROLL = """<script>
 (() => {{
   const selector = {selector};
-  let tries = 0;
+  let tries = 0, seen = null, steady = 0, focused = null, after = 0;
   const timer = setInterval(() => {{
     const place = document.querySelector(selector);
-    if (place || ++tries > 100) clearInterval(timer);
-    if (!place) return;
+    const field = place && place.querySelector("input, textarea");
+    if (focused) {{
+      if (++after > 20 || document.activeElement !== focused) return clearInterval(timer);
+      if (field && field !== focused) {{ focused = field; field.focus({{preventScroll: true}}); }}
+      return;
+    }}
+    const app = document.querySelector('[data-testid="stApp"]');
+    const running = app && app.getAttribute("data-test-script-state") === "running";
+    steady = place && !running && field === seen ? steady + 1 : 0;
+    seen = field;
+    const last = ++tries > 100;
+    if (steady < 3 && !last) return;
+    if (!place) return clearInterval(timer);
     place.scrollIntoView({{block: "center"}});
-    const field = place.querySelector("input, textarea, summary, button, [tabindex]");
-    if (field) field.focus({{preventScroll: true}});
+    focused = field || place.querySelector("summary, button, [tabindex]");
+    if (!focused) return clearInterval(timer);
+    focused.focus({{preventScroll: true}});
   }}, 100);
 }})(/* {nonce}: each scroll differs, so the browser runs it even where an earlier one stood */);
 </script>"""
