@@ -19,6 +19,7 @@ from portfolio.ui.components import (
 )
 from portfolio.ui.sso import sign_in_from_provider, sign_out
 from portfolio.ui.text import plain
+from portfolio.snapshots import reads_snapshots
 from portfolio.worklists import landing_roles
 from workflows.vocabulary import Role
 
@@ -34,6 +35,7 @@ PAGES = (
     ("initiative", "portfolio/ui/initiative.py", N_("Initiative"), "initiative"),
     ("new_idea", "portfolio/ui/new_idea.py", N_("New idea"), "new-idea"),
     ("sign_in_failures", "portfolio/ui/signin_failures.py", N_("Failed sign-ins"), "sign-in-failures"),
+    ("snapshots", "portfolio/ui/snapshots.py", N_("Meeting snapshots"), "meeting-snapshots"),
 )
 # The page each role lands on (a user with several lands by ``landing_roles``' order); without one, the overview.
 LANDING = {Role.PORTFOLIO_OWNER: "my_decisions", Role.IMPLEMENTATION_LEAD: "lead_worklist",
@@ -72,6 +74,7 @@ with script_run(), database_outage_shown():
         pages = {key: st.Page(file, title=_(title), url_path=path)
                  for key, file, title, path in PAGES
                  if (key != "sign_in_failures" or allowed("signin.failures.read", actor))
+                 and (key != "snapshots" or reads_snapshots(actor))
                  and (key not in ROLE_PAGES or ROLE_PAGES[key] in roles)}
         st.session_state["pages"] = pages
         st.sidebar.write(_("Signed in as {name}", name=plain(actor.display_name)))

@@ -98,17 +98,6 @@ class FrozenReport:
         return json.loads(self.payload)
 
 
-@dataclass(frozen=True)
-class SnapshotsView:
-    """The snapshots page's one read: the portfolios the reader may open snapshots of, the chosen one with its
-    snapshots (newest meeting first), the period the freeze form proposes, and, per action ("snapshot.freeze",
-    "snapshot.read"), None when the reader may take it on the chosen portfolio, otherwise the refusal."""
-
-    portfolios: Choices
-    portfolio_id: Optional[int]
-    snapshots: tuple[SnapshotSummary, ...]
-    allowed: dict[str, Optional[Message]]
-    default_period: tuple[date, date]
 
 
 def _summaries(session: Session, *where: Any) -> tuple[SnapshotSummary, ...]:
@@ -146,25 +135,15 @@ def snapshots_of(*, session: Session, actor: Actor, portfolio_id: int) -> tuple[
     return _summaries(session, ReportSnapshot.portfolio_id == portfolio_id)
 
 
+def reads_snapshots(actor: Optional[Actor]) -> bool:
+    """True when ``actor`` may open the snapshots of some portfolio (the navigation shows the page to them)."""
+    return actor is not None and bool(actor.is_admin or actor.owned_portfolios or actor.steering_portfolios)
+
+
 def _readable_portfolios(session: Session, actor: Actor) -> Choices:
     rows = session.exec(select(Portfolio.id, Portfolio.name).order_by(Portfolio.name, Portfolio.id)).all()
     return Choices(entries=tuple(Choice(*row) for row in rows
                                  if refusal("snapshot.read", actor, Scope(portfolio_id=row[0])) is None))
-
-
-def snapshots_view(*, session: Session, actor: Actor, portfolio_id: Optional[int] = None,
-                   today: Optional[date] = None) -> SnapshotsView:
-    """What the snapshots page shows for ``actor``: the portfolios whose snapshots they may open and, for the
-    chosen one (default: the first of them), its snapshots and what they may do there."""
-    portfolios = _readable_portfolios(session, actor)
-    names = portfolios.names()
-    if portfolio_id not in names:
-        portfolio_id = next(iter(names), None)
-    scope = Scope(portfolio_id=portfolio_id)
-    allowed = {action: refusal(action, actor, scope) for action in ("snapshot.freeze", "snapshot.read")}
-    snapshots = _summaries(session, ReportSnapshot.portfolio_id == portfolio_id) if portfolio_id is not None else ()
-    return SnapshotsView(portfolios=portfolios, portfolio_id=portfolio_id, snapshots=snapshots, allowed=allowed,
-                         default_period=this_year_so_far(today))
 
 
 # ------------------------------------------------------------------ freezing
@@ -394,3 +373,56 @@ def compare_snapshots(first: FrozenReport, second: FrozenReport) -> SnapshotComp
                       first_planned=a.summary.money.planned, second_planned=b.summary.money.planned)
     return SnapshotComparison(first=first.snapshot, second=second.snapshot, stages=stages, changed_stage=changed,
                               new=new, stopped=stopped, left=left, benefits=benefits, money=money)
+
+
+# ------------------------------------------------------------------ the page's one read
+
+
+@dataclass(frozen=True)
+class SnapshotsView:
+    """The snapshots page's one read: the portfolios the reader may open snapshots of, the chosen one with its
+    snapshots (newest meeting first), the period the freeze form proposes, per action ("snapshot.freeze",
+    "snapshot.read") None when the reader may take it on the chosen portfolio, otherwise the refusal; the
+    snapshot asked to be opened and the comparison asked for, or the problems that kept them from opening."""
+
+    portfolios: Choices
+    portfolio_id: Optional[int]
+    snapshots: tuple[SnapshotSummary, ...]
+    allowed: dict[str, Optional[Message]]
+    default_period: tuple[date, date]
+    opened: Optional[FrozenReport] = None
+    comparison: Optional[SnapshotComparison] = None
+    problems: tuple[Message, ...] = ()
+
+
+def snapshots_view(*, session: Session, actor: Actor, portfolio_id: Optional[int] = None,
+                   open_id: Optional[int] = None, compare: Optional[tuple[int, int]] = None,
+                   today: Optional[date] = None) -> SnapshotsView:
+    """What the snapshots page shows for ``actor``: the portfolios whose snapshots they may open and, for the
+    chosen one (default: the first of them), its snapshots and what they may do there; the snapshot
+    ``open_id`` opened, and the snapshots ``compare`` (earlier, later; by default the two newest) compared, when
+    they belong to it."""
+    portfolios = _readable_portfolios(session, actor)
+    names = portfolios.names()
+    if portfolio_id not in names:
+        portfolio_id = next(iter(names), None)
+    scope = Scope(portfolio_id=portfolio_id)
+    allowed = {action: refusal(action, actor, scope) for action in ("snapshot.freeze", "snapshot.read")}
+    snapshots = _summaries(session, ReportSnapshot.portfolio_id == portfolio_id) if portfolio_id is not None else ()
+    listed = {s.id for s in snapshots}
+    if compare is None and len(snapshots) > 1:
+        compare = (snapshots[1].id, snapshots[0].id)
+    opened = comparison = None
+    problems: list[Message] = []
+    try:
+        if open_id in listed:
+            opened = open_snapshot(session=session, actor=actor, snapshot_id=open_id)
+        if compare is not None and set(compare) <= listed and compare[0] != compare[1]:
+            comparison = compare_snapshots(*(opened if opened is not None and opened.snapshot.id == i
+                                             else open_snapshot(session=session, actor=actor, snapshot_id=i)
+                                             for i in compare))
+    except DomainError as error:
+        problems.extend(error.messages)
+    return SnapshotsView(portfolios=portfolios, portfolio_id=portfolio_id, snapshots=snapshots, allowed=allowed,
+                         default_period=this_year_so_far(today), opened=opened, comparison=comparison,
+                         problems=tuple(problems))
