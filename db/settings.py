@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from workflows.lifecycle import STAGE_ORDER
+
 DEFAULT_SQLITE_PATH = Path("data") / "portfolio.db"
 
 
@@ -35,6 +37,28 @@ def _timezone(value: str | None, default: str) -> str:
     return name
 
 
+DEFAULT_STAGE_LIMIT_DAYS = 180
+
+
+def _stage_limits(value: str | None) -> tuple[tuple[str, int], ...]:
+    """Days an initiative may stay in each stage that has a gate, from ``180`` (every stage) or
+    ``180,pilot=365,idea=60`` (a bare number for every stage, ``stage=days`` for one of them)."""
+    default, own = DEFAULT_STAGE_LIMIT_DAYS, {}
+    defaults = 0
+    for item in (value or "").split(","):
+        stage, _, days = (part.strip() for part in item.rpartition("="))
+        if not stage and not days:
+            continue
+        if not days.isdigit() or int(days) < 1 or (stage and stage not in STAGE_ORDER) or (not stage and defaults):
+            raise ValueError(f"PORTFOLIO_STAGE_LIMIT_DAYS must be a number of days such as 180, optionally with "
+                             f"stages such as 180,pilot=365 (stages: {', '.join(STAGE_ORDER)}), not {value!r}")
+        if stage:
+            own[stage] = int(days)
+        else:
+            default, defaults = int(days), 1
+    return tuple((str(stage), own.get(stage, default)) for stage in STAGE_ORDER)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Runtime configuration.
@@ -48,6 +72,8 @@ class Settings:
     ``PORTFOLIO_SESSION_IDLE_HOURS`` (default 8) is how long a signed-in browser may stay idle before it
     must sign in again. ``PORTFOLIO_TIMEZONE`` (default ``Europe/Stockholm``) is the organisation's time zone:
     times are stored in UTC and shown in it (the audit trail, decisions), whatever the reader's language.
+    ``PORTFOLIO_STAGE_LIMIT_DAYS`` (default 180) is how many days an initiative may stay in a stage before the
+    dashboard flags it: one number for every stage, or with a number of its own for some (``180,pilot=365``).
     """
 
     database_url: str
@@ -57,6 +83,12 @@ class Settings:
     local_sign_in: bool = True
     session_idle_hours: float = 8.0
     timezone: str = "Europe/Stockholm"
+    stage_limit_days: tuple[tuple[str, int], ...] = tuple(
+        (str(stage), DEFAULT_STAGE_LIMIT_DAYS) for stage in STAGE_ORDER)
+
+    def stage_limit(self, stage: str) -> int:
+        """The days an initiative may stay in ``stage`` (a stage with a gate) before the dashboard flags it."""
+        return dict(self.stage_limit_days)[stage]
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -70,6 +102,7 @@ class Settings:
             local_sign_in=_flag(os.environ.get("PORTFOLIO_LOCAL_SIGNIN"), default=True),
             session_idle_hours=_hours(os.environ.get("PORTFOLIO_SESSION_IDLE_HOURS"), default=8.0),
             timezone=_timezone(os.environ.get("PORTFOLIO_TIMEZONE"), default="Europe/Stockholm"),
+            stage_limit_days=_stage_limits(os.environ.get("PORTFOLIO_STAGE_LIMIT_DAYS")),
         )
 
 
