@@ -28,6 +28,7 @@ st.set_page_config(page_title="Portfolio", page_icon="🧭", layout="wide")
 
 # Every page of the app: key, file, title (a msgid), address.
 PAGES = (
+    ("dashboard", "portfolio/ui/dashboard.py", N_("Portfolio dashboard"), "dashboard"),
     ("overview", "portfolio/ui/overview.py", N_("Portfolio overview"), "overview"),
     ("my_decisions", "portfolio/ui/my_decisions.py", N_("My decisions"), "my-decisions"),
     ("lead_worklist", "portfolio/ui/worklist_lead.py", N_("My initiatives"), "my-initiatives"),
@@ -39,7 +40,7 @@ PAGES = (
 )
 # The page each role lands on (a user with several lands by ``landing_roles``' order); without one, the overview.
 LANDING = {Role.PORTFOLIO_OWNER: "my_decisions", Role.IMPLEMENTATION_LEAD: "lead_worklist",
-           Role.REPORTER: "reporter_worklist", Role.STEERING: "overview"}
+           Role.REPORTER: "reporter_worklist", Role.STEERING: "dashboard"}
 # Worklists in the navigation of their role only.
 ROLE_PAGES = {"lead_worklist": Role.IMPLEMENTATION_LEAD, "reporter_worklist": Role.REPORTER}
 
