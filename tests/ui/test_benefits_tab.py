@@ -143,11 +143,11 @@ def test_reporter_cannot_enter_figures_for_another_unit(app, pilot, app_db):
     sign_in(app, "reporter")
     open_initiative(app, pilot.initiative_id, "Benefits")
     _open_indicator(app, pilot.waits, "Enter measurements")
-    key = f"grid_{pilot.waits.id}"
+    key = f"grid_{pilot.waits.id}_0"
     before = benefits_snapshot(app_db)
     app.session_state[key] = {"edited_rows": {}, "deleted_rows": [],
                               "added_rows": [{"period": "2026-12", "org_unit": "Ortopedkliniken", "value": 4}]}
-    app.button(key=f"save_{key}").click().run()
+    app.button(key=f"save_grid_{pilot.waits.id}").click().run()
     assert texts(app.error) == ["Row 5: you may not report figures for Ortopedkliniken."]
     assert benefits_snapshot(app_db) == before
 
@@ -156,11 +156,11 @@ def test_reporter_enters_figures_for_their_own_unit(app, pilot, app_db):
     sign_in(app, "reporter")
     open_initiative(app, pilot.initiative_id, "Benefits")
     _open_indicator(app, pilot.waits, "Enter measurements")
-    key = f"grid_{pilot.waits.id}"
+    key = f"grid_{pilot.waits.id}_0"
     app.session_state[key] = {"edited_rows": {}, "deleted_rows": [],
                               "added_rows": [{"period": "2026-12", "org_unit": "Akutkliniken", "value": 7.5}]}
-    app.button(key=f"save_{key}").click().run()
-    assert "The measurements are saved." in texts(app.success)
+    app.button(key=f"save_grid_{pilot.waits.id}").click().run()
+    assert texts(app.success) == ["The measurements are saved.\n\n**2026-12:** Akutkliniken 7.5"]
     with read_session(app_db) as session:
         stored = session.exec(select(Measurement).where(Measurement.indicator_id == pilot.waits.id,
                                                         Measurement.org_unit_id == pilot.emergency.id)

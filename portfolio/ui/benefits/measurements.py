@@ -7,45 +7,88 @@ import streamlit as st
 
 from portfolio import benefits_math
 from portfolio.errors import DomainError
-from portfolio.i18n import N_
+from portfolio.i18n import format_number
 from portfolio.initiative_view import InitiativeView
 from portfolio.measurement_files import GRID_COLUMNS, read_file, rows_from_grid, template_bytes
-from portfolio.measurements import import_measurements
-from portfolio.ui.components import dispatcher, flash, language, run_action, show_flash, tr
+from portfolio.measurements import import_measurements, parse_number
+from portfolio.ui.components import dispatcher, flash, language, show_flash, tr
 from portfolio.ui.text import plain, plain_messages
 
 
-def _save_grid(code: str, key: str, shown: list[tuple[str, str, float, int]]) -> None:
-    state = st.session_state.get(key, {})
-    rows = rows_from_grid(code, shown, state.get("edited_rows", {}), state.get("added_rows", []))
-    if rows:
-        run_action(import_measurements, N_("The measurements are saved."), where=key,
-                   rows=rows, source="form")
+def _grid_key(indicator_id: int) -> str:
+    # Each save starts a new grid (the round is part of its key): the saved edits do not linger in it, and the
+    # browser has nothing of the old grid to send back, so no further run takes the confirmation away.
+    return f"grid_{indicator_id}_{st.session_state.get(f'grid_round_{indicator_id}', 0)}"
+
+
+def _save_grid(indicator_id: int, code: str, shown: list[tuple[str, str, float, int]], frequency: str) -> None:
+    """Save the grid's changes. A refusal keeps them in the grid and says why below it; a save starts the
+    grid again from what is stored, with the values it saved listed below it until the next save."""
+    _ = tr()
+    state = st.session_state
+    state.pop(f"grid_saved_{indicator_id}", None)
+    edits = state.get(_grid_key(indicator_id), {})
+    rows = rows_from_grid(code, shown, edits.get("edited_rows", {}), edits.get("added_rows", []))
+    if not rows:
+        flash("warning", [_("Nothing to save: no value was changed.")], f"grid_{indicator_id}")
+        return
+    done = dispatcher().run(import_measurements, rows=rows, source="form")
+    if not done.ok:
+        flash("error", plain_messages(done.problems, language()), f"grid_{indicator_id}")
+        return
+    state[f"grid_round_{indicator_id}"] = state.get(f"grid_round_{indicator_id}", 0) + 1
+    state[f"grid_saved_{indicator_id}"] = "\n\n".join([_("The measurements are saved."),
+                                                       *_saved_values(rows, frequency)])
+
+
+def _saved_values(rows: list, frequency: str) -> list[str]:
+    """What a save stored, one line per period in the order entered: "2026-03: Kirurgkliniken 12 · the whole
+    initiative 40", the period as the indicator writes it, each value in the reader's digits, names as text."""
+    _ = tr()
+    lang = language()
+    by_period: dict[str, list[str]] = {}
+    for row in rows:
+        try:
+            period = benefits_math.format_period(frequency, benefits_math.parse_period(frequency, str(row.period)))
+        except ValueError:  # saved, so valid: the text is kept as typed should the two ever disagree
+            period = plain(str(row.period).strip())
+        where = plain(str(row.org_unit)) if row.org_unit else _("the whole initiative")
+        by_period.setdefault(period, []).append(
+            f"{where} {format_number(parse_number(row.value), lang, 2)}")
+    return [f"**{period}:** {' · '.join(values)}" for period, values in by_period.items()]
 
 
 def grid(view: InitiativeView, indicator, stored: list, units: dict[int, str]) -> None:
-    """The indicator's stored values as an editable grid, and the button that saves its changes."""
+    """The indicator's stored values as an editable grid, and the button that saves its changes. Rows can be
+    added and values corrected, not deleted: nothing stored is deleted from the grid, so it offers no deletion
+    that a save would not carry out."""
     _ = tr()
     can_report = view.allowed["measurement.report"] is None
     frequency = benefits_math.Frequency(indicator.frequency)
     shown = [(benefits_math.format_period(frequency, p), units.get(u, "") if u else "", v, version)
              for p, u, v, version in stored]
-    key = f"grid_{indicator.id}"
-    st.data_editor(
-        pd.DataFrame([row[:3] for row in shown], columns=list(GRID_COLUMNS)), key=key, num_rows="dynamic",
-        hide_index=True, disabled=not can_report,
-        column_config={
-            "period": st.column_config.TextColumn(
-                _("Period"), help=_("Write the period as {format}.", format=benefits_math.PERIOD_FORMATS[frequency])),
-            "org_unit": st.column_config.SelectboxColumn(_("Org unit"), options=["", *units.values()]),
-            "value": st.column_config.NumberColumn(_("Value")),
-        },
-    )
-    if can_report:
-        st.button(_("Save measurements"), key=f"save_{key}", on_click=_save_grid, args=(indicator.code, key, shown))
-    else:
+    # In a form, the Save click carries the grid's last edit with it (the grid sends an edit a moment
+    # after it is made, so a click right after it could leave the edit behind).
+    with st.form(f"grid_form_{indicator.id}", border=False) if can_report else st.container():
+        st.data_editor(
+            pd.DataFrame([row[:3] for row in shown], columns=list(GRID_COLUMNS)), key=_grid_key(indicator.id),
+            num_rows="add", hide_index=True, disabled=not can_report,
+            column_config={
+                "period": st.column_config.TextColumn(_("Period"), help=_(
+                    "Write the period as {format}.", format=benefits_math.PERIOD_FORMATS[frequency])),
+                "org_unit": st.column_config.SelectboxColumn(_("Org unit"), options=["", *units.values()]),
+                "value": st.column_config.NumberColumn(_("Value")),
+            },
+        )
+        if can_report:
+            st.form_submit_button(_("Save measurements"), key=f"save_grid_{indicator.id}", on_click=_save_grid,
+                                  args=(indicator.id, indicator.code, shown, indicator.frequency))
+    if not can_report:
         st.caption(view.allowed["measurement.report"].render(language()))
-    show_flash(key)
+    saved = st.session_state.get(f"grid_saved_{indicator.id}")
+    if saved:
+        st.success(saved)
+    show_flash(f"grid_{indicator.id}")
 
 
 def _import_file() -> None:
