@@ -111,8 +111,8 @@ def _save_checklist(initiative_id: int, items: tuple[ChecklistRow, ...]) -> None
         else:
             general.append(problem.message)
     state[CHECKLIST_REFUSED] = refused
-    heading = [_("Nothing in the checklist was saved. Correct the items marked below and save again.")] if refused else []
-    flash("error", [*heading, *plain_messages(general, lang)], "checklist")
+    heading = _("Nothing in the checklist was saved. Correct the items marked below and save again.")
+    flash("error", [*([heading] if refused else []), *plain_messages(general, lang)], "checklist")
 
 
 def _decide(initiative_id: int, seen_version: int) -> None:

@@ -62,7 +62,6 @@ def _status(page: Page, item: str):
 
 def test_a_status_saved_at_once_is_kept(page: Page, concept, app_db, served_app):
     _open_checklist(page, served_app, concept)
-    plan = _stored(app_db, concept)[0]
     _choose(page, PLAN, "Done")
     # No pause: the click on Save comes straight after the choice.
     page.get_by_role("button", name="Save checklist").click()
