@@ -37,6 +37,7 @@ PAGES = (
     ("new_idea", "portfolio/ui/new_idea.py", N_("New idea"), "new-idea"),
     ("sign_in_failures", "portfolio/ui/signin_failures.py", N_("Failed sign-ins"), "sign-in-failures"),
     ("snapshots", "portfolio/ui/snapshots.py", N_("Meeting snapshots"), "meeting-snapshots"),
+    ("transparency", "portfolio/ui/transparency.py", N_("Transparency export"), "transparency"),
 )
 # The page each role lands on (a user with several lands by ``landing_roles``' order); without one, the overview.
 LANDING = {Role.PORTFOLIO_OWNER: "my_decisions", Role.IMPLEMENTATION_LEAD: "lead_worklist",
@@ -76,6 +77,7 @@ with script_run(), database_outage_shown():
                  for key, file, title, path in PAGES
                  if (key != "sign_in_failures" or allowed("signin.failures.read", actor))
                  and (key != "snapshots" or reads_snapshots(actor))
+                 and (key != "transparency" or allowed("export.public", actor))
                  and (key not in ROLE_PAGES or ROLE_PAGES[key] in roles)}
         st.session_state["pages"] = pages
         st.sidebar.write(_("Signed in as {name}", name=plain(actor.display_name)))

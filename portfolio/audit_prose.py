@@ -193,8 +193,10 @@ ENTITY_NAMES = {"user": "users", "benefit": "benefits", "indicator": "indicators
 
 # ------------------------------------------------------------------ the fields a change may name
 
-USER, ORG_UNIT, PORTFOLIO, TEXT, NUMBER, MONEY, PERCENT, DAY, LANGUAGE = (
-    "user", "org_unit", "portfolio", "text", "number", "money", "percent", "day", "language")
+USER, ORG_UNIT, PORTFOLIO, TEXT, NUMBER, MONEY, PERCENT, DAY, LANGUAGE, VISIBILITY = (
+    "user", "org_unit", "portfolio", "text", "number", "money", "percent", "day", "language", "visibility")
+# An internal flag's values as a sentence names them (the transparency export leaves out what is internal).
+VISIBILITIES = {True: N_("internal"), False: N_("public")}
 # Fields whose values are ids of rows, and the ``Names`` map that names them.
 ID_KINDS = {USER: "users", ORG_UNIT: "org_units", PORTFOLIO: "portfolios"}
 
@@ -220,6 +222,13 @@ FIELDS: dict[str, FieldSpec] = {
     "org_unit_id": FieldSpec(N_("the owning unit"), ORG_UNIT),
     "lead_id": FieldSpec(N_("the implementation lead"), USER),
     "estimated_cost": FieldSpec(N_("the estimated cost"), MONEY),
+    "internal": FieldSpec(N_("the visibility of the initiative"), VISIBILITY),
+    "description_internal": FieldSpec(N_("the visibility of the description"), VISIBILITY),
+    "need_description_internal": FieldSpec(N_("the visibility of the need description"), VISIBILITY),
+    "expected_effects_internal": FieldSpec(N_("the visibility of the expected effects"), VISIBILITY),
+    "stop_reason_internal": FieldSpec(N_("the visibility of the reason for stopping"), VISIBILITY),
+    "lessons_learned_internal": FieldSpec(N_("the visibility of the lessons learned"), VISIBILITY),
+    "rationale_internal": FieldSpec(N_("the visibility of the decisions' rationales"), VISIBILITY),
     # benefits (db.models.BenefitBase)
     "category": FieldSpec(N_("the category"), BenefitCategory),
     "recipient": FieldSpec(N_("the recipient"), Recipient),
@@ -292,6 +301,8 @@ def value_of(kind: str | type[Vocabulary], value: Any, names: Names) -> Any:
         return _as_day(value)
     if kind == LANGUAGE:
         return LANGUAGES.get(value, Quoted(str(value)))
+    if kind == VISIBILITY and isinstance(value, bool):
+        return Message(VISIBILITIES[value])
     return Quoted(str(value))
 
 

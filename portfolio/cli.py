@@ -287,5 +287,43 @@ def verify_audit() -> None:
     click.echo(f"audit chains intact: {report.checked} events in {report.chains} chains")
 
 
+@main.command("export-public")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--lang", "language", type=click.Choice(list(LANGUAGES)), default=None,
+              help="Language of the HTML page (default: the language of messages).")
+@click.pass_obj
+def export_public(obj, directory: Path, language: Optional[str]) -> None:
+    """Write the transparency export into DIRECTORY: transparency.json, its schema and transparency.html.
+
+    Only what is public: initiatives and texts marked internal, people and costs are left out."""
+    # Imported here: only the export commands need the template engine and Arrow.
+    from portfolio.public_export import public_export, write_public_export
+
+    with read_session() as session:
+        export = public_export(session=session)
+    for path in write_public_export(export, directory, language or obj["lang"]):
+        click.echo(f"wrote {path}")
+    click.echo(f"{len(export.initiatives)} initiatives published, {len(export.stopped)} of them stopped")
+
+
+@main.command("export-data")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def export_data(directory: Path) -> None:
+    """Write every table a BI tool needs into DIRECTORY, as CSV and as Parquet (columns: see the README).
+
+    The operator's tool, like export-audit: everything, internal initiatives included."""
+    from portfolio.bi_export import write_bi_export
+
+    started = time.perf_counter()
+
+    def report(done) -> None:
+        click.echo(f"wrote {done.rows} rows to {done.csv.name} and {done.parquet.name} "
+                   f"({time.perf_counter() - started:.1f} s)")
+
+    with read_session() as session:
+        write_bi_export(session=session, directory=directory, progress=report)
+    click.echo(f"exported to {directory}")
+
+
 if __name__ == "__main__":
     main()

@@ -71,6 +71,14 @@ class InitiativeFacts:
     org_unit_id: Optional[int]
     lead_id: Optional[int]
     created_by_id: Optional[int]
+    # What the transparency export leaves out (portfolio.initiatives.INTERNAL_FLAGS).
+    internal: bool = False
+    description_internal: bool = False
+    need_description_internal: bool = False
+    expected_effects_internal: bool = False
+    stop_reason_internal: bool = False
+    lessons_learned_internal: bool = False
+    rationale_internal: bool = False
 
 
 @dataclass(frozen=True)

@@ -29,9 +29,14 @@ TITLE_MAX = 300
 # The statuses and their label msgids for the overview's filter and the reports (ids in workflows.vocabulary).
 STATUSES = tuple(InitiativeStatus)
 STATUS_LABELS = InitiativeStatus.labels()
+# What the transparency export leaves out (portfolio.public_export): the whole initiative, or one text.
+INTERNAL_FLAGS = (
+    "internal", "description_internal", "need_description_internal", "expected_effects_internal",
+    "stop_reason_internal", "lessons_learned_internal", "rationale_internal",
+)
 EDITABLE_FIELDS = (
     "title", "description", "need_description", "need_owner", "expected_effects",
-    "org_unit_id", "lead_id", "estimated_cost",
+    "org_unit_id", "lead_id", "estimated_cost", *INTERNAL_FLAGS,
 )
 
 
@@ -77,6 +82,8 @@ def _check_fields(session: Session, values: dict[str, Any]) -> list[FieldProblem
         problems.append(FieldProblem("org_unit_id", Message(N_("The org unit does not exist."))))
     if values.get("lead_id") is not None and session.get(User, values["lead_id"]) is None:
         problems.append(FieldProblem("lead_id", Message(N_("The implementation lead does not exist."))))
+    problems += [FieldProblem(name, Message(N_("The field {field} must be true or false."), {"field": name}))
+                 for name in INTERNAL_FLAGS if name in values and not isinstance(values[name], bool)]
     cost = values.get("estimated_cost")
     if cost is not None and (not isinstance(cost, (int, float)) or cost < 0):
         problems.append(FieldProblem("estimated_cost", Message(N_("The estimated cost must be zero or more."))))

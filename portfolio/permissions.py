@@ -95,6 +95,7 @@ class Explanation:
 SIGNED_IN = Grant("signed in", lambda actor, scope: True)
 ADMIN = Grant("administrator", lambda actor, scope: actor.is_admin)
 PORTFOLIO_OWNER = Grant("portfolio owner", lambda actor, scope: scope.portfolio_id in actor.owned_portfolios)
+ANY_PORTFOLIO_OWNER = Grant("owner of a portfolio", lambda actor, scope: bool(actor.owned_portfolios))
 STEERING = Grant(
     "steering group",
     lambda actor, scope: scope.portfolio_id in actor.steering_portfolios
@@ -220,6 +221,11 @@ PERMISSIONS: dict[str, Permission] = {
     ),
     "signin.failures.read": Permission(
         (ADMIN,), N_("Only an administrator may see the failed sign-ins.")
+    ),
+    # The transparency export holds only what is public, but publishing it is the owners' act, not every reader's.
+    "export.public": Permission(
+        (ADMIN, ANY_PORTFOLIO_OWNER),
+        N_("Only an administrator or a portfolio owner may download the transparency export."),
     ),
     # Meeting snapshots: the benefit report frozen for a steering meeting (portfolio.snapshots).
     "snapshot.freeze": Permission(

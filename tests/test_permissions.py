@@ -27,6 +27,7 @@ from portfolio.gates import (
 from portfolio.initiative_view import initiative_view
 from portfolio.initiatives import InitiativeCreate, create_initiative, update_initiative
 from portfolio.permissions import PERMISSIONS, Scope, audit_readable, decision_owner_id, initiative_scope, refusal
+from portfolio.public_export import public_json_for
 from portfolio.reports import OverviewFilters, portfolio_overview
 from tests.factories import (
     World,
@@ -144,6 +145,7 @@ CASES: dict[str, Case] = {
         years=[CashflowYear(year=2026, investment=100_000, benefit=50_000)])),
     # Reads that are actions of their own: the refusal comes before anything is read.
     "audit.export": Case(lambda s, a, w, _: export_audit_for(session=s, actor=a, initiative_id=w.initiative.id)),
+    "export.public": Case(lambda s, a, w, _: public_json_for(session=s, actor=a)),
 }
 # Registry actions not run here: "baseline.revise_locked" needs a passed pilot gate (tests/test_benefits_services.py),
 # "measurement.report" belongs to the import (tests/test_measurement_import.py), "audit.read" and "audit.detail"
@@ -168,6 +170,7 @@ EXPECTED = {
     "deviation.explain": table({"owner", "lead"}, "deviation.explain"),
     "calculation.edit": table({"owner", "lead"}, "calculation.edit"),
     "audit.export": table({"admin", "steering"}, "audit.export"),
+    "export.public": table({"admin", "owner"}, "export.public"),
 }
 ROLE_ACTION = [(action, role, EXPECTED[action][role]) for action in CASES for role in ROLES]
 
@@ -209,7 +212,7 @@ def run_as(engine, world: World, action: str, role: str, refusal_text: Optional[
     if refusal_text is not None:
         assert (type(done.error), [m.render("en") for m in done.problems]) == (PermissionDenied, [refusal_text])
         assert after == before
-    elif action == "audit.export":
+    elif action in ("audit.export", "export.public"):
         assert done.ok and after == before  # a read: allowed, and nothing written
     else:
         assert done.ok and after["audit_events"] > before["audit_events"]

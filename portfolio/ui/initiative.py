@@ -16,7 +16,7 @@ from portfolio.errors import DomainError, ValidationError
 from portfolio.gates import DecisionInput, assign_decision_owner, mark_conditions_met, record_gate_decision
 from portfolio.i18n import N_, OUTCOME_LABELS, STAGE_LABELS, format_number
 from portfolio.initiative_view import ChecklistRow, InitiativeView, Tab, initiative_view
-from portfolio.initiatives import update_initiative
+from portfolio.initiatives import INTERNAL_FLAGS, update_initiative
 from portfolio.lifecycle_view import lifecycle_svg
 from portfolio.permissions import at_gate
 from portfolio.locking import MAX_ID
@@ -61,6 +61,8 @@ def _save_details(initiative_id: int, seen_version: int) -> None:
         "lead_id": state["details_lead"],
         "estimated_cost": state["details_cost"],
     }
+    # The internal flags the form shows (those of a stop only once the initiative is stopped).
+    changes.update({flag: bool(state[f"details_{flag}"]) for flag in INTERNAL_FLAGS if f"details_{flag}" in state})
     run_action(update_initiative, N_("The details are saved."),
                initiative_id=initiative_id, expected_version=seen_version, changes=changes)
 
@@ -161,13 +163,26 @@ def _details(view: InitiativeView) -> None:
         name_search(USER_SEARCH, _("Find a person"), view.users)
     initiative = view.initiative
     can_change_lead = view.allowed["initiative.change_lead"] is None
+
+    def internal(flag: str, label: str) -> None:
+        # What is marked internal is left out of the transparency export (portfolio.public_export).
+        st.checkbox(label, getattr(initiative, flag), key=f"details_{flag}", disabled=not can_edit)
+
     with st.form("details"):
         st.text_input(_("Title"), initiative.title, key="details_title", disabled=not can_edit)
+        internal("internal", _("Internal initiative: left out of the transparency export"))
         st.text_area(_("Description"), initiative.description, key="details_description", disabled=not can_edit)
+        internal("description_internal", _("The description is internal"))
         st.text_area(_("Need"), initiative.need_description, key="details_need", disabled=not can_edit)
+        internal("need_description_internal", _("The need is internal"))
         st.text_input(_("Need owner"), initiative.need_owner, key="details_need_owner", disabled=not can_edit)
         st.text_area(_("Expected effects"), initiative.expected_effects, key="details_effects",
                      disabled=not can_edit)
+        internal("expected_effects_internal", _("The expected effects are internal"))
+        internal("rationale_internal", _("The rationales of its gate decisions are internal"))
+        if initiative.stage == "stopped":
+            internal("stop_reason_internal", _("The reason for stopping is internal"))
+            internal("lessons_learned_internal", _("The lessons learned are internal"))
         unit_ids = [None, *units]
         st.selectbox(_("Owning unit"), unit_ids, index=unit_ids.index(initiative.org_unit_id),
                      format_func=lambda v: "–" if v is None else units[v], key="details_unit", disabled=not can_edit)
