@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import date, datetime, timezone
 
 import pytest
@@ -32,6 +33,7 @@ from portfolio.dispatch import Dispatcher
 from portfolio.errors import DomainError, NotFound, PermissionDenied, ValidationError
 from portfolio.gates import DecisionInput, record_gate_decision
 from portfolio.permissions import PERMISSIONS
+from portfolio.report_render import chart_svgs, render_html
 from portfolio.snapshots import (
     BenefitMove,
     FrozenReport,
@@ -274,6 +276,17 @@ def _measured_indicator(engine, world):
         return indicator
 
 
+def rendered(report: BenefitReport) -> tuple[str, dict[int, str]]:
+    """The report's HTML in Swedish, and its charts with their clip paths numbered from 1 in each: vl-convert
+    numbers them on from one chart to the next in a process, which changes no drawing (each chart is an image
+    of its own)."""
+    def renumbered(svg: str) -> str:
+        numbers: dict[str, int] = {}
+        return re.sub(r"clip\d+", lambda m: f"clip{numbers.setdefault(m.group(0), len(numbers) + 1)}", svg)
+
+    return render_html(report, "sv", charts=False), {k: renumbered(v) for k, v in chart_svgs(report).items()}
+
+
 def _decide(engine, world, initiative_id: int, outcome: str, **fields) -> None:
     with write_session(engine) as session:
         initiative = session.get(Initiative, initiative_id)
@@ -287,6 +300,8 @@ def test_a_snapshot_opens_as_it_was_after_the_data_changed(engine, world):
     indicator = _measured_indicator(engine, world)
     snapshot = frozen(engine, world.steering, world.portfolio.id)
     before = opened(engine, world.steering, snapshot.id)
+    html_before = rendered(before.report)
+    assert len(html_before[1]) == 1  # the indicator's chart
     line = before.report.initiatives[0].indicators[0]
     assert (before.report.initiatives[0].stage, line.latest_value, line.status) == ("idea", 100.0, "red")
 
@@ -305,6 +320,9 @@ def test_a_snapshot_opens_as_it_was_after_the_data_changed(engine, world):
     assert after.report.to_payload() == json.loads(after.payload)
     assert (after.report.initiatives[0].stage, after.report.initiatives[0].indicators[0].latest_value) == (
         "idea", 100.0)
+    # It renders as it did (the charts included), and not as a report made now.
+    assert rendered(after.report) == html_before
+    assert rendered(now) != html_before
 
 
 # ------------------------------------------------------------------ tampering

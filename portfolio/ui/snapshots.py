@@ -145,6 +145,10 @@ def _table(rows: list[list], header: list[str], empty: str) -> None:
         st.caption(empty)
 
 
+def _bold(text: str) -> None:
+    st.markdown(f"**{text}**")
+
+
 def _comparison(comparison: SnapshotComparison, lang: str) -> None:
     _ = tr()
     first, second = _label(comparison.first, lang), _label(comparison.second, lang)
@@ -154,29 +158,29 @@ def _comparison(comparison: SnapshotComparison, lang: str) -> None:
         text = format_number(abs(value), lang, digits)
         return f"+{text}" if value > 0 else (f"−{text}" if value < 0 else text)
 
-    st.markdown(f"**{_('Initiatives per stage')}**")
+    _bold(_("Initiatives per stage"))
     _table([[_stage(m.stage), format_number(m.first, lang, 0), format_number(m.second, lang, 0), signed(m.difference)]
             for m in comparison.stages], [_("Stage"), first, second, change], "")
-    st.markdown(f"**{_('Benefit in money')}**")
+    _bold(_("Benefit in money"))
     money = comparison.money
     _table([[_("Realised"), format_number(money.first_realised, lang, 0), format_number(money.second_realised, lang, 0),
              signed(money.realised_difference)],
             [_("Planned"), format_number(money.first_planned, lang, 0), format_number(money.second_planned, lang, 0),
              signed(money.planned_difference)]], ["", first, second, change], "")
-    st.markdown(f"**{_('Initiatives that changed stage')}**")
+    _bold(_("Initiatives that changed stage"))
     _table([[m.title, _stage(m.first_stage), _stage(m.second_stage)] for m in comparison.changed_stage],
            [_("Initiative"), first, second], _("No initiative changed stage."))
-    st.markdown(f"**{_('New initiatives')}**")
+    _bold(_("New initiatives"))
     _table([[m.title, _stage(m.second_stage)] for m in comparison.new], [_("Initiative"), second],
            _("No new initiatives."))
-    st.markdown(f"**{_('Stopped initiatives')}**")
+    _bold(_("Stopped initiatives"))
     _table([[m.title, _stage(m.first_stage)] for m in comparison.stopped], [_("Initiative"), first],
            _("No initiative was stopped."))
     if comparison.left:
-        st.markdown(f"**{_('No longer in the report')}**")
+        _bold(_("No longer in the report"))
         st.caption(_("Closed before the later report's period began."))
         _table([[m.title, _stage(m.first_stage)] for m in comparison.left], [_("Initiative"), first], "")
-    st.markdown(f"**{_('Benefits whose status changed')}**")
+    _bold(_("Benefits whose status changed"))
     _table([[m.initiative_title, m.benefit, _(IndicatorStatus(m.first_status).label),
              _(IndicatorStatus(m.second_status).label)] for m in comparison.benefits],
            [_("Initiative"), _("Benefit"), first, second], _("No benefit changed status."))
