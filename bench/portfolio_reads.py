@@ -12,7 +12,10 @@ time.perf_counter) what each page reads, and the raw SQL that fetches the same r
 - my decisions: the first page (50 cards) for the demo portfolio owner, every waiting gate's readiness
   and the counts per portfolio and readiness (raw: the same facts, fetched as rows);
 - initiative: the page of the initiative with the most measurements (view, gate status, indicator
-  summaries, the unit breakdown of its first indicator).
+  summaries, the unit breakdown of its first indicator);
+- lead worklist: the first page (50 rows) of the demo lead's initiatives, with open checklist items, overdue
+  measurements and due dates over all of them (raw: the same facts, fetched as rows);
+- reporter worklist: every figure the demo reporter's units report, with the due period's stored value.
 
 Prints app ms, raw ms, their ratio, and whether the read is within the target 1.5 × raw + 100 ms.
 """
@@ -43,6 +46,8 @@ from portfolio.indicator_figures import indicator_summaries, unit_breakdown  # n
 from portfolio.initiative_view import initiative_view  # noqa: E402
 from portfolio.permissions import load_actor  # noqa: E402
 from portfolio.reports import OVERVIEW_PER_PAGE, OverviewFilters, portfolio_overview  # noqa: E402
+from portfolio.worklists import due_period, lead_worklist, reporter_worklist  # noqa: E402
+from workflows.vocabulary import Frequency  # noqa: E402
 
 RAW_OVERVIEW = [
     "SELECT stage, count(*) FROM initiative GROUP BY stage",
@@ -99,6 +104,35 @@ RAW_INITIATIVE = [
     "SELECT id, parent_id, name FROM org_unit ORDER BY name",
 ]
 
+# The demo's reference day, on which the worklists' due periods are reckoned.
+DEMO_DAY = date(2026, 11, 2)
+_LED = "i.lead_id = :user AND i.stage NOT IN ('realised', 'stopped')"
+RAW_LEAD = [
+    f"SELECT count(*) FROM initiative i WHERE {_LED}",
+    "SELECT i.id, i.title, i.stage, i.on_hold, (SELECT count(*) FROM checklist_item c WHERE c.initiative_id = i.id"
+    f" AND c.stage = i.stage AND c.status = 'open') FROM initiative i WHERE {_LED}",
+    "SELECT b.initiative_id, n.frequency, (SELECT max(m.period_start) FROM measurement m WHERE m.indicator_id = n.id)"
+    f" FROM indicator n JOIN benefit b ON b.id = n.benefit_id JOIN initiative i ON i.id = b.initiative_id WHERE {_LED}",
+]
+RAW_REPORTER = [
+    "WITH RECURSIVE mine(id) AS (SELECT org_unit_id FROM role_assignment WHERE user_id = :user AND role = 'reporter'"
+    " UNION SELECT u.id FROM org_unit u JOIN mine ON u.parent_id = mine.id),"
+    " up(unit_id, owner_id, parent_id) AS (SELECT u.id, u.id, u.parent_id FROM org_unit u WHERE u.id IN"
+    " (SELECT id FROM mine) UNION SELECT up.unit_id, p.id, p.parent_id FROM org_unit p JOIN up ON p.id = up.parent_id),"
+    " measured AS (SELECT indicator_id, org_unit_id, max(period_start) AS latest FROM measurement"
+    " WHERE org_unit_id IN (SELECT id FROM mine) GROUP BY indicator_id, org_unit_id),"
+    " pairs AS (SELECT i.id AS initiative_id, up.unit_id FROM initiative i JOIN up ON up.owner_id = i.org_unit_id"
+    " UNION SELECT b.initiative_id, m.org_unit_id FROM measured m JOIN indicator n ON n.id = m.indicator_id"
+    " JOIN benefit b ON b.id = n.benefit_id)"
+    " SELECT i.id, i.title, i.stage, n.code, n.name, n.frequency, u.id, u.name, u.code, m.latest, v.value, v.version"
+    " FROM pairs p JOIN initiative i ON i.id = p.initiative_id JOIN benefit b ON b.initiative_id = i.id"
+    " JOIN indicator n ON n.benefit_id = b.id JOIN org_unit u ON u.id = p.unit_id"
+    " LEFT JOIN measured m ON m.indicator_id = n.id AND m.org_unit_id = u.id"
+    " LEFT JOIN measurement v ON v.indicator_id = n.id AND v.org_unit_id = u.id AND v.period_start = CASE n.frequency"
+    " WHEN 'day' THEN :day WHEN 'week' THEN :week WHEN 'month' THEN :month WHEN 'quarter' THEN :quarter ELSE :year END"
+    " WHERE i.stage NOT IN ('realised', 'stopped')",
+]
+
 
 def median_time(action, runs: int = 5) -> float:
     """The warm median: one run first to fill caches, then the median of ``runs``."""
@@ -123,7 +157,7 @@ def run(label: str, url: str, initiatives: int) -> None:
     engine = migrated_engine(url)
     start = time.perf_counter()
     with write_session(engine) as session:
-        counts = load_demo(session=session, initiatives=initiatives, seed=1, today=date(2026, 11, 2))
+        counts = load_demo(session=session, initiatives=initiatives, seed=1, today=DEMO_DAY)
     print(f"{label:<10} {initiatives:>6} demo        {counts.get('measurements', 0)} measurements "
           f"loaded in {time.perf_counter() - start:.1f} s", flush=True)
     with read_session(engine) as session:
@@ -144,6 +178,12 @@ def run(label: str, url: str, initiatives: int) -> None:
             unit_breakdown(session=session, indicator_id=first_indicator)
 
         decisions = my_decisions_page(session=session, actor=owner)
+        lead_id, reporter_id = (session.exec(select(User.id).where(User.username == name)).one()
+                                for name in ("lead", "reporter"))
+        lead, reporter = (load_actor(session=session, user_id=user_id) for user_id in (lead_id, reporter_id))
+        led = lead_worklist(session=session, actor=lead, today=DEMO_DAY).total
+        reported = len(reporter_worklist(session=session, actor=reporter, today=DEMO_DAY).cells)
+        due = {frequency.value: due_period(frequency, DEMO_DAY) for frequency in Frequency}
         figures = [
             ("overview", "page 1 of all",
              lambda: portfolio_overview(session=session, filters=OverviewFilters(), per_page=OVERVIEW_PER_PAGE),
@@ -152,6 +192,11 @@ def run(label: str, url: str, initiatives: int) -> None:
              lambda: my_decisions_page(session=session, actor=owner), raw(session, RAW_DECISIONS, user=owner_id)),
             ("initiative", f"number {busiest}", lambda: page(busiest),
              raw(session, RAW_INITIATIVE, id=busiest, indicator=first_indicator)),
+            ("lead list", f"{led} initiatives", lambda: lead_worklist(session=session, actor=lead, today=DEMO_DAY),
+             raw(session, RAW_LEAD, user=lead_id)),
+            ("reporter", f"{reported} figures",
+             lambda: reporter_worklist(session=session, actor=reporter, today=DEMO_DAY),
+             raw(session, RAW_REPORTER, user=reporter_id, **due)),
         ]
         for name, what, app_read, raw_read in figures:
             app_ms, raw_ms = median_time(app_read) * 1000, median_time(raw_read) * 1000

@@ -259,20 +259,24 @@ def reporter_worklist(*, session: Session, actor: Actor, today: Optional[date] =
                 .join(Indicator, Indicator.id == measured.c.indicator_id)
                 .join(Benefit, Benefit.id == Indicator.benefit_id))
     pairs = union(owned, reported).subquery("pairs")
-    stored = aliased(Measurement)
-    in_due_period = _per_frequency(Indicator.frequency, {f: due_period(f, today) for f in Frequency})
+
+    def stored(column):
+        # Looked up cell by cell through the unit index: a join may read the whole measurement table instead.
+        return (select(column).where(Measurement.indicator_id == Indicator.id, Measurement.org_unit_id == OrgUnit.id,
+                                     Measurement.period_start == _per_frequency(
+                                         Indicator.frequency, {f: due_period(f, today) for f in Frequency}))
+                .correlate(Indicator, OrgUnit).scalar_subquery())
+
     rows = session.exec(
         select(Initiative.id, Initiative.title, Initiative.stage, Indicator.code, Indicator.name,
-               Indicator.frequency, OrgUnit.id, OrgUnit.name, OrgUnit.code, measured.c.latest, stored.value,
-               stored.version)
+               Indicator.frequency, OrgUnit.id, OrgUnit.name, OrgUnit.code, measured.c.latest,
+               stored(Measurement.value), stored(Measurement.version))
         .select_from(pairs)
         .join(Initiative, Initiative.id == pairs.c.initiative_id)
         .join(Benefit, Benefit.initiative_id == Initiative.id)
         .join(Indicator, Indicator.benefit_id == Benefit.id)
         .join(OrgUnit, OrgUnit.id == pairs.c.unit_id)
         .outerjoin(measured, and_(measured.c.indicator_id == Indicator.id, measured.c.org_unit_id == OrgUnit.id))
-        .outerjoin(stored, and_(stored.indicator_id == Indicator.id, stored.org_unit_id == OrgUnit.id,
-                                stored.period_start == in_due_period))
         .where(active)
     ).all()
     cells = []
