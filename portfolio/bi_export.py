@@ -81,7 +81,7 @@ class Table:
 def _streamed(query: Select) -> Callable[[Session], Iterator[Sequence[tuple]]]:
     def rows(session: Session) -> Iterator[Sequence[tuple]]:
         # yield_per streams: a server-side cursor on PostgreSQL, fetchmany on SQLite.
-        yield from session.execute(query.execution_options(yield_per=CHUNK)).tuples().partitions()
+        yield from session.execute(query.execution_options(yield_per=CHUNK)).partitions()
     return rows
 
 
@@ -96,7 +96,7 @@ def _indicator_rows(session: Session) -> Iterator[Sequence[tuple]]:
               for indicator_id, points in _per_period(session, select(Indicator.id), latest_only=True).items()}
     query = (select(Indicator, Benefit.initiative_id).join(Benefit, Benefit.id == Indicator.benefit_id)
              .order_by(col(Indicator.id)).execution_options(yield_per=CHUNK))
-    for chunk in session.execute(query).tuples().partitions():
+    for chunk in session.execute(query).partitions():
         rows = []
         for indicator, initiative_id in chunk:
             period, total, mean = latest.get(indicator.id, (None, None, None))
