@@ -578,6 +578,17 @@ def editable_years(calculation: Optional[CalculationView], money: Optional[Indic
     return [benefits_math.CashflowYear(this_year)]
 
 
+def grid_records(shown: list[Mapping[str, Any]], changes: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The rows of an editable table as the user left it: ``shown`` (the rows it was drawn with) with ``changes``
+    (its edited, deleted and added rows, as the table reports them) applied. Read when a save button is
+    clicked, they hold an edit made just before the click, which the table's last drawn value may not."""
+    columns = list(shown[0]) if shown else []
+    edited = {int(index): change for index, change in changes.get("edited_rows", {}).items()}
+    deleted = {int(index) for index in changes.get("deleted_rows", [])}
+    rows = [{**row, **edited.get(index, {})} for index, row in enumerate(shown) if index not in deleted]
+    return rows + [{**dict.fromkeys(columns), **added} for added in changes.get("added_rows", [])]
+
+
 def volume_inputs(records: Iterable[Mapping[str, Any]]) -> list[VolumeInput]:
     """The volumes table's rows (``indicator_id``, ``version``, the ``shown`` volume and the edited
     ``volume_per_year``) as the inputs of ``save_volumes``: only the rows whose volume was changed, so that an

@@ -8,7 +8,7 @@ import math
 import pandas as pd
 import pytest
 
-from portfolio.benefits import cashflow_years
+from portfolio.benefits import VolumeInput, cashflow_years, grid_records, volume_inputs
 from portfolio.benefits_math import CashflowYear
 from portfolio.measurement_files import COLUMNS, GRID_COLUMNS, RawRow, rows_from_grid
 
@@ -77,3 +77,19 @@ def test_a_cleared_cost_stays_not_a_number_so_validation_names_its_year():
 def test_rows_without_a_year_are_left_out():
     assert cashflow_years(_table(year=[math.nan], investment=[1.0], operation=[1.0], benefit_low=[None],
                                  benefit=[1.0], benefit_high=[None])) == []
+
+
+def test_grid_records_apply_the_changes_a_click_carries():
+    shown = [{"year": 2026, "benefit": 1.0}, {"year": 2027, "benefit": 2.0}, {"year": 2028, "benefit": 3.0}]
+    changes = {"edited_rows": {"0": {"benefit": None}, 2: {"year": 2029}}, "deleted_rows": [1],
+               "added_rows": [{"year": 2030}]}
+    assert grid_records(shown, changes) == [{"year": 2026, "benefit": None}, {"year": 2029, "benefit": 3.0},
+                                            {"year": 2030, "benefit": None}]
+    assert grid_records(shown, {}) == shown
+
+
+def test_volume_inputs_are_the_changed_volumes_only():
+    records = [{"indicator_id": 1, "version": 3, "shown": None, "volume_per_year": 1200.0},
+               {"indicator_id": 2, "version": 1, "shown": 5.0, "volume_per_year": 5.0},
+               {"indicator_id": 3, "version": 2, "shown": 7.0, "volume_per_year": math.nan}]
+    assert volume_inputs(records) == [VolumeInput(1, 3, 1200.0), VolumeInput(3, 2, None)]

@@ -10,32 +10,47 @@ from typing import Optional
 import pandas as pd
 import streamlit as st
 
-from portfolio.benefits import cashflow_years, editable_years, save_calculation, save_volumes, volume_inputs
+from portfolio.benefits import (
+    cashflow_years,
+    editable_years,
+    grid_records,
+    save_calculation,
+    save_volumes,
+    volume_inputs,
+)
 from portfolio.i18n import N_, format_number
 from portfolio.initiative_view import InitiativeView
 from portfolio.ui.benefits.lazy import lazy_expander
 from portfolio.ui.charts import calculation_chart
-from portfolio.ui.components import language, run_action, tr
+from portfolio.ui.components import flash, language, run_action, tr
 
 FROM_INDICATORS = N_("From indicators")
 TYPED_BY_HAND = N_("Typed by hand")
 
 
-def _save_calculation(initiative_id: int, seen_version: Optional[int]) -> None:
+# The save buttons read their table's changes as the click carries them (an edit made just before the click is
+# among them), applied to the rows the table was drawn with.
+
+
+def _save_calculation(initiative_id: int, seen_version: Optional[int], shown: list[dict]) -> None:
     s = st.session_state
     run_action(save_calculation, N_("The benefit calculation is saved."),
                initiative_id=initiative_id, expected_version=seen_version,
                discount_rate=s["calculation_rate"] / 100,
-               years=cashflow_years(s["calculation_table"].to_dict("records")))
+               years=cashflow_years(grid_records(shown, s.get("calculation_editor", {}))))
 
 
-def _save_volumes(initiative_id: int) -> None:
-    run_action(save_volumes, N_("The volumes are saved."), initiative_id=initiative_id,
-               volumes=volume_inputs(st.session_state["volume_table"].to_dict("records")))
+def _save_volumes(initiative_id: int, shown: list[dict]) -> None:
+    volumes = volume_inputs(grid_records(shown, st.session_state.get("volume_editor", {})))
+    if not volumes:
+        flash("warning", [tr()("Nothing to save: no volume was changed.")])
+        return
+    run_action(save_volumes, N_("The volumes are saved."), initiative_id=initiative_id, volumes=volumes)
 
 
-def _money(value: Optional[float]) -> Optional[float]:
-    return None if value is None else round(value)
+def _amount(value: Optional[float]) -> str:
+    """An amount of money in whole kronor, in the reader's digits; "–" for none."""
+    return format_number(value, language(), 0)
 
 
 def panel(view: InitiativeView) -> None:
@@ -60,15 +75,15 @@ def panel(view: InitiativeView) -> None:
         c.metric(_("Payback year"), str(result.payback_year) if result.payback_year else _("Not within the period"))
         st.dataframe(pd.DataFrame({
             _("Year"): [str(r.year) for r in rows],
-            _("Investment"): [r.investment for r in rows],
-            _("Operation"): [r.operation for r in rows],
-            _("Benefit, expected"): [_money(r.benefit) for r in rows],
+            _("Investment"): [_amount(r.investment) for r in rows],
+            _("Operation"): [_amount(r.operation) for r in rows],
+            _("Benefit, expected"): [_amount(r.benefit) for r in rows],
             _("Source"): [_(FROM_INDICATORS) if r.from_indicators else _(TYPED_BY_HAND) for r in rows],
-            _("Planned from indicators"): [_money(r.planned) for r in rows],
-            _("Realised from indicators"): [_money(r.realised) for r in rows],
-            _("Net"): [_money(r.net) for r in rows],
-            _("Discounted net"): [_money(r.discounted_net) for r in rows],
-            _("Cumulative"): [_money(r.cumulative_discounted_net) for r in rows],
+            _("Planned from indicators"): [_amount(r.planned) for r in rows],
+            _("Realised from indicators"): [_amount(r.realised) for r in rows],
+            _("Net"): [_amount(r.net) for r in rows],
+            _("Discounted net"): [_amount(r.discounted_net) for r in rows],
+            _("Cumulative"): [_amount(r.cumulative_discounted_net) for r in rows],
         }), hide_index=True)
         lazy_expander(_("Chart"), "open_calculation_chart",
                       lambda: st.altair_chart(calculation_chart(rows, _), width="stretch"))
@@ -96,30 +111,29 @@ def _indicator_money(view: InitiativeView) -> None:
         "shown": [r.volume_per_year for r in rows],
         "indicator": [f"{r.name} · {r.code}" for r in rows],
         "unit": [r.unit for r in rows],
-        "money_per_unit": [r.money_per_unit for r in rows],
+        "money_per_unit": [format_number(r.money_per_unit, lang, 2) for r in rows],
         "volume_per_year": [r.volume_per_year for r in rows],
         "missing": [" ".join(m.render(lang) for m in r.missing) for r in rows],
-    }).astype({"shown": float, "money_per_unit": float, "volume_per_year": float})
-    edited = st.data_editor(table, hide_index=True, num_rows="fixed", disabled=not can_edit, column_config={
+    }).astype({"shown": float, "volume_per_year": float})
+    st.data_editor(table, hide_index=True, num_rows="fixed", disabled=not can_edit, column_config={
         "indicator_id": None, "version": None, "shown": None,
         "indicator": st.column_config.TextColumn(_("Indicator"), disabled=True),
         "unit": st.column_config.TextColumn(_("Unit"), disabled=True),
-        "money_per_unit": st.column_config.NumberColumn(_("Money per unit"), disabled=True),
+        "money_per_unit": st.column_config.TextColumn(_("Money per unit"), disabled=True),
         "volume_per_year": st.column_config.NumberColumn(
             _("Volume per year"), min_value=0.0,
             help=_("How many cases a year (visits, patients ...) one unit of improvement counts for; 1 when the "
                    "indicator already counts them all.")),
         "missing": st.column_config.TextColumn(_("Missing for money"), disabled=True),
     }, key="volume_editor")
-    st.session_state["volume_table"] = edited
     st.button(_("Save volumes"), key="save_volumes", disabled=not can_edit, on_click=_save_volumes,
-              args=(view.initiative.id,))
+              args=(view.initiative.id, table.to_dict("records")))
     if money.years:
         st.dataframe(pd.DataFrame({
             _("Year"): [str(year) for year in money.years],
-            _("Planned from indicators"): [_money(m.planned) for m in money.years.values()],
-            _("Realised from indicators"): [_money(m.realised) for m in money.years.values()],
-            _("Expected from indicators"): [_money(m.expected) for m in money.years.values()],
+            _("Planned from indicators"): [_amount(m.planned) for m in money.years.values()],
+            _("Realised from indicators"): [_amount(m.realised) for m in money.years.values()],
+            _("Expected from indicators"): [_amount(m.expected) for m in money.years.values()],
         }), hide_index=True)
 
 
@@ -138,9 +152,9 @@ def _years(view: InitiativeView) -> None:
         "benefit_low": [y.benefit_low for y in years],
         "benefit": [None if y.from_indicators else y.benefit for y in years],
         "benefit_high": [y.benefit_high for y in years],
-        "indicators": [_money(figures[y.year].expected) if y.year in figures else None for y in years],
-    }).astype({"benefit_low": float, "benefit": float, "benefit_high": float, "indicators": float})
-    edited = st.data_editor(table, num_rows="dynamic", hide_index=True, disabled=not can_edit, column_config={
+        "indicators": [_amount(figures[y.year].expected) if y.year in figures else "" for y in years],
+    }).astype({"benefit_low": float, "benefit": float, "benefit_high": float})
+    st.data_editor(table, num_rows="dynamic", hide_index=True, disabled=not can_edit, column_config={
         "year": st.column_config.NumberColumn(_("Year"), format="%d", step=1),
         "investment": st.column_config.NumberColumn(_("Investment")),
         "operation": st.column_config.NumberColumn(_("Operation")),
@@ -149,10 +163,9 @@ def _years(view: InitiativeView) -> None:
             _("Benefit, expected"),
             help=_("Leave it empty to take the indicators' money: realised where measured, planned elsewhere.")),
         "benefit_high": st.column_config.NumberColumn(_("Benefit, high")),
-        "indicators": st.column_config.NumberColumn(_("From indicators"), disabled=True),
+        "indicators": st.column_config.TextColumn(_("From indicators"), disabled=True),
     }, key="calculation_editor")
-    st.session_state["calculation_table"] = edited
     st.number_input(_("Discount rate (%)"), value=(calculation.discount_rate if calculation else 0.03) * 100,
                     min_value=0.0, max_value=99.0, step=0.5, key="calculation_rate", disabled=not can_edit)
     st.button(_("Save calculation"), key="save_calculation", disabled=not can_edit, on_click=_save_calculation,
-              args=(view.initiative.id, calculation.version if calculation else None))
+              args=(view.initiative.id, calculation.version if calculation else None, table.to_dict("records")))
