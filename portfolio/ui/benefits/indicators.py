@@ -178,7 +178,8 @@ def figures_table(summaries: list) -> None:
 def _status(summary) -> str:
     _ = tr()
     status = f"{STATUS_BADGES[summary.status.value]} {_(IndicatorStatus(summary.status).label)}"
-    return f"{status} · ⚠️ {_('Measurement overdue')}" if summary.overdue else status
+    overdue = _("Measurement overdue")
+    return f"{status} · ⚠️ {overdue}" if summary.overdue else status
 
 
 def _baseline(indicator, lang: str) -> str:
