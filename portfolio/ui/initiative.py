@@ -241,8 +241,8 @@ def _checklist_item(item: ChecklistRow, refusals: tuple | list, can_edit: bool) 
                           key=_checklist_key(item, "reason"), placeholder=_("Reason when not applicable"),
                           label_visibility="collapsed", disabled=not can_edit)
         if unsaved:
-            lines = plain_messages(list(refusals), language())
-            st.error("\n\n".join([f"**{_('Not saved')}**", *lines]), icon="⚠️")
+            not_saved = _("Not saved")
+            st.error("\n\n".join([f"**{not_saved}**", *plain_messages(list(refusals), language())]), icon="⚠️")
 
 
 def _lead_or_contact(view: InitiativeView) -> str:
@@ -250,8 +250,10 @@ def _lead_or_contact(view: InitiativeView) -> str:
     idea, as its contact."""
     _ = tr()
     if view.lead is None and view.contact is not None:
-        return f"**{_('Contact')}:** {plain(view.contact.name)}"
-    return f"**{_('Implementation lead')}:** {plain(view.lead.name) if view.lead else '–'}"
+        role, name = _("Contact"), plain(view.contact.name)
+    else:
+        role, name = _("Implementation lead"), plain(view.lead.name) if view.lead else "–"
+    return f"**{role}:** {name}"
 
 
 def _gate_panel(view: InitiativeView) -> None:
