@@ -641,16 +641,18 @@ def save_calculation(
             problems.append(_problem(str(year.year), N_("Year {year} appears more than once."), year=year.year))
         seen.add(year.year)
         amounts = (year.investment, year.operation, year.benefit, year.benefit_low, year.benefit_high)
-        if year.from_indicators and not monetised:
+        # Without an indicator that gives money, a year from indicators has no expected benefit to range over.
+        no_figure = year.from_indicators and not monetised
+        if no_figure:
             problems.append(_problem(str(year.year), N_(
                 "Year {year}: no indicator gives money yet, so type the expected benefit (a benefit needs a "
                 "money value per indicator unit, and its indicator a volume per year, a baseline and a target)."),
                 year=year.year))
-        elif not all(_finite(v) for v in amounts):
+        if not all(_finite(v) for v in amounts):
             problems.append(_problem(str(year.year), N_("Year {year}: every amount must be a number."), year=year.year))
         elif year.investment < 0 or year.operation < 0:
             problems.append(_problem(str(year.year), N_("Year {year}: costs must not be negative."), year=year.year))
-        elif not (year.low <= year.benefit <= year.high):
+        elif not no_figure and not (year.low <= year.benefit <= year.high):
             problems.append(_problem(str(year.year), N_(
                 "Year {year}: the low benefit must not exceed the expected one, nor the expected the high one."),
                 year=year.year))

@@ -201,7 +201,9 @@ def test_without_an_indicator_that_gives_money_a_year_needs_a_typed_benefit(engi
             CashflowYear(2025, investment=-1),
             CashflowYear(2026, from_indicators=True),
             CashflowYear(2027, benefit=5, from_indicators=True),
-        ])) == ["Year 2025: costs must not be negative.", NO_MONEY.format(year=2026), NO_MONEY.format(year=2027)]
+            CashflowYear(2028, operation=math.nan, benefit_high=1, from_indicators=True),
+        ])) == ["Year 2025: costs must not be negative.", NO_MONEY.format(year=2026), NO_MONEY.format(year=2027),
+                NO_MONEY.format(year=2028), "Year 2028: every amount must be a number."]
     with read_session(engine) as session:
         _calculation, money = calculation_with_money(session=session, initiative_id=s.initiative_id)
     assert not money.gives_money and money.years == {}
