@@ -41,9 +41,10 @@ def _save_calculation(initiative_id: int, seen_version: Optional[int], shown: li
 
 
 def _save_volumes(initiative_id: int, shown: list[dict]) -> None:
+    _ = tr()
     volumes = volume_inputs(grid_records(shown, st.session_state.get("volume_editor", {})))
     if not volumes:
-        flash("warning", [tr()("Nothing to save: no volume was changed.")])
+        flash("warning", [_("Nothing to save: no volume was changed.")])
         return
     run_action(save_volumes, N_("The volumes are saved."), initiative_id=initiative_id, volumes=volumes)
 
