@@ -48,7 +48,7 @@ def _link(initiative_id: int) -> tuple[str, str, str]:
     ("owner", "My decisions"),
     ("lead", "My initiatives"),
     ("reporter", "Figures to report"),
-    ("steering", "Portfolio overview"),
+    ("steering", "Portfolio dashboard"),
     ("admin", "Portfolio overview"),
     ("stranger", "Portfolio overview"),
 ])
