@@ -185,12 +185,14 @@ def _details(view: InitiativeView) -> None:
             internal("lessons_learned_internal", _("The lessons learned are internal"))
         unit_ids = [None, *units]
         st.selectbox(_("Owning unit"), unit_ids, index=unit_ids.index(initiative.org_unit_id),
-                     format_func=lambda v: "–" if v is None else units[v], key="details_unit", disabled=not can_edit)
+                     format_func=lambda v: "–" if v is None else units[v], key="details_unit",
+                     placeholder=_("Choose an option"), disabled=not can_edit)
         # A deactivated lead stays the lead until someone who may change it chooses another.
         leads = {**users, **({view.lead.id: view.lead.name} if view.lead else {})}
         lead_ids = [None, *leads]
         st.selectbox(_("Implementation lead"), lead_ids, index=lead_ids.index(initiative.lead_id),
                      format_func=lambda v: "–" if v is None else leads[v], key="details_lead",
+                     placeholder=_("Choose an option"),
                      disabled=not (can_edit and can_change_lead))
         st.number_input(_("Estimated cost (SEK/NOK)"), min_value=0.0, step=10000.0,
                         value=initiative.estimated_cost, key="details_cost", disabled=not can_edit)
@@ -331,8 +333,10 @@ def _decision_owners(view: InitiativeView) -> None:
         return
     name_search(USER_SEARCH, _("Find a person"), view.users)
     with st.form("reassign"):
-        st.selectbox(_("Gate"), list(STAGE_ORDER), format_func=lambda g: _(GATE_LABELS[g]), key="owner_gate")
-        st.selectbox(_("New decision owner"), list(users), format_func=users.__getitem__, key="owner_user")
+        st.selectbox(_("Gate"), list(STAGE_ORDER), format_func=lambda g: _(GATE_LABELS[g]), key="owner_gate",
+                     placeholder=_("Choose an option"))
+        st.selectbox(_("New decision owner"), list(users), format_func=users.__getitem__, key="owner_user",
+                     placeholder=_("Choose an option"))
         st.form_submit_button(_("Change decision owner"), on_click=_reassign,
                               args=(view.initiative.id, view.initiative.version))
 
@@ -442,12 +446,12 @@ def render() -> None:
     initiative = view.initiative
     with header:
         st.title(plain(initiative.title))
-        st.markdown(
-            f"**{_('Stage')}:** {_(STAGE_LABELS[initiative.stage])} · **{_('Portfolio')}:** {plain(view.portfolio_name)} · "
-            f"**{_('Org unit')}:** {plain(view.org_unit_name) if view.org_unit_name else '–'} · "
-            f"{_lead_or_contact(view)} · "
-            f"**{_('Estimated cost')}:** {format_number(initiative.estimated_cost, lang, 0)}"
-        )
+        stage, portfolio, unit = _("Stage"), _("Portfolio"), _("Org unit")
+        cost = _("Estimated cost")
+        st.markdown(" · ".join((
+            f"**{stage}:** {_(STAGE_LABELS[initiative.stage])}", f"**{portfolio}:** {plain(view.portfolio_name)}",
+            f"**{unit}:** {plain(view.org_unit_name) if view.org_unit_name else '–'}", _lead_or_contact(view),
+            f"**{cost}:** {format_number(initiative.estimated_cost, lang, 0)}")))
         if initiative.on_hold:
             st.warning(_("On hold until review on {date}.", date=initiative.hold_review_date.isoformat()
                          if initiative.hold_review_date else "–"))
