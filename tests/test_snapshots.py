@@ -50,6 +50,7 @@ from portfolio.snapshots import (
 from tests.factories import (
     World,
     actor,
+    at_once,
     make_benefit,
     make_indicator,
     make_initiative,
@@ -259,6 +260,17 @@ def test_a_second_snapshot_of_the_same_meeting_is_refused(engine, world):
     with write_session(engine) as session:
         child = make_portfolio(session, parent=world.portfolio)
     frozen(engine, world.steering, child.id)
+
+
+def test_two_freezes_of_one_meeting_at_once_store_one_snapshot(engine, world):
+    """The unique key holds where the check cannot see the other transaction: the loser runs again and is told."""
+    results = at_once(lambda: freeze(engine, world.steering, world.portfolio.id),
+                      lambda: freeze(engine, world.owner, world.portfolio.id))
+    assert sorted(done.ok for done in results) == [False, True]
+    (refused,) = [done for done in results if not done.ok]
+    assert english(refused) == [
+        "This portfolio already has a snapshot for the meeting “Styrgrupp 2026-12-03” on 2026-12-03."]
+    assert len(state(engine)["snapshots"]) == 1
 
 
 # ------------------------------------------------------------------ a snapshot stays as it was
