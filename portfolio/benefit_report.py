@@ -181,6 +181,7 @@ class IndicatorLine:
     name: str
     unit: str
     direction: str
+    frequency: str
     benefit_title: str
     dis_benefit: bool
     baseline_value: Optional[float]
@@ -536,7 +537,7 @@ def _indicators(session: Session, initiative_ids, period_from: date, period_to: 
         value = latest.value if latest else None
         line = IndicatorLine(
             indicator_id=indicator.id, code=indicator.code, name=indicator.name, unit=indicator.unit,
-            direction=str(indicator.direction), benefit_title=benefit_title, dis_benefit=kind == BenefitKind.DIS_BENEFIT,
+            direction=str(indicator.direction), frequency=str(indicator.frequency), benefit_title=benefit_title, dis_benefit=kind == BenefitKind.DIS_BENEFIT,
             baseline_value=indicator.baseline_value, original_baseline_value=indicator.original_baseline_value,
             baseline_date=indicator.baseline_date, target_value=indicator.target_value,
             target_date=indicator.target_date, latest_period=latest.period if latest else None, latest_value=value,

@@ -90,11 +90,13 @@ def _width(value: Any) -> int:
     return max((len(line) for line in text.splitlines()), default=0)
 
 
-def xlsx_bytes(sheets: Mapping[str, Iterable[Row]]) -> bytes:
+def xlsx_bytes(sheets: Mapping[str, Iterable[Row]],
+               number_formats: Mapping[str, Mapping[int, str]] | None = None) -> bytes:
     """An Excel workbook with one sheet per entry (name → rows, the first row the header).
 
     Text cells are strings, never formulas; numbers and dates keep their type. The header row is
-    frozen and each column is as wide as its longest value (within limits).
+    frozen and each column is as wide as its longest value (within limits). ``number_formats`` gives,
+    per sheet, an Excel number format for the numbers of a column (by index, e.g. ``{2: "0%"}``).
     """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -114,12 +116,15 @@ def xlsx_bytes(sheets: Mapping[str, Iterable[Row]]) -> bytes:
             sheet.column_dimensions[get_column_letter(index + 1)].width = min(
                 max(width + 2, _MIN_WIDTH), _MAX_WIDTH)
         sheet.freeze_panes = "A2"
+        formats = (number_formats or {}).get(name, {})
         for number, row in enumerate(values):
             cells = []
-            for value in row:
+            for index, value in enumerate(row):
                 cell = WriteOnlyCell(sheet, value=value)
                 if isinstance(value, str):
                     cell.data_type = "s"  # a string cell, even when the text looks like a formula
+                elif number and index in formats and isinstance(value, (int, float, Decimal)):
+                    cell.number_format = formats[index]
                 if number == 0:
                     cell.font = bold
                 cells.append(cell)
