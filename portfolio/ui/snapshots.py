@@ -12,7 +12,7 @@ import streamlit as st
 
 from portfolio.audit_prose import Day, Moment
 from portfolio.benefit_report import BenefitReport
-from portfolio.i18n import LANGUAGES, STAGE_LABELS, Message, N_, format_number
+from portfolio.i18n import LANGUAGES, STAGE_LABELS, format_number
 from portfolio.queries import get_settings, read
 from portfolio.report_render import csv_zip, render_csv, render_html, render_pdf, render_xlsx
 from portfolio.snapshots import FrozenReport, SnapshotComparison, SnapshotSummary, freeze_report, snapshots_view
@@ -112,7 +112,7 @@ def _show(frozen: FrozenReport, lang: str) -> None:
     _ = tr()
     snapshot, report = frozen.snapshot, frozen.report
     zone = get_settings().timezone
-    st.subheader(_label(snapshot, lang))
+    st.subheader(plain(_label(snapshot, lang)))
     st.caption(_("Frozen by {name} on {when}, in {language}. Content hash (SHA-256): {hash}",
                  name=plain(snapshot.frozen_by), when=Moment(snapshot.frozen_at, zone),
                  language=LANGUAGES.get(snapshot.language, snapshot.language), hash=snapshot.content_hash))

@@ -86,7 +86,7 @@ def test_a_snapshot_opens_exactly_as_it_was_frozen(app, world, app_db):
     app.selectbox(key="snapshots_open").set_value(snapshot_id)
     no_exception(app.run())
     assert app.query_params["snapshot"] == str(snapshot_id)
-    assert "Styrgrupp september (3 Sept 2026)" in texts(app.subheader)
+    assert "Styrgrupp september (3 Sept 2026\\)" in texts(app.subheader)
     # The frozen report, not today's: "Digital triage" still in Idea, without the indicator added since.
     html = _frame_html(app)
     assert html == frozen_html
@@ -111,7 +111,8 @@ def test_freezing_for_a_meeting_and_its_refusals(app, world, app_db):
     assert _count(app_db) == 1
     # The new snapshot is open, and the form is empty again.
     assert app.selectbox(key="snapshots_open").value is not None
-    assert "Styrgrupp 2026-12-03 (3 Dec 2026)" in texts(app.subheader)
+    # What was typed is shown as typed: Markdown's characters are escaped.
+    assert "Styrgrupp 2026\\-12\\-03 (3 Dec 2026\\)" in texts(app.subheader)
     assert app.text_input(key="freeze_meeting_name").value == ""
     assert "Digital triage" in _frame_html(app)
 
@@ -150,3 +151,24 @@ def test_two_meetings_compared_side_by_side(app, world, app_db):
 def test_only_those_who_may_read_snapshots_see_the_page(app, world):
     sign_in(app, "lead")
     assert "snapshots" not in app.session_state["pages"]
+
+
+def test_what_was_typed_shows_as_typed(app, world, app_db):
+    from tests.ui.test_plain_text import TITLE, assert_nothing_live
+    from portfolio.ui.text import plain
+
+    with write_session(app_db) as session:
+        initiative = session.get(Initiative, world.initiative.id)
+        initiative.title = TITLE
+    first = _freeze(app_db, world, "Styrgrupp september", date(2026, 9, 3))
+    _change_the_data(app_db, world)
+    _freeze(app_db, world, TITLE, date(2026, 12, 3))
+    sign_in(app, "steering")
+    _open_page(app)
+    app.selectbox(key="snapshots_open").set_value(first + 1)
+    no_exception(app.run())
+    assert f"{plain(TITLE)} (3 Dec 2026\\)" in texts(app.subheader)
+    assert_nothing_live(app)
+    # Table cells and headers are never read as Markdown: they hold the text as typed.
+    assert app.dataframe[0].value["Meeting"].tolist() == [TITLE, "Styrgrupp september"]
+    assert app.dataframe[3].value.values.tolist() == [[TITLE, "Idea", "Concept"]]
