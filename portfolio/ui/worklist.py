@@ -27,7 +27,8 @@ def count(value: int) -> str:
 
 def linked_rows(headers: Sequence[str], widths: Sequence[int], rows: Iterable[tuple[int, Sequence[str]]]) -> None:
     """A table under ``headers``: each row is an initiative's number (#42), a link to its page, and the row's
-    other cells, shown as Markdown (the caller escapes what users typed)."""
+    other cells, shown as Markdown (the caller escapes what users typed, and dates: "1. nov." would start a
+    numbered list)."""
     initiative_page = st.session_state["pages"]["initiative"]
     for column, header in zip(st.columns(widths), headers):
         column.markdown(f"**{header}**")

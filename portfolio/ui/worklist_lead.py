@@ -12,7 +12,7 @@ from portfolio.ui.text import plain
 from portfolio.ui.worklist import count, day, linked_rows, pager, requested_page
 from portfolio.worklists import lead_worklist
 
-WIDTHS = (1, 6, 2, 2, 2, 2)
+WIDTHS = (1.5, 5, 3, 3, 3, 3)
 
 
 def render() -> None:
@@ -31,7 +31,7 @@ def render() -> None:
                    _(STAGE_LABELS[row.stage]) + (" – " + _("On hold") if row.on_hold else ""),
                    count(row.open_items),
                    ("⚠ " if row.overdue else "") + count(row.overdue),
-                   day(row.due)])
+                   plain(day(row.due))])
          for row in worklist.rows])
     pager(worklist.page, worklist.pages)
 

@@ -14,7 +14,7 @@ from portfolio.ui.text import plain, plain_messages
 from portfolio.ui.worklist import count, day, linked_rows
 from portfolio.worklists import ReportCell, entry_rows, reporter_worklist
 
-WIDTHS = (1, 6, 2, 2, 2, 2)
+WIDTHS = (1.5, 5, 3, 3, 3, 3)
 FORM = "report_figures"
 # The grid's key changes once its figures are saved, so the next run shows them as stored, not as edits.
 ROUND = "report_figures_round"
@@ -49,10 +49,10 @@ def _grid(cells: list[ReportCell]) -> None:
             "indicator": [f"{c.indicator_code} {c.indicator}" for c in cells],
             "unit": [c.unit for c in cells],
             "period": [c.period for c in cells],
+            # An empty cell is empty text: None would read "None".
+            "value": [format_number(c.value, lang, digits=6) if c.value is not None else "" for c in cells],
             "latest": [c.latest or "–" for c in cells],
-            "due": [day(c.due) for c in cells],
-            "status": [_("Overdue") if c.overdue else "" for c in cells],
-            "value": [format_number(c.value, lang, digits=6) if c.value is not None else None for c in cells],
+            "due": [("⚠ " if c.overdue else "") + day(c.due) for c in cells],
         },
         # Numbered from 1, as the problems of a save name their rows.
         index=pd.RangeIndex(1, len(cells) + 1),
@@ -62,15 +62,15 @@ def _grid(cells: list[ReportCell]) -> None:
             table, key=_grid_key(), width="stretch", disabled=[c for c in table.columns if c != "value"],
             column_config={
                 "_index": st.column_config.NumberColumn(_("Row")),
-                "initiative": st.column_config.TextColumn(_("No.")),
-                "indicator": st.column_config.TextColumn(_("Indicator")),
-                "unit": st.column_config.TextColumn(_("Org unit")),
-                "period": st.column_config.TextColumn(_("Period")),
-                "latest": st.column_config.TextColumn(_("Latest reported")),
-                "due": st.column_config.TextColumn(_("Due")),
-                "status": st.column_config.TextColumn(_("Status")),
+                "initiative": st.column_config.TextColumn(_("No."), width=55),
+                "indicator": st.column_config.TextColumn(_("Indicator"), width=200),
+                "unit": st.column_config.TextColumn(_("Org unit"), width=130),
+                "period": st.column_config.TextColumn(_("Period"), width=75),
                 "value": st.column_config.TextColumn(
-                    _("Value"), help=_("A number; a decimal comma or point both work.")),
+                    _("Value"), width=85, help=_("A number; a decimal comma or point both work.")),
+                "latest": st.column_config.TextColumn(_("Latest reported"), width=80),
+                # Overdue figures are marked, as in the table above.
+                "due": st.column_config.TextColumn(_("Due"), width=100),
             },
         )
         st.form_submit_button(_("Save figures"), type="primary", on_click=_save, args=(cells,))
@@ -89,7 +89,7 @@ def render() -> None:
     linked_rows(
         [_("No."), _("Title"), _("Stage"), _("Figures"), _("Overdue"), _("Due")], WIDTHS,
         [(row.id, [plain(row.title), _(STAGE_LABELS[row.stage]), count(row.figures),
-                   ("⚠ " if row.overdue else "") + count(row.overdue), day(row.due)])
+                   ("⚠ " if row.overdue else "") + count(row.overdue), plain(day(row.due))])
          for row in worklist.initiatives])
     st.subheader(_("Report figures"))
     st.caption(_("One row per indicator and org unit, for the period now due. Write the values and save them "

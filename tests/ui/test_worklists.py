@@ -11,8 +11,9 @@ from babel.dates import format_date
 from sqlmodel import col, select
 
 from db.engine import read_session, write_session
-from db.models import Measurement, RoleAssignment
+from db.models import Measurement, RoleAssignment, User
 from portfolio.benefits_math import format_period
+from portfolio.ui.text import plain
 from portfolio.worklists import due_date, due_period
 from tests.factories import World, benefits_snapshot, make_benefit, make_indicator, make_initiative, make_measurement
 from tests.ui.conftest import no_exception, sign_in, texts
@@ -120,6 +121,15 @@ def test_the_lead_sees_their_initiatives_with_open_items_and_overdue_measurement
     ]
 
 
+def test_a_norwegian_lead_reads_due_dates_as_dates(app, lead_work, app_db):
+    with write_session(app_db) as session:
+        session.get(User, lead_work.world.lead.id).language = "nb"
+    sign_in(app, "lead")
+    assert app.title[0].value == "Mine tiltak"
+    # "1. okt. 2026" at the start of a cell would be a numbered list: the cell escapes it.
+    assert _rows(app, 6)[1][5] == plain(format_date(lead_work.due, "medium", locale="nb_NO"))
+
+
 def test_a_lead_without_initiatives_is_told_so(app, world, app_db):
     with write_session(app_db) as session:
         session.add(RoleAssignment(user_id=world.steering.id, role="implementation_lead",
@@ -169,11 +179,11 @@ def test_the_reporter_sees_what_is_due_and_a_form_for_every_figure(app, report_w
         ["**No.**", "**Title**", "**Stage**", "**Figures**", "**Overdue**", "**Due**"],
         [_link(number), "Digital triage", "Idea", "2", "⚠ 1", _day(calls_due)],
     ]
+    week, month = format_period(WEEK, due_period(WEEK, today)), format_period(MONTH, due_period(MONTH, today))
+    # Row, number, indicator, org unit, period, value, latest reported, due (marked when overdue).
     assert _grid(app) == [
-        [1, f"#{number}", "CALLS Calls", "Vårdcentralen Centrum", format_period(WEEK, due_period(WEEK, today)), "–",
-         _day(calls_due), "Overdue", None],
-        [2, f"#{number}", "WAIT Waiting days", "Vårdcentralen Centrum", format_period(MONTH, due_period(MONTH, today)),
-         format_period(MONTH, due_period(MONTH, today)), _day(waits_due), "", "4"],
+        [1, f"#{number}", "CALLS Calls", "Vårdcentralen Centrum", week, "", "–", "⚠ " + _day(calls_due)],
+        [2, f"#{number}", "WAIT Waiting days", "Vårdcentralen Centrum", month, "4", month, _day(waits_due)],
     ]
 
 
@@ -193,7 +203,7 @@ def test_the_reporter_saves_the_whole_form_at_once(app, report_work, app_db):
     assert _stored(app_db, report_work.calls) == [(due_period(WEEK, today), 1250.5, "form")]
     assert _stored(app_db, report_work.waits) == [(due_period(MONTH, today), 5.0, "form")]
     # The form shows what is stored now, and nothing is overdue any more.
-    assert [(row[-2], row[-1]) for row in _grid(app)] == [("", "1,250.5"), ("", "5")]
+    assert [(row[5], row[-1].startswith("⚠")) for row in _grid(app)] == [("1,250.5", False), ("5", False)]
     assert _rows(app, 6)[1][4] == "0"
 
 
