@@ -270,6 +270,50 @@ def import_measurements_command(obj, file: Optional[Path], username: Optional[st
                f"{result.unchanged} unchanged (read as {parsed.label})")
 
 
+@main.command("report")
+@click.option("--as", "username", required=True, help="The user the report is made for (their permissions apply).")
+@click.option("--portfolio-id", type=int, required=True, help="The portfolio; its sub-portfolios are included.")
+@click.option("--from", "period_from", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="First day of the period (default: 1 January this year).")
+@click.option("--to", "period_to", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Last day of the period (default: today).")
+@click.option("--output", "-o", required=True, type=click.Path(path_type=Path),
+              help="report.pdf, report.xlsx, report.zip (a CSV file per table) or a directory for the CSV files.")
+@click.option("--lang", "report_language", type=click.Choice(list(LANGUAGES)), default=None,
+              help="Language of the report (default: the user's own).")
+@click.pass_obj
+def report_command(obj, username: str, portfolio_id: int, period_from, period_to, output: Path,
+                   report_language: Optional[str]) -> None:
+    """Write the benefit report of a portfolio and period as PDF, Excel or CSV, chosen by the output's name."""
+    from portfolio.benefit_report import benefit_report, this_year_so_far
+    from portfolio.report_render import csv_zip, render_csv, render_pdf, render_xlsx
+
+    suffix = output.suffix.lower()
+    if suffix not in ("", ".pdf", ".xlsx", ".zip"):
+        raise click.UsageError("the output must end in .pdf, .xlsx or .zip, or name a directory")
+    first, last = this_year_so_far()
+    try:
+        with read_session() as session:
+            actor = _actor(session, username)
+            report = benefit_report(session, actor, portfolio_id, period_from.date() if period_from else first,
+                                    period_to.date() if period_to else last)
+    except DomainError as error:
+        _fail(error, obj["lang"])
+    language = report_language or actor.language
+    if suffix == ".pdf":
+        output.write_bytes(render_pdf(report, language))
+    elif suffix == ".xlsx":
+        output.write_bytes(render_xlsx(report, language))
+    elif suffix == ".zip":
+        output.write_bytes(csv_zip(render_csv(report, language)))
+    else:
+        output.mkdir(parents=True, exist_ok=True)
+        for name, content in render_csv(report, language).items():
+            (output / name).write_bytes(content)
+    click.echo(f"wrote the benefit report of {report.portfolio} for {report.period_from} to {report.period_to} "
+               f"to {output}")
+
+
 @main.command("verify-audit")
 def verify_audit() -> None:
     """Check the audit trail's hash chain from the first event to the chain head.

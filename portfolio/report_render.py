@@ -32,8 +32,8 @@ from workflows.vocabulary import IndicatorStatus, Outcome
 
 Translate = Callable[..., str]
 
-# Excel number formats: money in whole units, indicator values with up to two decimals, shares as percent.
-MONEY, VALUE, PERCENT = "#,##0", "#,##0.##", "0%"
+# Excel number formats: money and counts in whole units, indicator values with two decimals, shares as percent.
+MONEY, VALUE, PERCENT = "#,##0", "#,##0.00", "0%"
 
 
 def _locale(language: str) -> str:
@@ -215,34 +215,32 @@ def report_tables(report: BenefitReport, language: str) -> list[Table]:
     s, zone = report.summary, report.timezone
     yes, no = _(N_("Yes")), _(N_("No"))
     figures = [
-        (_(N_("Initiatives open in the period")), len(report.initiatives), None),
-        (_(N_("Gate decisions in the period")), s.decisions, None),
-        *[(_(N_("Decisions: {outcome}"), outcome=_(OUTCOME_LABELS[o.outcome])), o.count, None) for o in s.outcomes],
-        (_(N_("Benefits on track")), s.benefits.on_track, None),
-        (_(N_("Benefits at risk")), s.benefits.at_risk, None),
-        (_(N_("Benefits off track")), s.benefits.off_track, None),
-        (_(N_("Benefits without figures to judge")), s.benefits.unknown, None),
-        (_(N_("Indicators on track")), s.indicators.on_track, None),
-        (_(N_("Indicators at risk")), s.indicators.at_risk, None),
-        (_(N_("Indicators off track")), s.indicators.off_track, None),
-        (_(N_("Indicators without figures to judge")), s.indicators.unknown, None),
-        (_(N_("Planned benefit from indicators in the period")), s.money.planned, MONEY),
-        (_(N_("Realised benefit from indicators in the period")), s.money.realised, MONEY),
-        (_(N_("Expected benefit in the calculations, {years}"), years=_years(report)), s.money.calculation_benefit,
-         MONEY),
-        (_(N_("Estimated cost")), s.costs.estimated, MONEY),
-        (_(N_("Investment in the calculations")), s.costs.investment, MONEY),
-        (_(N_("Operating cost in the calculations")), s.costs.operation, MONEY),
-        (_(N_("Investment in the calculations, {years}"), years=_years(report)), s.costs.investment_in_period, MONEY),
-        (_(N_("Operating cost in the calculations, {years}"), years=_years(report)), s.costs.operation_in_period,
-         MONEY),
-        (_(N_("Initiatives without a benefit calculation")), s.costs.without_calculation, None),
-        (_(N_("Initiatives stopped in the period")), len(s.stopped), None),
+        (_(N_("Initiatives open in the period")), len(report.initiatives)),
+        (_(N_("Gate decisions in the period")), s.decisions),
+        *[(_(N_("Decisions: {outcome}"), outcome=_(OUTCOME_LABELS[o.outcome])), o.count) for o in s.outcomes],
+        (_(N_("Benefits on track")), s.benefits.on_track),
+        (_(N_("Benefits at risk")), s.benefits.at_risk),
+        (_(N_("Benefits off track")), s.benefits.off_track),
+        (_(N_("Benefits without figures to judge")), s.benefits.unknown),
+        (_(N_("Indicators on track")), s.indicators.on_track),
+        (_(N_("Indicators at risk")), s.indicators.at_risk),
+        (_(N_("Indicators off track")), s.indicators.off_track),
+        (_(N_("Indicators without figures to judge")), s.indicators.unknown),
+        (_(N_("Planned benefit from indicators in the period")), s.money.planned),
+        (_(N_("Realised benefit from indicators in the period")), s.money.realised),
+        (_(N_("Expected benefit in the calculations, {years}"), years=_years(report)), s.money.calculation_benefit),
+        (_(N_("Estimated cost")), s.costs.estimated),
+        (_(N_("Investment in the calculations")), s.costs.investment),
+        (_(N_("Operating cost in the calculations")), s.costs.operation),
+        (_(N_("Investment in the calculations, {years}"), years=_years(report)), s.costs.investment_in_period),
+        (_(N_("Operating cost in the calculations, {years}"), years=_years(report)), s.costs.operation_in_period),
+        (_(N_("Initiatives without a benefit calculation")), s.costs.without_calculation),
+        (_(N_("Initiatives stopped in the period")), len(s.stopped)),
     ]
     number, title = _(N_("No.")), _(N_("Initiative"))
     return [
         Table("summary", _(N_("Summary")), (_(N_("Figure")), _(N_("Value"))),
-              tuple((label, value) for label, value, _fmt in figures), {1: VALUE}),
+              tuple((label, value) for label, value in figures), {1: MONEY}),
         Table("stages", _(N_("Stages")), (_(N_("Stage")), _(N_("At the start")), _(N_("At the end")), _(N_("Change"))),
               tuple((_(STAGE_LABELS[c.stage]), c.at_start, c.at_end, c.change) for c in s.stages)),
         Table("decisions", _(N_("Decisions")),
