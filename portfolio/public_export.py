@@ -39,10 +39,10 @@ from db.models import Benefit, GateDecision, Indicator, Initiative, OrgUnit, Por
 from db.settings import get_settings
 from portfolio import benefits_math
 from portfolio.audit_prose import Day, Moment, Percent
-from portfolio.i18n import N_, OUTCOME_LABELS, STAGE_LABELS, format_number, translator
+from portfolio.i18n import N_, OUTCOME_LABELS, STAGE_LABELS, Message, format_number, translator
 from portfolio.indicator_figures import _per_period, _pick, _progress, _status
 from portfolio.initiatives import status_of
-from portfolio.permissions import Actor, require
+from portfolio.permissions import Actor, refusal, require
 from workflows.vocabulary import (
     BenefitCategory,
     BenefitKind,
@@ -479,6 +479,18 @@ def write_public_export(export: PublicExport, directory: Path, language: str) ->
 
 
 # ------------------------------------------------------------------ the download
+
+
+@dataclass(frozen=True)
+class TransparencyPage:
+    """What the Transparency export page offers its reader: None when they may download, else the refusal."""
+
+    refusal: Optional[Message]
+
+
+def transparency_page(*, session: Session, actor: Optional[Actor]) -> TransparencyPage:
+    """The Transparency export page's one read: whether the reader may download ("export.public")."""
+    return TransparencyPage(refusal=refusal("export.public", actor))
 
 
 def public_html_for(*, session: Session, actor: Optional[Actor], language: str) -> bytes:

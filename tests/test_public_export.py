@@ -27,6 +27,7 @@ from portfolio.public_export import (
     public_export,
     public_html_for,
     public_json_for,
+    transparency_page,
 )
 from tests.factories import (
     actor,
@@ -353,6 +354,8 @@ def test_the_command_writes_the_files(db_url, engine, published, tmp_path, monke
 def test_who_may_download_it(engine, published, username, refused):
     with read_session(engine) as session:
         reader = actor(session, session.exec(select(User).where(User.username == username)).one())
+        shown = transparency_page(session=session, actor=reader).refusal
+        assert (shown if shown is None else shown.render("en")) == refused
         if refused is None:
             page = public_html_for(session=session, actor=reader, language="en").decode("utf-8")
             data = json.loads(public_json_for(session=session, actor=reader))

@@ -6,8 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from portfolio.i18n import LANGUAGES
-from portfolio.permissions import refusal
-from portfolio.public_export import HTML_FILE, JSON_FILE, public_html_for, public_json_for
+from portfolio.public_export import HTML_FILE, JSON_FILE, public_html_for, public_json_for, transparency_page
 from portfolio.queries import read
 from portfolio.ui.components import current_actor, language, tr
 
@@ -19,9 +18,9 @@ def render() -> None:
                "Initiatives and texts marked internal on an initiative's Details tab are left out, and so are "
                "people's names and estimated costs."))
     actor = current_actor()
-    denied = refusal("export.public", actor)
-    if denied is not None:
-        st.info(denied.render(language()))
+    view = read(transparency_page, actor=actor)
+    if view.refusal is not None:
+        st.info(view.refusal.render(language()))
         return
     page_language = st.selectbox(_("Language of the page"), list(LANGUAGES), index=list(LANGUAGES).index(language()),
                                  format_func=LANGUAGES.__getitem__, key="transparency_language")
