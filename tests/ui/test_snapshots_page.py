@@ -172,3 +172,22 @@ def test_what_was_typed_shows_as_typed(app, world, app_db):
     # Table cells and headers are never read as Markdown: they hold the text as typed.
     assert app.dataframe[0].value["Meeting"].tolist() == [TITLE, "Styrgrupp september"]
     assert app.dataframe[3].value.values.tolist() == [[TITLE, "Idea", "Concept"]]
+
+
+def test_a_swedish_reader_reads_the_page_in_swedish(app, world, app_db):
+    from db.models import User
+
+    _freeze(app_db, world, "Styrgrupp september", date(2026, 9, 3))
+    _freeze(app_db, world, "Styrgrupp december", date(2026, 12, 3))
+    with write_session(app_db) as session:
+        session.get(User, world.steering.id).language = "sv"
+    sign_in(app, "steering")
+    _open_page(app)
+    assert app.title[0].value == "Mötesögonblicksbilder"
+    assert texts(app.subheader) == ["Frys rapporten inför ett möte", "Ögonblicksbilder", "Jämför två möten"]
+    assert app.button(key=FREEZE.replace("Freeze the report", "Frys rapporten")).label == "Frys rapporten"
+    assert list(app.dataframe[0].value.columns) == ["Möte", "Mötesdatum", "Period", "Språk", "Frusen av", "Frusen"]
+    assert app.dataframe[0].value["Mötesdatum"].tolist() == ["3 dec. 2026", "3 sep. 2026"]
+    assert list(app.dataframe[1].value.columns) == ["Fas", "Styrgrupp september (3 sep. 2026)",
+                                                    "Styrgrupp december (3 dec. 2026)", "Förändring"]
+    assert "Inget initiativ bytte steg." in texts(app.caption)
