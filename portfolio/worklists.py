@@ -279,9 +279,10 @@ def reporter_worklist(*, session: Session, actor: Actor, today: Optional[date] =
         .outerjoin(measured, and_(measured.c.indicator_id == Indicator.id, measured.c.org_unit_id == OrgUnit.id))
         .where(active)
     ).all()
-    cells = []
-    for (initiative_id, title, _stage, code, name, frequency, unit_id, unit, unit_code, latest, value,
+    cells, stages = [], {}
+    for (initiative_id, title, stage, code, name, frequency, unit_id, unit, unit_code, latest, value,
          version) in rows:
+        stages[initiative_id] = stage
         frequency = Frequency(frequency)
         due = due_date(frequency, latest, today)
         cells.append(ReportCell(
@@ -292,7 +293,6 @@ def reporter_worklist(*, session: Session, actor: Actor, today: Optional[date] =
             due=due, overdue=due <= today, value=value, version=version or 0))
     # Python's order, not the database's collation, so that both databases sort names alike.
     cells.sort(key=lambda c: (c.due, c.initiative_id, c.indicator_code, c.unit, c.unit_id))
-    stages = {row[0]: row[2] for row in rows}
     # Every cell is on the page's form, so the initiatives are summed up from the rows already read.
     by_initiative: dict[int, list[ReportCell]] = defaultdict(list)
     for cell in cells:
