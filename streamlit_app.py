@@ -38,6 +38,7 @@ PAGES = (
     ("sign_in_failures", "portfolio/ui/signin_failures.py", N_("Failed sign-ins"), "sign-in-failures"),
     ("snapshots", "portfolio/ui/snapshots.py", N_("Meeting snapshots"), "meeting-snapshots"),
     ("transparency", "portfolio/ui/transparency.py", N_("Transparency export"), "transparency"),
+    ("levels", "portfolio/ui/indicator_views.py", N_("Follow-up by level"), "follow-up-by-level"),
 )
 # The page each role lands on (a user with several lands by ``landing_roles``' order); without one, the overview.
 LANDING = {Role.PORTFOLIO_OWNER: "my_decisions", Role.IMPLEMENTATION_LEAD: "lead_worklist",

@@ -42,7 +42,8 @@ from sqlmodel import Session, col, select
 
 from db.models import Benefit, Indicator, IndicatorPublic, Initiative, Measurement, OrgUnit
 from portfolio import benefits_math
-from portfolio.errors import FieldProblem, PermissionDenied, ValidationError
+from portfolio.choices import Choices, unit_choices
+from portfolio.errors import DomainError, FieldProblem, PermissionDenied, ValidationError
 from portfolio.i18n import N_, Message
 from portfolio.indicator_figures import IndicatorPlan, _status
 from portfolio.permissions import Actor, subtree_ids
@@ -304,3 +305,26 @@ def _bucket(indicator: Indicator, start: date, figure: Optional[tuple]) -> Bucke
         if indicator.aggregation == Aggregation.SUM:
             planned *= periods
     return Bucket(start, value, planned, periods, _status(indicator, middle, per_period))
+
+
+@dataclass(frozen=True)
+class IndicatorViewPage:
+    """What the follow-up page shows: the org units to choose from (searched by name, each with its path), and the
+    view of the chosen unit, or the problems of the choices instead (None and none before a unit is chosen)."""
+
+    units: Choices
+    view: Optional[IndicatorLevelView]
+    problems: tuple[Message, ...] = ()
+
+
+def indicator_view_page(*, session: Session, actor: Actor, org_unit_id: Optional[int], level: str, span: int,
+                        grouping: str, unit_search: str = "", today: Optional[date] = None) -> IndicatorViewPage:
+    """The follow-up page's one read: the unit choices (the chosen unit always among them) and the view."""
+    units = unit_choices(session=session, search=unit_search, keep=[org_unit_id])
+    if org_unit_id is None:
+        return IndicatorViewPage(units, None)
+    try:
+        return IndicatorViewPage(units, indicator_view(session=session, actor=actor, org_unit_id=org_unit_id,
+                                                       level=level, span=span, grouping=grouping, today=today))
+    except DomainError as error:
+        return IndicatorViewPage(units, None, tuple(error.messages))
