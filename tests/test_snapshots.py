@@ -277,13 +277,15 @@ def test_two_freezes_of_one_meeting_at_once_store_one_snapshot(engine, world):
 
 
 def _measured_indicator(engine, world):
-    """An indicator of "Digital triage" falling from 100 towards 50 over 2026, measured 100 in October: red."""
+    """An indicator of "Digital triage" falling from 100 towards 50 over 2026, measured 105 in September and 100
+    in October: red."""
     with write_session(engine) as session:
         initiative = session.get(Initiative, world.initiative.id)
         benefit = make_benefit(session, initiative, title="Shorter waits")
         indicator = make_indicator(session, benefit, code="WAIT", name="Waiting time", direction="lower",
                                    baseline_value=100.0, baseline_date=date(2026, 1, 1), target_value=50.0,
                                    target_date=date(2027, 1, 1))
+        make_measurement(session, indicator, period=date(2026, 9, 1), value=105.0)
         make_measurement(session, indicator, period=date(2026, 10, 1), value=100.0)
         return indicator
 
@@ -415,6 +417,7 @@ def _section(initiative_id: int, title: str, stage: str, *indicators: IndicatorL
 def _indicator(benefit: str, status: str, indicator_id: int = 1) -> IndicatorLine:
     return IndicatorLine(
         indicator_id=indicator_id, code=f"I{indicator_id}", name="Indicator", unit="", direction="higher",
+        frequency="month",
         benefit_title=benefit, dis_benefit=False, baseline_value=None, original_baseline_value=None,
         baseline_date=None, target_value=None, target_date=None, latest_period=None, latest_value=None,
         progress=None, status=status, series=())
