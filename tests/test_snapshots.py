@@ -33,7 +33,7 @@ from portfolio.dispatch import Dispatcher
 from portfolio.errors import DomainError, NotFound, PermissionDenied, ValidationError
 from portfolio.gates import DecisionInput, record_gate_decision
 from portfolio.permissions import PERMISSIONS
-from portfolio.report_render import chart_svgs, render_html
+from portfolio.report_render import chart_svgs, render_csv, render_html, render_pdf, render_xlsx
 from portfolio.snapshots import (
     BenefitMove,
     FrozenReport,
@@ -301,6 +301,24 @@ def rendered(report: BenefitReport) -> tuple[str, dict[int, str]]:
     return render_html(report, "sv", charts=False), {k: renumbered(v) for k, v in chart_svgs(report).items()}
 
 
+def exported(report: BenefitReport) -> tuple[dict[str, bytes], dict[str, list[tuple]], str]:
+    """What the snapshot's downloads hold, read back: the CSV files, every Excel sheet's values, and the PDF's
+    text (pdftotext)."""
+    import io
+    import shutil
+    import subprocess
+
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(io.BytesIO(render_xlsx(report, "sv")))
+    sheets = {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in workbook.worksheets}
+    pdf = render_pdf(report, "sv")
+    # Without Poppler the PDF's own text cannot be read; its source, the HTML, is compared on its own above.
+    text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True,
+                          check=True).stdout.decode("utf-8") if shutil.which("pdftotext") else ""
+    return render_csv(report, "sv"), sheets, text
+
+
 def _decide(engine, world, initiative_id: int, outcome: str, **fields) -> None:
     with write_session(engine) as session:
         initiative = session.get(Initiative, initiative_id)
@@ -315,6 +333,7 @@ def test_a_snapshot_opens_as_it_was_after_the_data_changed(engine, world):
     snapshot = frozen(engine, world.steering, world.portfolio.id)
     before = opened(engine, world.steering, snapshot.id)
     html_before = rendered(before.report)
+    exported_before = exported(before.report)
     assert len(html_before[1]) == 1  # the indicator's chart
     line = before.report.initiatives[0].indicators[0]
     assert (before.report.initiatives[0].stage, line.latest_value, line.status) == ("idea", 100.0, "red")
@@ -337,6 +356,9 @@ def test_a_snapshot_opens_as_it_was_after_the_data_changed(engine, world):
     # It renders as it did (the charts included), and not as a report made now.
     assert rendered(after.report) == html_before
     assert rendered(now) != html_before
+    # Its files, made from the stored data, read as they did at the meeting.
+    assert exported(after.report) == exported_before
+    assert exported(now) != exported_before
 
 
 # ------------------------------------------------------------------ tampering

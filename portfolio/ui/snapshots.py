@@ -119,13 +119,14 @@ def _show(frozen: FrozenReport, lang: str) -> None:
     stem = f"snapshot-{snapshot.id}"
     columns = st.columns(3)
     # Made from the stored data when a button is pressed, in the language the report was frozen in.
-    columns[0].download_button(_("Download the PDF"), lambda: render_pdf(report, snapshot.language),
-                               file_name=f"{stem}.pdf", mime="application/pdf", key="snapshot_pdf")
-    columns[1].download_button(_("Download the Excel file"), lambda: render_xlsx(report, snapshot.language),
-                               file_name=f"{stem}.xlsx", key="snapshot_xlsx",
+    columns[0].download_button(_("Download PDF"), lambda: render_pdf(report, snapshot.language),
+                               file_name=f"{stem}.pdf", mime="application/pdf", key="snapshot_pdf", on_click="ignore")
+    columns[1].download_button(_("Download Excel"), lambda: render_xlsx(report, snapshot.language),
+                               file_name=f"{stem}.xlsx", key="snapshot_xlsx", on_click="ignore",
                                mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    columns[2].download_button(_("Download the tables (CSV)"), lambda: csv_zip(render_csv(report, snapshot.language)),
-                               file_name=f"{stem}-csv.zip", mime="application/zip", key="snapshot_csv")
+    columns[2].download_button(_("Download CSV (zip)"), lambda: csv_zip(render_csv(report, snapshot.language)),
+                               file_name=f"{stem}-csv.zip", mime="application/zip", key="snapshot_csv",
+                               on_click="ignore")
     # The report's own document (the PDF's source) in a frame of its own: its styles stay out of the page, and as
     # a data address it cannot reach the app.
     document = _report_html(snapshot.content_hash, snapshot.language, report)

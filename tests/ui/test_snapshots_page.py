@@ -92,7 +92,7 @@ def test_a_snapshot_opens_exactly_as_it_was_frozen(app, world, app_db):
     assert html == frozen_html
     assert "Waiting time" not in html
     assert [b.proto.label for b in app.get("download_button")] == [
-        "Download the PDF", "Download the Excel file", "Download the tables (CSV)"]
+        "Download PDF", "Download Excel", "Download CSV (zip)"]
 
 
 def test_freezing_for_a_meeting_and_its_refusals(app, world, app_db):
