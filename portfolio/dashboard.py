@@ -232,6 +232,10 @@ def _local_day(moment: datetime, zone: ZoneInfo) -> date:
     return aware.astimezone(zone).date()
 
 
+# Initiatives neither realised nor stopped: the only ones with gates, measurements due and conditions to meet.
+UNDER_WAY = col(Initiative.stage).not_in(FINAL_STAGES)
+
+
 def _per_stage(column, values: dict[str, object]):
     """A CASE choosing ``values[stage]`` by a stage column; NULL for a final stage."""
     return case({stage: value for stage, value in values.items()}, value=column)
@@ -301,14 +305,14 @@ def dashboard(*, session: Session, actor: Actor, filters: DashboardFilters, toda
     cutoff = _per_stage(Initiative.stage, {s: _midnight(today - timedelta(days=d), zone) for s, d in limits.items()})
     horizon = _per_stage(Initiative.stage, {s: _midnight(today + timedelta(days=UPCOMING_DAYS + 1 - d), zone)
                                             for s, d in limits.items()})
-    on_hold = and_(col(Initiative.on_hold).is_(True), col(Initiative.stage).not_in(FINAL_STAGES))
+    on_hold = and_(col(Initiative.on_hold).is_(True), UNDER_WAY)
     past_limit = Initiative.stage_entered_at < cutoff
+    # An initiative not on hold whose stage limit runs out from today up to UPCOMING_DAYS ahead.
+    limit_coming = and_(Initiative.stage_entered_at >= cutoff, Initiative.stage_entered_at < horizon)
+    review_coming = and_(Initiative.hold_review_date >= today,
+                         Initiative.hold_review_date <= today + timedelta(days=UPCOMING_DAYS))
     gate_overdue = case((on_hold, Initiative.hold_review_date < today), else_=past_limit)
-    gate_coming = case(
-        (on_hold, and_(Initiative.hold_review_date >= today,
-                       Initiative.hold_review_date <= today + timedelta(days=UPCOMING_DAYS))),
-        else_=and_(Initiative.stage_entered_at >= cutoff, Initiative.stage_entered_at < horizon))
-    under_way = col(Initiative.stage).not_in(FINAL_STAGES)
+    gate_coming = case((on_hold, review_coming), else_=limit_coming)
 
     def flagged(condition):
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
@@ -334,17 +338,22 @@ def dashboard(*, session: Session, actor: Actor, filters: DashboardFilters, toda
                    for stage in STAGES)
 
     context = _Context(session, where, today, zone, limits)
+    in_stage, limit_overdue, limit_coming_rows = context.by_stage_limit(past_limit, on_hold, limit_coming)
+    review_overdue, review_coming_rows = context.by_review(on_hold, review_coming)
     return Dashboard(
         filters=filters, today=today, initiatives=sum(f.count for f in funnel), cost=sum(f.cost for f in funnel),
         funnel=funnel, statuses=tuple(StatusCount(s, n) for s, n in statuses.items()),
-        in_stage=Listing(context.in_stage(past_limit), sum(f.past_limit for f in funnel)),
-        gates_overdue=Listing(context.gates(under_way, on_hold, Initiative.hold_review_date < today, past_limit),
-                              overdue_gates),
-        gates_coming=Listing(context.gates(under_way, on_hold, gate_coming, gate_coming), coming_gates),
-        **context.measurements(under_way),
-        conditions=context.conditions(under_way),
+        in_stage=Listing(in_stage, sum(f.past_limit for f in funnel)),
+        gates_overdue=Listing(_earliest(limit_overdue + review_overdue), overdue_gates),
+        gates_coming=Listing(_earliest(limit_coming_rows + review_coming_rows), coming_gates),
+        **context.measurements(),
+        conditions=context.conditions(),
         bubbles=context.bubbles(),
     )
+
+
+def _earliest(gates: list[GateDue]) -> tuple[GateDue, ...]:
+    return tuple(sorted(gates, key=lambda gate: (gate.due, gate.id))[:LIST_LIMIT])
 
 
 @dataclass(frozen=True)
@@ -357,59 +366,71 @@ class _Context:
     zone: ZoneInfo
     limits: dict[str, int]
 
-    def _days(self, since: date) -> int:
-        return (self.today - since).days
-
-    def in_stage(self, past_limit) -> tuple[InStage, ...]:
-        """The initiatives longest in their stage among those past its limit."""
-        rows = self.session.exec(
-            select(Initiative.id, Initiative.title, Initiative.stage, Initiative.on_hold, Initiative.stage_entered_at)
-            .where(*self.where, past_limit).order_by(Initiative.stage_entered_at, Initiative.id).limit(LIST_LIMIT)
-        ).all()
-        result = []
-        for initiative_id, title, stage, held, entered in rows:
-            since = _local_day(entered, self.zone)
-            result.append(InStage(initiative_id, title, stage, bool(held), since, self._days(since),
-                                  self.limits[stage]))
-        return tuple(result)
-
-    def gates(self, under_way, on_hold, held_due, other_due) -> tuple[GateDue, ...]:
-        """The gates whose due date meets ``held_due`` (initiatives on hold) or ``other_due`` (the others),
-        earliest due first. The others' due dates depend on their stage's limit, so each stage's earliest come
-        from the database and are put in order here."""
+    def _gate_columns(self):
+        """The columns of a gate's row, and the query's joins to its decision owner."""
         owner = aliased(User)
         columns = (Initiative.id, Initiative.title, Initiative.stage, Initiative.on_hold, Initiative.stage_entered_at,
-                   Initiative.hold_review_date, owner.display_name)
+                   Initiative.hold_review_date, owner.display_name.label("decision_owner"))
 
-        def with_owner(query):
+        def joined(query):
             return (query.outerjoin(GateDecisionOwner, and_(GateDecisionOwner.initiative_id == Initiative.id,
                                                             GateDecisionOwner.gate == Initiative.stage))
                     .outerjoin(owner, owner.id == GateDecisionOwner.user_id))
+        return columns, joined
 
-        held = self.session.exec(
-            with_owner(select(*columns)).where(*self.where, on_hold, held_due)
-            .order_by(Initiative.hold_review_date, Initiative.id).limit(LIST_LIMIT)).all()
-        rank = func.row_number().over(partition_by=Initiative.stage,
+    def _gate(self, row, due: date) -> GateDue:
+        return GateDue(row.id, row.title, row.stage, bool(row.on_hold), due, row.decision_owner)
+
+    def by_stage_limit(self, past_limit, on_hold, limit_coming
+                       ) -> tuple[tuple[InStage, ...], list[GateDue], list[GateDue]]:
+        """The initiatives longest in their stage among those past its limit, and the gates of the others (not on
+        hold) whose stage limit has run out or runs out soon, earliest due first.
+
+        One query reads the first rows of each stage, past the limit or not, on hold or not: the due dates of
+        different stages depend on their limits, so the lists are put in order here."""
+        columns, joined = self._gate_columns()
+        past = past_limit.label("past")
+        rank = func.row_number().over(partition_by=(Initiative.stage, past_limit, Initiative.on_hold),
                                       order_by=(Initiative.stage_entered_at, Initiative.id)).label("rank")
-        first = (with_owner(select(*columns, rank)).where(*self.where, under_way, ~on_hold, other_due)
-                 .subquery("first"))
-        others = self.session.exec(select(*(c for c in first.c if c.name != "rank")).where(first.c.rank <= LIST_LIMIT)
-                                   ).all()
-        gates = []
-        for initiative_id, title, stage, is_held, entered, review, owner_name in [*held, *others]:
-            due = review if is_held else _local_day(entered, self.zone) + timedelta(days=self.limits[stage])
-            gates.append(GateDue(initiative_id, title, stage, bool(is_held), due, owner_name))
-        gates.sort(key=lambda gate: (gate.due, gate.id))
-        return tuple(gates[:LIST_LIMIT])
+        first = (joined(select(*columns, past, rank))
+                 .where(*self.where, or_(past_limit, and_(~on_hold, limit_coming))).subquery("first"))
+        rows = self.session.exec(select(*(c for c in first.c if c.name != "rank"))
+                                 .where(first.c.rank <= LIST_LIMIT)).all()
+        in_stage, overdue, coming = [], [], []
+        for row in rows:
+            since = _local_day(row.stage_entered_at, self.zone)
+            if row.past:
+                in_stage.append(InStage(row.id, row.title, row.stage, bool(row.on_hold), since,
+                                        (self.today - since).days, self.limits[row.stage]))
+            if not row.on_hold:
+                (overdue if row.past else coming).append(
+                    self._gate(row, since + timedelta(days=self.limits[row.stage])))
+        in_stage.sort(key=lambda row: (-row.days, row.id))
+        return tuple(in_stage[:LIST_LIMIT]), overdue, coming
 
-    def measurements(self, under_way) -> dict:
+    def by_review(self, on_hold, review_coming) -> tuple[list[GateDue], list[GateDue]]:
+        """The gates of initiatives on hold whose review date has passed, and those whose review date comes soon,
+        earliest first."""
+        columns, joined = self._gate_columns()
+        overdue = (Initiative.hold_review_date < self.today).label("overdue")
+        rank = func.row_number().over(partition_by=overdue, order_by=(Initiative.hold_review_date, Initiative.id)
+                                      ).label("rank")
+        first = (joined(select(*columns, overdue, rank))
+                 .where(*self.where, on_hold, or_(Initiative.hold_review_date < self.today, review_coming))
+                 .subquery("first"))
+        rows = self.session.exec(select(*(c for c in first.c if c.name != "rank"))
+                                 .where(first.c.rank <= LIST_LIMIT)).all()
+        return ([self._gate(row, row.hold_review_date) for row in rows if row.overdue],
+                [self._gate(row, row.hold_review_date) for row in rows if not row.overdue])
+
+    def measurements(self) -> dict:
         """The initiatives with overdue measurements, the longest overdue first, and the count of overdue
         indicators: the SQL of the lead's worklist (``portfolio.worklists``) over the filtered initiatives."""
         dialect = self.session.get_bind().dialect.name
         today = self.today
         indicators = (select(Benefit.initiative_id, Indicator.frequency, _latest_period().label("latest"))
                       .select_from(Indicator).join(Benefit, Benefit.id == Indicator.benefit_id)
-                      .join(Initiative, Initiative.id == Benefit.initiative_id).where(*self.where, under_way)
+                      .join(Initiative, Initiative.id == Benefit.initiative_id).where(*self.where, UNDER_WAY)
                       # OFFSET 0 keeps SQLite from merging the subquery into the grouping (see the worklist).
                       .offset(0).subquery("indicators"))
         latest, frequency = indicators.c.latest, indicators.c.frequency
@@ -432,7 +453,7 @@ class _Context:
         return {"measurements": Listing(listed, rows[0][6] if rows else 0),
                 "overdue_indicators": int(rows[0][7]) if rows else 0}
 
-    def conditions(self, under_way) -> Listing[ConditionsDue]:
+    def conditions(self) -> Listing[ConditionsDue]:
         """The unmet conditions of conditional goes past their due date, the longest overdue first."""
         decider = aliased(User)
         cutoff = _per_stage(GateDecision.to_stage, {s: _midnight(self.today - timedelta(days=d), self.zone)
@@ -444,7 +465,7 @@ class _Context:
                    decider.display_name, GateDecision.conditions, func.count().over().label("total"), rank)
             .join(GateDecision, GateDecision.initiative_id == Initiative.id)
             .join(decider, decider.id == GateDecision.decided_by_id)
-            .where(*self.where, under_way, GateDecision.outcome == Outcome.CONDITIONAL_GO,
+            .where(*self.where, UNDER_WAY, GateDecision.outcome == Outcome.CONDITIONAL_GO,
                    col(GateDecision.conditions_met).is_(False), GateDecision.decided_at < cutoff)
             .subquery("first"))
         rows = self.session.exec(select(*(c for c in first.c if c.name != "rank"))

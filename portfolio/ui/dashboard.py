@@ -10,6 +10,7 @@ from datetime import date
 import altair as alt
 import pandas as pd
 import streamlit as st
+from babel.numbers import format_compact_decimal
 
 from portfolio.dashboard import (
     STATUS_LABELS,
@@ -22,7 +23,7 @@ from portfolio.dashboard import (
     dashboard_page,
     organisation_today,
 )
-from portfolio.i18n import DATE_FORMATS, STAGE_LABELS, format_number
+from portfolio.i18n import BABEL_LOCALES, DATE_FORMATS, STAGE_LABELS, format_number
 from portfolio.permissions import Actor
 from portfolio.queries import read
 from portfolio.ui.charts import localised
@@ -214,7 +215,10 @@ def render() -> None:
     board = view.dashboard
     metrics = st.columns(6)
     metrics[0].metric(_("Initiatives"), _count(board.initiatives))
-    metrics[1].metric(_("Estimated cost"), _count(board.cost))
+    # A sum of millions is shown short ("50,4 md" in Swedish), with every digit beside it on hover.
+    metrics[1].metric(_("Estimated cost"), format_compact_decimal(
+        board.cost, format_type="short", fraction_digits=1, locale=BABEL_LOCALES.get(language(), "sv_SE")),
+        help=_count(board.cost))
     metrics[2].metric(_("Past the stage limit"), _count(board.in_stage.total))
     metrics[3].metric(_("Gates overdue"), _count(board.gates_overdue.total))
     metrics[4].metric(_("Overdue measurements"), _count(board.overdue_indicators))

@@ -67,9 +67,10 @@ def test_the_steering_group_lands_on_the_dashboard_of_their_portfolios(app, boar
     sign_in(app, "steering")
     assert app.title[0].value == "Portfolio dashboard"
     assert _metrics(app) == {
-        "Initiatives": "4", "Estimated cost": "1,900,000", "Past the stage limit": "1", "Gates overdue": "1",
+        "Initiatives": "4", "Estimated cost": "1.9m", "Past the stage limit": "1", "Gates overdue": "1",
         "Overdue measurements": "0", "Conditions past due": "0",
         "Active": "2", "On hold": "1", "Realised": "1", "Stopped": "0"}
+    assert [m.proto.help for m in app.metric if m.label == "Estimated cost"] == ["1,900,000"]
     tables = _tables(app)
     funnel = tables["Funnel"]
     assert funnel.values.tolist() == [
