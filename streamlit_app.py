@@ -35,6 +35,7 @@ PAGES = (
     ("reporter_worklist", "portfolio/ui/worklist_reporter.py", N_("Figures to report"), "figures-to-report"),
     ("initiative", "portfolio/ui/initiative.py", N_("Initiative"), "initiative"),
     ("new_idea", "portfolio/ui/new_idea.py", N_("New idea"), "new-idea"),
+    ("benefit_report", "portfolio/ui/report.py", N_("Benefit report"), "benefit-report"),
     ("sign_in_failures", "portfolio/ui/signin_failures.py", N_("Failed sign-ins"), "sign-in-failures"),
     ("snapshots", "portfolio/ui/snapshots.py", N_("Meeting snapshots"), "meeting-snapshots"),
     ("transparency", "portfolio/ui/transparency.py", N_("Transparency export"), "transparency"),

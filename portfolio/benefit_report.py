@@ -39,9 +39,10 @@ from db.models import (
 )
 from db.settings import get_settings
 from portfolio import benefits_math
-from portfolio.errors import FieldProblem, NotFound, ValidationError
+from portfolio.choices import Choice, Choices
+from portfolio.errors import DomainError, FieldProblem, NotFound, ValidationError
 from portfolio.i18n import N_, Message
-from portfolio.permissions import Actor, Scope, require, subtree_ids
+from portfolio.permissions import Actor, Scope, refusal, require, subtree_ids
 from workflows.lifecycle import FINAL_STAGES, STAGES
 from workflows.vocabulary import Aggregation, BenefitKind, IndicatorStatus, Outcome
 
@@ -647,6 +648,36 @@ def _count_statuses(statuses) -> StatusCounts:
                         off_track=counts[IndicatorStatus.RED], unknown=counts[IndicatorStatus.UNKNOWN])
 
 
+@dataclass(frozen=True)
+class ReportPage:
+    """The report page's one read: the portfolios the reader may report on, the chosen one, and its report for
+    the period, or the problems to show instead (a refusal, a period that ends before it begins)."""
+
+    portfolios: Choices
+    portfolio_id: Optional[int]
+    report: Optional[BenefitReport]
+    problems: tuple[Message, ...] = ()
+
+
+def report_page(*, session: Session, actor: Actor, portfolio_id: Optional[int], period_from: date,
+                period_to: date) -> ReportPage:
+    """The portfolios ``actor`` may read the report of (all for administrators; their steering-group and owned
+    portfolios with those below them for the others) and the report of ``portfolio_id`` (default: the first)."""
+    readable = select(Portfolio.id, Portfolio.name).order_by(Portfolio.name, Portfolio.id)
+    if not actor.is_admin:
+        readable = readable.where(col(Portfolio.id).in_(actor.steering_portfolios | actor.owned_portfolios or {-1}))
+    portfolios = Choices(tuple(Choice(i, name) for i, name in session.exec(readable).all()))
+    if portfolio_id is None and portfolios.entries:
+        portfolio_id = portfolios.entries[0].id
+    if portfolio_id is None:
+        return ReportPage(portfolios, None, None, (refusal("report.read", actor, Scope()),))
+    try:
+        report = benefit_report(session, actor, portfolio_id, period_from, period_to)
+    except DomainError as error:
+        return ReportPage(portfolios, portfolio_id, None, tuple(error.messages))
+    return ReportPage(portfolios, portfolio_id, report)
+
+
 def this_year_so_far(today: Optional[date] = None) -> tuple[date, date]:
     """The page's default period: the first of January to today."""
     today = today or date.today()
@@ -656,5 +687,5 @@ def this_year_so_far(today: Optional[date] = None) -> tuple[date, date]:
 __all__ = [
     "PAYLOAD_VERSION", "BenefitReport", "CostSummary", "DecisionLine", "IndicatorLine", "InitiativeSection",
     "MoneySummary", "OutcomeCount", "ReportSummary", "SeriesPoint", "StageCount", "StatusCounts",
-    "StoppedInitiative", "benefit_report", "this_year_so_far",
+    "ReportPage", "StoppedInitiative", "benefit_report", "report_page", "this_year_so_far",
 ]

@@ -105,8 +105,8 @@ def summary_sentences(report: BenefitReport, language: str) -> list[str]:
         decided += " " + _(N_("Outcomes: {outcomes}."), outcomes=format_list(outcomes, locale=_locale(language)))
     sentences.append(decided)
     sentences.append(" ".join([
-        _(Np_("Of {count} benefit with indicators,", "Of {count} benefits with indicators,"), count=s.benefits.total),
-        _(N_("{on_track} on track, {at_risk} at risk and {off_track} off track; {unknown} without figures to judge."),
+        _(N_("Benefits with indicators: {on_track} on track, {at_risk} at risk, {off_track} off track, {unknown} "
+             "without figures to judge."),
           on_track=format_number(s.benefits.on_track, language, 0), at_risk=format_number(s.benefits.at_risk, language, 0),
           off_track=format_number(s.benefits.off_track, language, 0),
           unknown=format_number(s.benefits.unknown, language, 0)),
