@@ -80,7 +80,7 @@ STATUS_LABELS: dict[str, str] = {InitiativeStatus.ACTIVE: InitiativeStatus.ACTIV
 UPCOMING_DAYS = 30
 # The rows each list shows (its count covers them all), and the initiatives the bubble chart draws.
 LIST_LIMIT = 20
-BUBBLE_LIMIT = 500
+BUBBLE_LIMIT = 200
 
 NO_PORTFOLIOS = N_("The dashboard shows the portfolios whose steering group or owners you belong to, and you "
                    "belong to none.")
