@@ -19,31 +19,41 @@ _THIS_RUN = "focus_of_this_run"
 # Scrolls to the element whose key is given (Streamlit marks a keyed element with the class st-key-<key>) and
 # puts the cursor in its first field. The element and its fields are drawn after this script runs, some only
 # once their code has loaded, so it looks a few times a second until the run has ended and the first field
-# has stayed the same for a moment, and for two seconds more it moves the cursor to a field drawn before that
-# one, unless the user has moved it (ten seconds at most; an element without a field gets the focus itself).
+# has stayed the same for a moment (two seconds while there is none); for two seconds more it keeps the cursor
+# in the first field drawn (a field drawn before it, or the same field drawn anew). It gives up at once when the user clicks, types or moves
+# the cursor, and after twenty seconds; an element without a field gets the focus itself.
 _SCROLL = """<script>
 (() => {{
   const selector = {selector};
-  let tries = 0, seen = null, steady = 0, focused = null, after = 0;
+  const kinds = ["pointerdown", "keydown", "input", "focusin"];
+  let tries = 0, seen = null, steady = 0, focused = null, after = 0, ours = false, touched = false;
+  const touch = () => {{ if (!ours) touched = true; }};
+  const give = (element) => {{ ours = true; focused = element; element.focus({{preventScroll: true}}); ours = false; }};
+  const stop = () => {{ clearInterval(timer); kinds.forEach((kind) => document.removeEventListener(kind, touch, true)); }};
+  kinds.forEach((kind) => document.addEventListener(kind, touch, true));
   const timer = setInterval(() => {{
+    if (touched) return stop();
     const place = document.querySelector(selector);
     const field = place && place.querySelector("input, textarea");
     if (focused) {{
-      if (++after > 20 || document.activeElement !== focused) return clearInterval(timer);
-      if (field && field !== focused) {{ focused = field; field.focus({{preventScroll: true}}); }}
+      const kept = document.activeElement === focused;
+      const lost = !focused.isConnected && (!document.activeElement || document.activeElement === document.body);
+      if (++after > 20 || !(kept || lost)) return stop();
+      if (field && field !== focused) give(field);
       return;
     }}
     const app = document.querySelector('[data-testid="stApp"]');
     const running = app && app.getAttribute("data-test-script-state") === "running";
     steady = place && !running && field === seen ? steady + 1 : 0;
     seen = field;
-    const last = ++tries > 100;
-    if (steady < 3 && !last) return;
-    if (!place) return clearInterval(timer);
+    const last = ++tries > 200;
+    // A field's code may still be loading: a place without one is given two seconds to draw it.
+    if (steady < (field ? 3 : 20) && !last) return;
+    if (!place) return stop();
     place.scrollIntoView({{block: "center"}});
-    focused = field || place.querySelector("summary, button, [tabindex]");
-    if (!focused) return clearInterval(timer);
-    focused.focus({{preventScroll: true}});
+    const target = field || place.querySelector("summary, button, [tabindex]");
+    if (!target) return stop();
+    give(target);
   }}, 100);
 }})(/* {nonce}: each scroll differs, so the browser runs it even where an earlier one stood */);
 </script>"""
