@@ -279,18 +279,24 @@ def reporter_worklist(*, session: Session, actor: Actor, today: Optional[date] =
         .outerjoin(measured, and_(measured.c.indicator_id == Indicator.id, measured.c.org_unit_id == OrgUnit.id))
         .where(active)
     ).all()
+    due_periods = {f: format_period(f, due_period(f, today)) for f in Frequency}
+    # (frequency, latest period) -> its text and due date: periods repeat from row to row.
+    latest_of: dict[tuple[Frequency, Optional[date]], tuple[Optional[str], date]] = {}
     cells, stages = [], {}
     for (initiative_id, title, stage, code, name, frequency, unit_id, unit, unit_code, latest, value,
          version) in rows:
         stages[initiative_id] = stage
         frequency = Frequency(frequency)
-        due = due_date(frequency, latest, today)
+        key = (frequency, latest)
+        if key not in latest_of:
+            latest_of[key] = (format_period(frequency, latest) if latest is not None else None,
+                              due_date(frequency, latest, today))
+        latest_text, due = latest_of[key]
         cells.append(ReportCell(
             initiative_id=initiative_id, initiative=title, indicator_code=code, indicator=name,
             frequency=frequency, unit_id=unit_id, unit=unit, unit_key=unit_code or unit,
-            period=format_period(frequency, due_period(frequency, today)),
-            latest=format_period(frequency, latest) if latest is not None else None,
-            due=due, overdue=due <= today, value=value, version=version or 0))
+            period=due_periods[frequency], latest=latest_text, due=due, overdue=due <= today, value=value,
+            version=version or 0))
     # Python's order, not the database's collation, so that both databases sort names alike.
     cells.sort(key=lambda c: (c.due, c.initiative_id, c.indicator_code, c.unit, c.unit_id))
     # Every cell is on the page's form, so the initiatives are summed up from the rows already read.
