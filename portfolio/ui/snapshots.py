@@ -17,6 +17,7 @@ from portfolio.queries import get_settings, read
 from portfolio.report_render import csv_zip, render_csv, render_html, render_pdf, render_xlsx
 from portfolio.snapshots import FrozenReport, SnapshotComparison, SnapshotSummary, freeze_report, snapshots_view
 from portfolio.ui.components import current_actor, dispatcher, flash, language, show_flash, tr
+from portfolio.ui.report import DATE_INPUT_FORMATS
 from portfolio.ui.text import plain, plain_messages
 from workflows.vocabulary import IndicatorStatus
 
@@ -73,10 +74,12 @@ def _freeze_form(portfolio_id: int, default_period: tuple[date, date]) -> None:
     with st.form("freeze_snapshot"):
         st.text_input(_("Meeting"), key="freeze_meeting_name", max_chars=200,
                       placeholder=_("For example: Steering group 3 December"))
-        st.date_input(_("Meeting date"), value=date.today(), key="freeze_meeting_date")
+        # Dates are typed as on the report page: in the reader's own order.
+        form = DATE_INPUT_FORMATS.get(language(), "YYYY-MM-DD")
+        st.date_input(_("Meeting date"), value=date.today(), key="freeze_meeting_date", format=form)
         left, right = st.columns(2)
-        left.date_input(_("Period from"), value=default_period[0], key="freeze_period_from")
-        right.date_input(_("Period to"), value=default_period[1], key="freeze_period_to")
+        left.date_input(_("Period from"), value=default_period[0], key="freeze_period_from", format=form)
+        right.date_input(_("Period to"), value=default_period[1], key="freeze_period_to", format=form)
         st.selectbox(_("Language of the report"), languages, index=languages.index(language()),
                      format_func=LANGUAGES.__getitem__, key="freeze_language", placeholder=_("Choose an option"))
         st.form_submit_button(_("Freeze the report"), type="primary", on_click=_freeze, args=(portfolio_id,))

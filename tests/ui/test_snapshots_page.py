@@ -190,4 +190,4 @@ def test_a_swedish_reader_reads_the_page_in_swedish(app, world, app_db):
     assert app.dataframe[0].value["Mötesdatum"].tolist() == ["3 dec. 2026", "3 sep. 2026"]
     assert list(app.dataframe[1].value.columns) == ["Fas", "Styrgrupp september (3 sep. 2026)",
                                                     "Styrgrupp december (3 dec. 2026)", "Förändring"]
-    assert "Inget initiativ bytte steg." in texts(app.caption)
+    assert "Inget initiativ bytte fas." in texts(app.caption)
