@@ -387,3 +387,35 @@ def test_the_bubbles_give_each_calculation_its_npv_against_its_investment(org, m
     board = read(org)
     assert ([b.id for b in board.bubbles.rows], board.bubbles.total) == ([org.ids["i4"]], 2)
     assert read(org, stage="idea").bubbles.total == 0
+
+
+# ------------------------------------------------------------------ the setting
+
+
+@pytest.mark.parametrize("value, limits", [
+    (None, {"idea": 180, "concept": 180, "pilot": 180, "scale_up": 180, "benefits_realisation": 180}),
+    ("90", {"idea": 90, "concept": 90, "pilot": 90, "scale_up": 90, "benefits_realisation": 90}),
+    ("pilot=365, 90", {"idea": 90, "concept": 90, "pilot": 365, "scale_up": 90, "benefits_realisation": 90}),
+    ("idea=30", {"idea": 30, "concept": 180, "pilot": 180, "scale_up": 180, "benefits_realisation": 180}),
+])
+def test_the_stage_limit_is_one_number_or_one_per_stage(monkeypatch, value, limits):
+    from db.settings import Settings
+
+    if value is None:
+        monkeypatch.delenv("PORTFOLIO_STAGE_LIMIT_DAYS", raising=False)
+    else:
+        monkeypatch.setenv("PORTFOLIO_STAGE_LIMIT_DAYS", value)
+    settings = Settings.from_env()
+    assert {stage: settings.stage_limit(stage) for stage in limits} == limits
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "pilot=0", "pilot=-5", "gate=30", "stopped=30", "90,120"])
+def test_a_stage_limit_that_is_no_limit_is_refused_at_start(monkeypatch, value):
+    from db.settings import Settings
+
+    monkeypatch.setenv("PORTFOLIO_STAGE_LIMIT_DAYS", value)
+    with pytest.raises(ValueError) as refused:
+        Settings.from_env()
+    assert str(refused.value) == (
+        "PORTFOLIO_STAGE_LIMIT_DAYS must be a number of days such as 180, optionally with stages such as "
+        f"180,pilot=365 (stages: idea, concept, pilot, scale_up, benefits_realisation), not {value!r}")
