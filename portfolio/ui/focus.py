@@ -16,12 +16,14 @@ import streamlit as st
 
 FOCUS = "focus"
 _THIS_RUN = "focus_of_this_run"
+
 # Scrolls to the element whose key is given (Streamlit marks a keyed element with the class st-key-<key>) and
 # puts the cursor in its first field. The element and its fields are drawn after this script runs, some only
 # once their code has loaded, so it looks a few times a second until the run has ended and the first field
-# has stayed the same for a moment (two seconds while there is none); for two seconds more it keeps the cursor
-# in the first field drawn (a field drawn before it, or the same field drawn anew). It gives up at once when the user clicks, types or moves
-# the cursor, and after twenty seconds; an element without a field gets the focus itself.
+# has stayed the same for a moment (two seconds while there is none); for two seconds more it keeps the
+# cursor in the first field drawn (a field drawn before it, or the same field drawn anew). It gives up at once
+# when the user clicks, types or moves the cursor, and after twenty seconds; a place without a field gets the
+# cursor itself.
 _SCROLL = """<script>
 (() => {{
   const selector = {selector};
@@ -29,7 +31,10 @@ _SCROLL = """<script>
   let tries = 0, seen = null, steady = 0, focused = null, after = 0, ours = false, touched = false;
   const touch = () => {{ if (!ours) touched = true; }};
   const give = (element) => {{ ours = true; focused = element; element.focus({{preventScroll: true}}); ours = false; }};
-  const stop = () => {{ clearInterval(timer); kinds.forEach((kind) => document.removeEventListener(kind, touch, true)); }};
+  const stop = () => {{
+    clearInterval(timer);
+    kinds.forEach((kind) => document.removeEventListener(kind, touch, true));
+  }};
   kinds.forEach((kind) => document.addEventListener(kind, touch, true));
   const timer = setInterval(() => {{
     if (touched) return stop();

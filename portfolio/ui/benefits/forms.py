@@ -155,11 +155,12 @@ def run_form(spec: FormSpec, prefix: str, action: Callable[..., object], success
         flash("success", [_(success)])
         return True
     problems = done.error.problems if isinstance(done.error, ValidationError) else []
-    fields = [spec.label(problem.field) for problem in problems]
+    labels = [spec.label(problem.field) for problem in problems]
     lines = plain_messages(done.problems, lang)
-    if len(fields) == len(lines):
+    # A refusal that is not about fields (a permission, a conflict) is shown as it is.
+    if len(labels) == len(lines):
         lines = [line if label is None else _("{field}: {problem}", field=_(label), problem=line)
-                 for label, line in zip(fields, lines)]
+                 for label, line in zip(labels, lines)]
     st.session_state[_faulty_key(prefix)] = {problem.field for problem in problems}
     flash("error", lines)
     return False

@@ -120,7 +120,7 @@ def open_place(view: InitiativeView, anchor: Optional[str]) -> None:
     summaries = list(view.benefits.figures.summaries.values())
     # Without a benefit, an indicator has nowhere to go: the benefit comes first.
     add_indicator = f"open_add_indicator_{items[0].benefit.id}" if items else "open_add_benefit"
-    expander, indicator_tab = None, None
+    expander = None
     if anchor == "add-indicator":
         expander = add_indicator
     elif anchor == "calculation":
@@ -131,20 +131,17 @@ def open_place(view: InitiativeView, anchor: Optional[str]) -> None:
         expander = (f"open_benefit_{no_owner}" if no_owner else
                     f"open_add_indicator_{no_indicator}" if no_indicator else "open_add_benefit")
     elif anchor in ("enter-measurements", "explain-deviation"):
-        wanted = _unmeasured if anchor == "enter-measurements" else _off_target_unexplained
+        wanted, section = ((_unmeasured, GRID) if anchor == "enter-measurements"
+                           else (_off_target_unexplained, EXPLAIN))
         indicator = next((s.indicator.id for s in summaries if wanted(s)), None)
         if indicator is not None:
-            expander, indicator_tab = f"open_indicator_{indicator}", (f"indicator_tab_{indicator}",
-                                                                       GRID if anchor == "enter-measurements"
-                                                                       else EXPLAIN)
+            expander = f"open_indicator_{indicator}"
+            st.session_state[f"indicator_tab_{indicator}"] = _(section)
         elif not summaries:
             expander = add_indicator
-    if expander is None:
-        return
-    st.session_state[expander] = True
-    if indicator_tab is not None:
-        st.session_state[indicator_tab[0]] = _(indicator_tab[1])
-    scroll_to(expander)
+    if expander is not None:
+        st.session_state[expander] = True
+        scroll_to(expander)
 
 
 def _unmeasured(summary) -> bool:
