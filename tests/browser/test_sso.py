@@ -72,10 +72,10 @@ def sign_in_at_provider(page: Page, base: str, subject: str) -> None:
     page.get_by_role("button", name=subject, exact=True).click()
 
 
-def test_a_linked_identity_lands_on_the_overview_signed_in(page: Page, sso_app, sqlite_url):
+def test_a_linked_identity_lands_on_their_start_page_signed_in(page: Page, sso_app, sqlite_url):
     page.set_default_timeout(30_000)
     sign_in_at_provider(page, sso_app, ANNA.sub)
-    expect(page.get_by_role("heading", name="Portfolio overview")).to_be_visible()
+    expect(page.get_by_role("heading", name="Portfolio dashboard")).to_be_visible()
     expect(page.get_by_text("Signed in as Anna Berg")).to_be_visible()
     with read_session(get_engine(sqlite_url)) as session:
         event = session.exec(select(AuditEvent).where(AuditEvent.action == "user.sign_in_sso")).one()
