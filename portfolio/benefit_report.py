@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import math
 import types
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Optional, Union, get_args, get_origin, get_type_hints
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, literal_column
+from sqlalchemy import and_, case, func, literal_column
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -297,8 +297,8 @@ def _decode(kind: Any, value: Any) -> Any:
 # ------------------------------------------------------------------ reading
 
 
-def _bounds(period_from: date, period_to: date, zone: str) -> tuple[datetime, datetime]:
-    """The period as UTC instants: its first day's midnight and the midnight after its last day."""
+def period_bounds(period_from: date, period_to: date, zone: str) -> tuple[datetime, datetime]:
+    """The period as UTC instants: its first day's midnight and the midnight after its last day, in ``zone``."""
     tz = ZoneInfo(zone)
     start = datetime.combine(period_from, time(0), tz).astimezone(timezone.utc)
     end = datetime.combine(period_to + timedelta(days=1), time(0), tz).astimezone(timezone.utc)
@@ -341,18 +341,18 @@ def benefit_report(session: Session, actor: Actor, portfolio_id: int, period_fro
     require("report.read", actor, Scope(portfolio_id=portfolio_id))
     _check_period(period_from, period_to)
     zone = get_settings().timezone
-    start, end = _bounds(period_from, period_to, zone)
+    start, end = period_bounds(period_from, period_to, zone)
     in_scope = and_(col(Initiative.portfolio_id).in_(subtree_ids(Portfolio, {portfolio_id})),
                     Initiative.created_at < end)
 
-    stages = _stage_counts(session, in_scope, start, end)
-    sections = _initiatives(session, in_scope, start, end)
+    everyone = _initiatives(session, in_scope, start, end)
+    # The initiatives open at some time in the period; those closed before it began are only counted.
+    sections = [row for row in everyone if row["stage_at_start"] not in FINAL_STAGES]
     section_ids = [row["id"] for row in sections]
     # The sections as a selection to join in, never as a list of bound ids (a portfolio may be large).
     open_in_period = select(Initiative.id).where(in_scope, _stage_at(start).not_in(FINAL_STAGES)
                                                  | (Initiative.created_at >= start))
     decisions = _decisions(session, in_scope, start, end)
-    outcomes = _outcome_counts(session, in_scope, start, end)
     indicators = _indicators(session, open_in_period, period_from, period_to)
     calculations = _calculations(session, open_in_period)
 
@@ -399,9 +399,10 @@ def benefit_report(session: Session, actor: Actor, portfolio_id: int, period_fro
             indicators=tuple(by_initiative.get(initiative_id, ())),
         ))
 
+    # Counted from the rows the report lists anyway: one pass of the stages over the portfolio, not three.
     summary = ReportSummary(
-        stages=stages,
-        outcomes=outcomes,
+        stages=_stage_counts(everyone),
+        outcomes=_outcome_counts(decisions),
         decisions=len(decisions),
         benefits=_count_statuses(_worst(statuses) for statuses in benefit_statuses.values()),
         indicators=_count_statuses(row.line.status for row in indicators),
@@ -421,36 +422,29 @@ def benefit_report(session: Session, actor: Actor, portfolio_id: int, period_fro
     )
 
 
-def _stage_counts(session: Session, in_scope, start: datetime, end: datetime) -> tuple[StageCount, ...]:
-    """Per stage, the initiatives standing in it at the period's start and end, counted in SQL."""
-    def counts(moment: datetime) -> dict[str, int]:
-        each = select(_stage_at(moment).label("stage")).where(in_scope, Initiative.created_at < moment).subquery()
-        return {str(stage): count for stage, count in session.exec(
-            select(each.c.stage, func.count()).group_by(each.c.stage)).all()}
-
-    at_start, at_end = counts(start), counts(end)
-    return tuple(StageCount(str(stage), at_start.get(stage, 0), at_end.get(stage, 0)) for stage in STAGES)
+def _stage_counts(rows: list[dict[str, Any]]) -> tuple[StageCount, ...]:
+    """Per stage, the initiatives standing in it at the period's start and end (``_initiatives``' rows)."""
+    first = Counter(row["stage_at_start"] for row in rows if row["stage_at_start"] is not None)
+    last = Counter(row["stage_at_end"] for row in rows)
+    return tuple(StageCount(str(stage), first[stage], last[stage]) for stage in STAGES)
 
 
 def _initiatives(session: Session, in_scope, start: datetime, end: datetime) -> list[dict[str, Any]]:
-    """The initiatives open at some time in the period, with where they stood at its start and end."""
+    """Every initiative of the portfolio that existed by the period's end, with where it stood at its start
+    (None: proposed during the period) and at its end, in one query."""
     lead = aliased(User)
-    stage_at_start, stage_at_end = _stage_at(start).label("stage_at_start"), _stage_at(end).label("stage_at_end")
-    inner = (
+    rows = session.connection().execute(
         select(Initiative.id, Initiative.title, Initiative.on_hold, Initiative.estimated_cost, Initiative.created_at,
                Portfolio.name.label("portfolio"), OrgUnit.name.label("org_unit"), lead.display_name.label("lead"),
-               stage_at_start, stage_at_end)
+               case((Initiative.created_at < start, _stage_at(start)), else_=None).label("stage_at_start"),
+               _stage_at(end).label("stage_at_end"))
         .join(Portfolio, Portfolio.id == Initiative.portfolio_id)
         .join(OrgUnit, OrgUnit.id == Initiative.org_unit_id, isouter=True)
         .join(lead, lead.id == Initiative.lead_id, isouter=True)
         .where(in_scope)
-        .subquery()
-    )
-    rows = session.execute(
-        select(inner).where(col(inner.c.stage_at_start).not_in(FINAL_STAGES) | (inner.c.created_at >= start))
-        .order_by(inner.c.id)
+        .order_by(Initiative.id)
     ).mappings().all()
-    return [{**row, "stage_at_start": None if _aware(row["created_at"]) >= start else str(row["stage_at_start"]),
+    return [{**row, "stage_at_start": None if row["stage_at_start"] is None else str(row["stage_at_start"]),
              "stage_at_end": str(row["stage_at_end"]), "on_hold": bool(row["on_hold"]),
              "estimated_cost": None if row["estimated_cost"] is None else float(row["estimated_cost"])}
             for row in rows]
@@ -463,28 +457,26 @@ def _aware(moment: datetime) -> datetime:
 
 def _decisions(session: Session, in_scope, start: datetime, end: datetime) -> list[DecisionLine]:
     """The gate decisions taken in the period on the portfolio's initiatives, oldest first."""
-    rows = session.exec(
-        select(GateDecision, Initiative.title, User.display_name)
-        .join(Initiative, Initiative.id == GateDecision.initiative_id)
-        .join(User, User.id == GateDecision.decided_by_id)
-        .where(in_scope, GateDecision.decided_at >= start, GateDecision.decided_at < end)
-        .order_by(GateDecision.decided_at, GateDecision.id)
+    d = GateDecision
+    rows = session.connection().execute(
+        select(d.initiative_id, Initiative.title, d.decided_at, d.outcome, d.from_stage, d.to_stage, User.display_name,
+               d.rationale, d.conditions, d.stop_reason, d.lessons_learned)
+        .join(Initiative, Initiative.id == d.initiative_id)
+        .join(User, User.id == d.decided_by_id)
+        .where(in_scope, d.decided_at >= start, d.decided_at < end)
+        .order_by(d.decided_at, d.id)
     ).all()
     return [DecisionLine(
-        initiative_id=d.initiative_id, initiative_title=title, decided_at=_aware(d.decided_at),
-        outcome=str(d.outcome), from_stage=str(d.from_stage), to_stage=str(d.to_stage), decided_by=name,
-        rationale=d.rationale, conditions=d.conditions, stop_reason=d.stop_reason,
-        lessons_learned=d.lessons_learned) for d, title, name in rows]
+        initiative_id=r[0], initiative_title=r[1], decided_at=_aware(r[2]), outcome=str(r[3]), from_stage=str(r[4]),
+        to_stage=str(r[5]), decided_by=r[6], rationale=r[7], conditions=r[8], stop_reason=r[9],
+        lessons_learned=r[10]) for r in rows]
 
 
-def _outcome_counts(session: Session, in_scope, start: datetime, end: datetime) -> tuple[OutcomeCount, ...]:
-    """The period's decisions counted per outcome in SQL, every outcome listed in the gate's order."""
-    counts = dict(session.exec(
-        select(GateDecision.outcome, func.count()).join(Initiative, Initiative.id == GateDecision.initiative_id)
-        .where(in_scope, GateDecision.decided_at >= start, GateDecision.decided_at < end)
-        .group_by(GateDecision.outcome)
-    ).all())
-    return tuple(OutcomeCount(str(outcome), counts.get(outcome, 0)) for outcome in Outcome)
+def _outcome_counts(decisions: list[DecisionLine]) -> tuple[OutcomeCount, ...]:
+    """The period's decisions counted per outcome (from the decisions the report lists), every outcome listed
+    in the gate's order."""
+    counts = Counter(decision.outcome for decision in decisions)
+    return tuple(OutcomeCount(str(outcome), counts[outcome]) for outcome in Outcome)
 
 
 @dataclass(frozen=True)
@@ -499,56 +491,57 @@ def _series(session: Session, indicator_ids, period_to: date) -> dict[int, list[
     """Each indicator's value per period up to ``period_to`` (oldest first), combined across org units in SQL as
     the initiative page combines them: a value for the whole initiative is the period's figure; otherwise the
     units' values are summed or averaged, as the indicator declares."""
-    whole = col(Measurement.org_unit_id).is_(None)
-    rows = session.exec(
-        select(Measurement.indicator_id, Measurement.period_start, whole.label("whole"), Indicator.aggregation,
-               func.sum(Measurement.value), func.avg(Measurement.value))
-        .join(Indicator, Indicator.id == Measurement.indicator_id)
-        .where(col(Measurement.indicator_id).in_(indicator_ids), Measurement.period_start <= period_to)
-        .group_by(Measurement.indicator_id, Measurement.period_start, whole, Indicator.aggregation)
-        .order_by(Measurement.indicator_id, Measurement.period_start, whole)
+    m = Measurement
+    whole = col(m.org_unit_id).is_(None)
+    has_whole = func.max(case((whole, 1), else_=0)) == 1
+    whole_values, unit_values = case((whole, m.value), else_=None), case((whole, None), else_=m.value)
+    value = case(
+        (has_whole, case((Indicator.aggregation == Aggregation.SUM, func.sum(whole_values)),
+                         else_=func.avg(whole_values))),
+        else_=case((Indicator.aggregation == Aggregation.SUM, func.sum(unit_values)), else_=func.avg(unit_values)))
+    rows = session.connection().execute(
+        select(m.indicator_id, m.period_start, value)
+        .join(Indicator, Indicator.id == m.indicator_id)
+        .where(col(m.indicator_id).in_(indicator_ids), m.period_start <= period_to)
+        .group_by(m.indicator_id, m.period_start, Indicator.aggregation)
+        .order_by(m.indicator_id, m.period_start)
     ).all()
     series: dict[int, list[SeriesPoint]] = defaultdict(list)
-    for indicator_id, period, is_whole, aggregation, total, mean in rows:
-        value = float(total) if aggregation == Aggregation.SUM else float(mean)
-        points = series[indicator_id]
-        if points and points[-1].period == period:
-            if is_whole:  # ordered after the units' row of the same period: it replaces it
-                points[-1] = SeriesPoint(period, value)
-            continue
-        points.append(SeriesPoint(period, value))
+    for indicator_id, period, total in rows:
+        series[indicator_id].append(SeriesPoint(period, float(total)))
     return series
 
 
 def _indicators(session: Session, initiative_ids, period_from: date, period_to: date) -> list[_IndicatorRow]:
     """Every indicator of the given initiatives (a selection of ids) with its figures at the period's end."""
-    rows = session.exec(
-        select(Indicator, Benefit.initiative_id, Benefit.title, Benefit.kind, Benefit.money_per_unit)
-        .join(Benefit, Benefit.id == Indicator.benefit_id)
+    n = Indicator
+    rows = session.connection().execute(
+        select(n.id, n.benefit_id, n.code, n.name, n.unit, n.direction, n.frequency, n.aggregation, n.baseline_value,
+               n.original_baseline_value, n.baseline_date, n.target_value, n.target_date, n.amber_tolerance,
+               n.red_tolerance, n.volume_per_year, Benefit.initiative_id, Benefit.title.label("benefit_title"),
+               Benefit.kind, Benefit.money_per_unit)
+        .join(Benefit, Benefit.id == n.benefit_id)
         .where(col(Benefit.initiative_id).in_(initiative_ids))
-        .order_by(Benefit.initiative_id, Benefit.id, Indicator.id)
+        .order_by(Benefit.initiative_id, Benefit.id, n.id)
     ).all()
-    ids = select(Indicator.id).join(Benefit, Benefit.id == Indicator.benefit_id).where(
-        col(Benefit.initiative_id).in_(initiative_ids))
+    ids = select(n.id).join(Benefit, Benefit.id == n.benefit_id).where(col(Benefit.initiative_id).in_(initiative_ids))
     series = _series(session, ids, period_to) if rows else {}
     result = []
-    for indicator, initiative_id, benefit_title, kind, money_per_unit in rows:
-        points = series.get(indicator.id, [])
+    for r in rows:
+        points = series.get(r.id, [])
         latest = points[-1] if points else None
         value = latest.value if latest else None
         line = IndicatorLine(
-            indicator_id=indicator.id, code=indicator.code, name=indicator.name, unit=indicator.unit,
-            direction=str(indicator.direction), frequency=str(indicator.frequency), benefit_title=benefit_title, dis_benefit=kind == BenefitKind.DIS_BENEFIT,
-            baseline_value=indicator.baseline_value, original_baseline_value=indicator.original_baseline_value,
-            baseline_date=indicator.baseline_date, target_value=indicator.target_value,
-            target_date=indicator.target_date, latest_period=latest.period if latest else None, latest_value=value,
-            progress=benefits_math.progress_to_target(indicator.baseline_value, indicator.target_value, value,
-                                                      direction=indicator.direction),
-            status=str(_status(indicator, latest.period if latest else None, value)),
+            indicator_id=r.id, code=r.code, name=r.name, unit=r.unit, direction=str(r.direction),
+            frequency=str(r.frequency), benefit_title=r.benefit_title, dis_benefit=r.kind == BenefitKind.DIS_BENEFIT,
+            baseline_value=r.baseline_value, original_baseline_value=r.original_baseline_value,
+            baseline_date=r.baseline_date, target_value=r.target_value, target_date=r.target_date,
+            latest_period=latest.period if latest else None, latest_value=value,
+            progress=benefits_math.progress_to_target(r.baseline_value, r.target_value, value, direction=r.direction),
+            status=str(_status(r, latest.period if latest else None, value)),
             series=_chart_points(points, period_from),
         )
-        result.append(_IndicatorRow(initiative_id, indicator.benefit_id, line,
-                                    _monetised(indicator, kind, money_per_unit, points)))
+        result.append(_IndicatorRow(r.initiative_id, r.benefit_id, line, _monetised(r, points)))
     return result
 
 
@@ -559,7 +552,7 @@ def _chart_points(points: list[SeriesPoint], period_from: date) -> tuple[SeriesP
     return tuple(points[max(first - 1, 0):])
 
 
-def _status(indicator: Indicator, period: Optional[date], value: Optional[float]) -> IndicatorStatus:
+def _status(indicator: Any, period: Optional[date], value: Optional[float]) -> IndicatorStatus:
     """The initiative page's status (``indicator_figures``): the latest value against the planned path."""
     if indicator.baseline_date is None or indicator.target_date is None:
         return IndicatorStatus.UNKNOWN
@@ -569,18 +562,17 @@ def _status(indicator: Indicator, period: Optional[date], value: Optional[float]
         amber_tolerance=indicator.amber_tolerance, red_tolerance=indicator.red_tolerance)
 
 
-def _monetised(indicator: Indicator, kind: str, money_per_unit: Optional[float],
-               points: list[SeriesPoint]) -> Optional[benefits_math.MonetisedIndicator]:
-    """The indicator as the benefit calculation turns it into money, or None when it lacks what that needs
-    (the same conditions as ``benefits._missing_for_money``)."""
-    if None in (money_per_unit, indicator.volume_per_year, indicator.baseline_value, indicator.baseline_date,
-                indicator.target_value, indicator.target_date):
+def _monetised(r: Any, points: list[SeriesPoint]) -> Optional[benefits_math.MonetisedIndicator]:
+    """The indicator (a row of ``_indicators``) as the benefit calculation turns it into money, or None when it
+    lacks what that needs (the same conditions as ``benefits._missing_for_money``)."""
+    if None in (r.money_per_unit, r.volume_per_year, r.baseline_value, r.baseline_date, r.target_value,
+                r.target_date):
         return None
     return benefits_math.MonetisedIndicator(
-        direction=indicator.direction, frequency=indicator.frequency, aggregation=indicator.aggregation,
-        baseline=indicator.baseline_value, target=indicator.target_value, baseline_date=indicator.baseline_date,
-        target_date=indicator.target_date, money_per_unit=money_per_unit, volume_per_year=indicator.volume_per_year,
-        dis_benefit=kind == BenefitKind.DIS_BENEFIT, measured=tuple((p.period, p.value) for p in points))
+        direction=r.direction, frequency=r.frequency, aggregation=r.aggregation, baseline=r.baseline_value,
+        target=r.target_value, baseline_date=r.baseline_date, target_date=r.target_date,
+        money_per_unit=r.money_per_unit, volume_per_year=r.volume_per_year,
+        dis_benefit=r.kind == BenefitKind.DIS_BENEFIT, measured=tuple((p.period, p.value) for p in points))
 
 
 def _money_in_period(indicator: benefits_math.MonetisedIndicator, period_from: date,
@@ -609,16 +601,17 @@ def _money_in_period(indicator: benefits_math.MonetisedIndicator, period_from: d
 
 def _calculations(session: Session, initiative_ids) -> dict[int, list[benefits_math.CashflowYear]]:
     """The years of each initiative's benefit calculation (initiatives without one are absent)."""
-    rows = session.exec(
-        select(BenefitCalculation.initiative_id, CalculationYear)
-        .join(CalculationYear, CalculationYear.calculation_id == BenefitCalculation.id)
+    y = CalculationYear
+    rows = session.connection().execute(
+        select(BenefitCalculation.initiative_id, y.year, y.investment, y.operation, y.benefit, y.benefit_low,
+               y.benefit_high, y.benefit_from_indicators)
+        .join(y, y.calculation_id == BenefitCalculation.id)
         .where(col(BenefitCalculation.initiative_id).in_(initiative_ids))
-        .order_by(BenefitCalculation.initiative_id, CalculationYear.year)
+        .order_by(BenefitCalculation.initiative_id, y.year)
     ).all()
     years: dict[int, list[benefits_math.CashflowYear]] = defaultdict(list)
-    for initiative_id, r in rows:
-        years[initiative_id].append(benefits_math.CashflowYear(
-            r.year, r.investment, r.operation, r.benefit, r.benefit_low, r.benefit_high, r.benefit_from_indicators))
+    for initiative_id, *fields_ in rows:
+        years[initiative_id].append(benefits_math.CashflowYear(*fields_[:6], from_indicators=bool(fields_[6])))
     return dict(years)
 
 
