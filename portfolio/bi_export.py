@@ -43,8 +43,9 @@ from portfolio.indicator_figures import _per_period, _pick, _progress, _status
 from workflows.lifecycle import FINAL_STAGES
 from workflows.vocabulary import InitiativeStatus
 
-# Rows read and written at a time: large enough for speed, small enough that memory stays flat.
-CHUNK = 50_000
+# Rows read and written at a time: large enough for speed, small enough that memory stays flat (an indicator's
+# row with its texts takes about a kilobyte; a chunk is a Parquet row group).
+CHUNK = 20_000
 
 INTEGER, TEXT, BOOLEAN, DECIMAL, DATE = pa.int64(), pa.string(), pa.bool_(), pa.float64(), pa.date32()
 TIMESTAMP = pa.timestamp("us", tz="UTC")
@@ -90,26 +91,32 @@ _STATUS = case((col(Initiative.stage).in_([str(stage) for stage in FINAL_STAGES]
                else_=literal(InitiativeStatus.ACTIVE.value))
 
 
+# The indicator columns of the file, in order, before the latest figures that are computed from measurements.
+_INDICATOR_COLUMNS = (
+    Indicator.id, Indicator.benefit_id, Benefit.initiative_id, Indicator.code, Indicator.name, Indicator.unit,
+    Indicator.direction, Indicator.frequency, Indicator.aggregation, Indicator.baseline_value,
+    Indicator.original_baseline_value, Indicator.baseline_date, Indicator.baseline_period, Indicator.baseline_source,
+    Indicator.target_value, Indicator.target_date, Indicator.amber_tolerance, Indicator.red_tolerance,
+    Indicator.valid_min, Indicator.valid_max, Indicator.volume_per_year, Indicator.data_source, Indicator.definition,
+    Indicator.method, Indicator.deviation_explanation,
+)
+
+
 def _indicator_rows(session: Session) -> Iterator[Sequence[tuple]]:
-    """The indicators with their latest combined figures, as the Benefits tab computes them."""
+    """The indicators with their latest combined figures, as the Benefits tab computes them. Rows, not ORM
+    objects: a national portfolio has 110,000 indicators."""
     latest = {indicator_id: points[-1]
               for indicator_id, points in _per_period(session, select(Indicator.id), latest_only=True).items()}
-    query = (select(Indicator, Benefit.initiative_id).join(Benefit, Benefit.id == Indicator.benefit_id)
+    query = (select(*_INDICATOR_COLUMNS).join(Benefit, Benefit.id == Indicator.benefit_id)
              .order_by(col(Indicator.id)).execution_options(yield_per=CHUNK))
     for chunk in session.execute(query).partitions():
         rows = []
-        for indicator, initiative_id in chunk:
+        for indicator in chunk:
+            # A row reads like an indicator (baseline_value, direction, ...) for the figures' functions.
             period, total, mean = latest.get(indicator.id, (None, None, None))
             value = None if period is None else _pick(indicator.aggregation, total, mean)
-            rows.append((
-                indicator.id, indicator.benefit_id, initiative_id, indicator.code, indicator.name, indicator.unit,
-                indicator.direction, indicator.frequency, indicator.aggregation, indicator.baseline_value,
-                indicator.original_baseline_value, indicator.baseline_date, indicator.baseline_period,
-                indicator.baseline_source, indicator.target_value, indicator.target_date, indicator.amber_tolerance,
-                indicator.red_tolerance, indicator.valid_min, indicator.valid_max, indicator.volume_per_year,
-                indicator.data_source, indicator.definition, indicator.method, indicator.deviation_explanation,
-                period, value, _progress(indicator, value), _status(indicator, period, value)))
-            session.expunge(indicator)
+            rows.append((*indicator, period, value, _progress(indicator, value), _status(indicator, period, value)))
+        del chunk
         yield rows
 
 
@@ -298,6 +305,7 @@ def write_table(session: Session, table: Table, directory: Path) -> Written:
                 [pa.array(values, type=c.type) for values, c in zip(columns, table.columns)], schema=table.schema))
             csv_file.write(csv_text(zip(*columns)))
             count += len(chunk)
+            del chunk, columns  # before the next chunk is read, not after
     return Written(table.name, count, csv_path, parquet_path)
 
 
