@@ -321,6 +321,8 @@ def test_the_page_speaks_the_chosen_language(engine, published):
     swedish, norwegian = html_page(export, "sv"), html_page(export, "nb")
     assert swedish.startswith('<!DOCTYPE html>\n<html lang="sv">')
     assert norwegian.startswith('<!DOCTYPE html>\n<html lang="nb">')
+    assert "<h1>Digitala initiativ: öppen redovisning</h1>" in swedish
+    assert "<h1>Digitale tiltak: åpen rapportering</h1>" in norwegian
     # The vocabulary's labels and the dates are the reader's.
     assert "<dd>Avbruten</dd>" in swedish and "<dd>Avbrutt</dd>" in norwegian
     assert "<td>2 apr. 2026</td>" in swedish and "<td>2. apr. 2026</td>" in norwegian

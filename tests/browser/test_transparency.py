@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from db.engine import write_session
-from db.models import Initiative
+from db.models import Initiative, User
 from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.browser
@@ -18,8 +18,8 @@ pytestmark = pytest.mark.browser
 SECRET = "Negotiations with the supplier are confidential"
 
 
-def test_the_owner_marks_a_text_internal_and_downloads_the_public_page(page: Page, world, app_db, served_app,
-                                                                        tmp_path):
+def test_the_owner_marks_a_text_internal_and_downloads_the_public_page(page: Page, browser: Browser, world, app_db,
+                                                                        served_app, tmp_path):
     with write_session(app_db) as session:
         initiative = session.get(Initiative, world.initiative.id)
         initiative.description = SECRET
@@ -55,3 +55,12 @@ def test_the_owner_marks_a_text_internal_and_downloads_the_public_page(page: Pag
     expect(offline.get_by_text("Long telephone queues")).to_be_visible()
     assert requests == [html_path.as_uri()]
     offline.close()
+
+    # A Swedish owner reads the page in Swedish.
+    with write_session(app_db) as session:
+        session.get(User, world.owner.id).language = "sv"
+    swedish = browser.new_context().new_page()
+    sign_in(swedish, f"{served_app}/transparency", "owner", heading="Öppen redovisning")
+    expect(swedish.get_by_role("button", name="Ladda ner den offentliga sidan (HTML)")).to_be_visible()
+    expect(swedish.get_by_role("button", name="Ladda ner data (JSON)")).to_be_visible()
+    swedish.context.close()
