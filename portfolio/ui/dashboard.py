@@ -99,58 +99,75 @@ def _table(key: str, listing: Listing, columns: dict, dates: tuple[str, ...] = (
         st.switch_page(st.session_state["pages"]["initiative"], query_params={"id": str(chosen)})
 
 
-def _funnel(board: Dashboard) -> None:
+def _funnel_chart(board: Dashboard) -> alt.Chart:
     _ = tr()
-    lang = language()
     stage, count, cost = _("Stage"), _("Initiatives"), _("Estimated cost")
     frame = pd.DataFrame({stage: [_(STAGE_LABELS[f.stage]) for f in board.funnel],
                           count: [f.count for f in board.funnel], cost: [f.cost for f in board.funnel]})
     order = [_(STAGE_LABELS[s]) for s in STAGES]
-    chart = alt.Chart(frame).mark_bar().encode(
+    return alt.Chart(frame).mark_bar().encode(
         y=alt.Y(f"{stage}:N", sort=order, title=None), x=alt.X(f"{count}:Q", title=count),
         color=alt.Color(f"{stage}:N", sort=order, legend=None),
         tooltip=[alt.Tooltip(f"{stage}:N"), alt.Tooltip(f"{count}:Q", format=",.0f"),
-                 alt.Tooltip(f"{cost}:Q", format=",.0f")])
-    st.altair_chart(localised(chart.properties(height=220)), width="stretch")
-    # The chart's figures as a table, for every reader.
-    past, limit = _("Past the stage limit"), _("Stage limit (days)")
-    st.dataframe(pd.DataFrame({
-        stage: frame[stage],
-        count: [format_number(f.count, lang, 0) for f in board.funnel],
-        cost: [format_number(f.cost, lang, 0) for f in board.funnel],
-        past: [format_number(f.past_limit, lang, 0) if f.limit_days else "–" for f in board.funnel],
-        limit: [format_number(f.limit_days, lang, 0) if f.limit_days else "–" for f in board.funnel],
-    }), hide_index=True, width="stretch", key="dashboard_funnel")
+                 alt.Tooltip(f"{cost}:Q", format=",.0f")]).properties(height=220)
 
 
-def _bubbles(board: Dashboard) -> None:
+def _bubble_chart(board: Dashboard) -> alt.Chart:
     _ = tr()
-    lang = language()
-    bubbles = board.bubbles
-    if not bubbles.total:
-        st.caption(_("No initiative has a benefit calculation."))
-        return
-    title, stage, investment, npv, cost = _("Title"), _("Stage"), _("Investment"), _("Expected NPV"), _(
-        "Estimated cost")
-    frame = pd.DataFrame({title: [b.title for b in bubbles.rows],
-                          stage: [_(STAGE_LABELS[b.stage]) for b in bubbles.rows],
-                          investment: [b.investment for b in bubbles.rows], npv: [b.npv for b in bubbles.rows],
-                          cost: [b.estimated_cost or 0 for b in bubbles.rows],
-                          "href": [_link(b.id) for b in bubbles.rows]})
+    bubbles = board.bubbles.rows
+    title, stage, investment, npv, cost = (_("Title"), _("Stage"), _("Investment"), _("Expected NPV"),
+                                           _("Estimated cost"))
+    frame = pd.DataFrame({title: [b.title for b in bubbles], stage: [_(STAGE_LABELS[b.stage]) for b in bubbles],
+                          investment: [b.investment for b in bubbles], npv: [b.npv for b in bubbles],
+                          cost: [b.estimated_cost or 0 for b in bubbles], "href": [_link(b.id) for b in bubbles]})
     order = [_(STAGE_LABELS[s]) for s in STAGES]
-    chart = alt.Chart(frame).mark_circle(opacity=0.7).encode(
+    return alt.Chart(frame).mark_circle(opacity=0.7).encode(
         x=alt.X(f"{investment}:Q", title=investment), y=alt.Y(f"{npv}:Q", title=npv),
         size=alt.Size(f"{cost}:Q", title=cost, legend=None),
         color=alt.Color(f"{stage}:N", sort=order, title=stage, scale=alt.Scale(domain=order)),
         href="href:N",
         tooltip=[alt.Tooltip(f"{title}:N"), alt.Tooltip(f"{stage}:N"), alt.Tooltip(f"{investment}:Q", format=",.0f"),
-                 alt.Tooltip(f"{npv}:Q", format=",.0f"), alt.Tooltip(f"{cost}:Q", format=",.0f")])
-    st.altair_chart(localised(chart.properties(height=360)), width="stretch", key="dashboard_bubbles")
+                 alt.Tooltip(f"{npv}:Q", format=",.0f"), alt.Tooltip(f"{cost}:Q", format=",.0f")]
+    ).properties(height=360)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _chart_specs(arguments: tuple, language: str) -> tuple[dict, dict | None]:
+    # Turning a chart into Vega-Lite costs more than the cached read itself; the same read (the arguments of
+    # ``_dashboard_page``, which are cheaper to compare than its result) in the same language gives the same
+    # specifications, so they are kept beside it.
+    board = _dashboard_page(*arguments).dashboard
+    return (localised(_funnel_chart(board)).to_dict(),
+            localised(_bubble_chart(board)).to_dict() if board.bubbles.rows else None)
+
+
+def _funnel(board: Dashboard, spec: dict) -> None:
+    _ = tr()
+    stage, count, cost = _("Stage"), _("Initiatives"), _("Estimated cost")
+    summary = ", ".join(f"{_(STAGE_LABELS[f.stage])} {_count(f.count)}" for f in board.funnel)
+    st.vega_lite_chart(spec=spec, width="stretch", alt=f"{_('Initiatives')}: {summary}")
+    # The chart's figures as a table, for every reader.
+    st.table(pd.DataFrame({
+        stage: [_(STAGE_LABELS[f.stage]) for f in board.funnel],
+        count: [_count(f.count) for f in board.funnel],
+        cost: [_count(f.cost) for f in board.funnel],
+        _("Past the stage limit"): [_count(f.past_limit) if f.limit_days else "–" for f in board.funnel],
+        _("Stage limit (days)"): [_count(f.limit_days) if f.limit_days else "–" for f in board.funnel],
+    }).set_index(stage))
+
+
+def _bubbles(board: Dashboard, spec: dict | None) -> None:
+    _ = tr()
+    bubbles = board.bubbles
+    if spec is None:
+        st.caption(_("No initiative has a benefit calculation."))
+        return
     positive = sum(1 for b in bubbles.rows if b.npv >= 0)
-    st.caption(_("{shown} of {total} initiatives with a benefit calculation, the largest investments first: "
-                 "{positive} of them with an expected net present value of zero or more. Choose a point to open the "
-                 "initiative.", shown=format_number(len(bubbles.rows), lang, 0),
-                 total=format_number(bubbles.total, lang, 0), positive=format_number(positive, lang, 0)))
+    summary = _("{shown} of {total} initiatives with a benefit calculation, the largest investments first: "
+                "{positive} of them with an expected net present value of zero or more. Choose a point to open the "
+                "initiative.", shown=_count(len(bubbles.rows)), total=_count(bubbles.total), positive=_count(positive))
+    st.vega_lite_chart(spec=spec, width="stretch", alt=summary)
+    st.caption(summary)
 
 
 def _stage(row) -> str:
@@ -197,8 +214,9 @@ def render() -> None:
     _ = tr()
     st.title(_("Portfolio dashboard"))
     filters = _filters()
-    view = _dashboard_page(current_actor(), filters, st.session_state.get(UNIT_SEARCH, ""), organisation_today(),
-                           current_data_version())
+    arguments = (current_actor(), filters, st.session_state.get(UNIT_SEARCH, ""), organisation_today(),
+                 current_data_version())
+    view = _dashboard_page(*arguments)
     portfolios, units = view.portfolios.names(), view.units.names()
 
     columns = st.columns(4)
@@ -224,17 +242,18 @@ def render() -> None:
     metrics[4].metric(_("Overdue measurements"), _count(board.overdue_indicators))
     metrics[5].metric(_("Conditions past due"), _count(board.conditions.total))
 
+    funnel, bubbles = _chart_specs(arguments, language())
     left, right = st.columns([2, 1])
     with left:
         st.subheader(_("Funnel"))
-        _funnel(board)
+        _funnel(board, funnel)
     with right:
         st.subheader(_("Status"))
         for status in board.statuses:
             st.metric(_(STATUS_LABELS[status.status]), _count(status.count))
     _lists(board)
     st.subheader(_("Value and cost"))
-    _bubbles(board)
+    _bubbles(board, bubbles)
 
 
 if __name__ == "__main__":

@@ -58,8 +58,8 @@ def _metrics(at) -> dict[str, str]:
 
 
 def _tables(at) -> dict[str, object]:
-    """The page's lists by the heading above them (the funnel's table under "Funnel")."""
-    headings = [h.value for h in at.subheader if h.value not in ("Status", "Value and cost")]
+    """The page's lists by the heading above them."""
+    headings = [h.value for h in at.subheader if h.value not in ("Funnel", "Status", "Value and cost")]
     return dict(zip(headings, [frame.value for frame in at.dataframe]))
 
 
@@ -71,13 +71,14 @@ def test_the_steering_group_lands_on_the_dashboard_of_their_portfolios(app, boar
         "Overdue measurements": "0", "Conditions past due": "0",
         "Active": "2", "On hold": "1", "Realised": "1", "Stopped": "0"}
     assert [m.proto.help for m in app.metric if m.label == "Estimated cost"] == ["1,900,000"]
-    tables = _tables(app)
-    funnel = tables["Funnel"]
-    assert funnel.values.tolist() == [
+    # The funnel's figures as a table under its chart, for every reader.
+    [funnel] = app.table
+    assert funnel.value.reset_index().values.tolist() == [
         ["Idea", "1", "100,000", "0", "180"], ["Concept", "1", "250,000", "0", "180"],
         ["Pilot", "1", "1,500,000", "1", "180"], ["Scale-up", "0", "0", "0", "180"],
         ["Benefits realisation", "0", "0", "0", "180"], ["Realised", "1", "50,000", "–", "–"],
         ["Stopped", "0", "0", "–", "–"]]
+    tables = _tables(app)
     today = organisation_today()
     past = tables["Past the stage limit"]
     assert list(past.columns) == ["No.", "Title", "Stage", "In stage since", "Days in stage", "Stage limit (days)"]
@@ -105,8 +106,13 @@ def test_each_point_of_the_value_and_cost_chart_leads_to_its_initiative(app, boa
     spec = json.loads(bubbles.proto.spec)
     assert spec["encoding"]["href"] == {"field": "href", "type": "nominal"}
     assert spec["config"]["locale"]["number"]["thousands"] == ","
-    assert ("1 of 1 initiatives with a benefit calculation, the largest investments first: 1 of them with an "
-            "expected net present value of zero or more. Choose a point to open the initiative.") in texts(app.caption)
+    # Each chart says in words what it shows.
+    assert funnel.proto.alt == ("Initiatives: Idea 1, Concept 1, Pilot 1, Scale-up 0, Benefits realisation 0, "
+                                "Realised 1, Stopped 0")
+    summary = ("1 of 1 initiatives with a benefit calculation, the largest investments first: 1 of them with an "
+               "expected net present value of zero or more. Choose a point to open the initiative.")
+    assert summary in texts(app.caption)
+    assert bubbles.proto.alt == summary
 
 
 def test_the_filters_are_read_from_the_address(app, board):
