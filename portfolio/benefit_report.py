@@ -13,15 +13,20 @@ it when it was taken from the first day's midnight up to the midnight after the 
 
 from __future__ import annotations
 
+import gc
 import math
 import types
+from bisect import bisect_left
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from typing import Any, Optional, Union, get_args, get_origin, get_type_hints
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, literal_column
+from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, case, func, literal_column
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -164,7 +169,7 @@ class ReportSummary:
     stopped: tuple[StoppedInitiative, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SeriesPoint:
     """One period of an indicator's series: its first day and the value, combined across org units."""
 
@@ -305,7 +310,13 @@ def period_bounds(period_from: date, period_to: date, zone: str) -> tuple[dateti
     return start, end
 
 
-def _stage_at(moment: datetime):
+# The report's statements are built once, with the portfolio and the period as bound parameters: building a
+# statement of correlated subqueries took longer than running it.
+_PORTFOLIO, _START, _END, _PERIOD_TO = (bindparam("portfolio_id"), bindparam("start"), bindparam("end"),
+                                        bindparam("period_to"))
+
+
+def _stage_at(moment) -> ColumnElement:
     """The initiative's stage at ``moment``, as SQL over ``Initiative``: where the last decision before it took
     the initiative; without one, where the first decision after it took it from; without any, its stage now."""
     before = aliased(GateDecision)
@@ -317,6 +328,111 @@ def _stage_at(moment: datetime):
                    .order_by(col(after.decided_at), col(after.id)).limit(literal_column("1"))
                    .correlate(Initiative).scalar_subquery())
     return func.coalesce(last_before, first_after, Initiative.stage)
+
+
+def _in_scope() -> ColumnElement[bool]:
+    """The portfolio's initiatives (its sub-portfolios' too) that existed by the period's end. A new clause for
+    each statement: one clause shared by two statements gave the second a new cache key on every run."""
+    return and_(col(Initiative.portfolio_id).in_(subtree_ids(Portfolio, {_PORTFOLIO})), Initiative.created_at < _END)
+
+
+def _open_in_period() -> Select:
+    """The ids of the initiatives open at some time in the period, to join in (never a list of bound ids)."""
+    return select(Initiative.id).where(_in_scope(), _stage_at(_START).not_in(FINAL_STAGES)
+                                       | (Initiative.created_at >= _START))
+
+
+@lru_cache(maxsize=None)
+def _initiatives_query() -> Select:
+    lead = aliased(User)
+    return (
+        select(Initiative.id, Initiative.title, Initiative.on_hold, Initiative.estimated_cost,
+               Portfolio.name.label("portfolio"), OrgUnit.name.label("org_unit"), lead.display_name.label("lead"),
+               case((Initiative.created_at < _START, _stage_at(_START)), else_=None).label("stage_at_start"),
+               _stage_at(_END).label("stage_at_end"))
+        .join(Portfolio, Portfolio.id == Initiative.portfolio_id)
+        .join(OrgUnit, OrgUnit.id == Initiative.org_unit_id, isouter=True)
+        .join(lead, lead.id == Initiative.lead_id, isouter=True)
+        .where(_in_scope())
+        .order_by(Initiative.id)
+    )
+
+
+@lru_cache(maxsize=None)
+def _decisions_query() -> Select:
+    d = GateDecision
+    return (
+        select(d.initiative_id, Initiative.title, d.decided_at, d.outcome, d.from_stage, d.to_stage,
+               User.display_name, d.rationale, d.conditions, d.stop_reason, d.lessons_learned)
+        .join(Initiative, Initiative.id == d.initiative_id)
+        .join(User, User.id == d.decided_by_id)
+        .where(_in_scope(), d.decided_at >= _START, d.decided_at < _END)
+        .order_by(d.decided_at, d.id)
+    )
+
+
+@lru_cache(maxsize=None)
+def _indicators_query() -> Select:
+    n = Indicator
+    return (
+        select(n.id, n.benefit_id, n.code, n.name, n.unit, n.direction, n.frequency, n.aggregation, n.baseline_value,
+               n.original_baseline_value, n.baseline_date, n.target_value, n.target_date, n.amber_tolerance,
+               n.red_tolerance, n.volume_per_year, Benefit.initiative_id, Benefit.title.label("benefit_title"),
+               Benefit.kind, Benefit.money_per_unit)
+        .join(Benefit, Benefit.id == n.benefit_id)
+        .where(col(Benefit.initiative_id).in_(_open_in_period()))
+        .order_by(Benefit.initiative_id, Benefit.id, n.id)
+    )
+
+
+@lru_cache(maxsize=None)
+def _series_query() -> Select:
+    """Each indicator's value per period up to the period's end, combined across org units as the initiative page
+    combines them: a value for the whole initiative is the period's figure; otherwise the units' values are
+    summed or averaged, as the indicator declares."""
+    m = Measurement
+    whole = col(m.org_unit_id).is_(None)
+    has_whole = func.max(case((whole, 1), else_=0)) == 1
+    whole_values, unit_values = case((whole, m.value), else_=None), case((whole, None), else_=m.value)
+    value = case(
+        (has_whole, case((Indicator.aggregation == Aggregation.SUM, func.sum(whole_values)),
+                         else_=func.avg(whole_values))),
+        else_=case((Indicator.aggregation == Aggregation.SUM, func.sum(unit_values)), else_=func.avg(unit_values)))
+    indicators = select(Indicator.id).join(Benefit, Benefit.id == Indicator.benefit_id).where(
+        col(Benefit.initiative_id).in_(_open_in_period()))
+    return (
+        select(m.indicator_id, m.period_start, value)
+        .join(Indicator, Indicator.id == m.indicator_id)
+        .where(col(m.indicator_id).in_(indicators), m.period_start <= _PERIOD_TO)
+        .group_by(m.indicator_id, m.period_start, Indicator.aggregation)
+        .order_by(m.indicator_id, m.period_start)
+    )
+
+
+@lru_cache(maxsize=None)
+def _calculations_query() -> Select:
+    y = CalculationYear
+    return (
+        select(BenefitCalculation.initiative_id, y.year, y.investment, y.operation, y.benefit, y.benefit_low,
+               y.benefit_high, y.benefit_from_indicators)
+        .join(y, y.calculation_id == BenefitCalculation.id)
+        .where(col(BenefitCalculation.initiative_id).in_(_open_in_period()))
+        .order_by(BenefitCalculation.initiative_id, y.year)
+    )
+
+
+@contextmanager
+def _no_collection_pauses() -> Iterator[None]:
+    """Python's cyclic garbage collector off while the block runs (if it was on), then on again. Reading a
+    portfolio's values makes tens of thousands of short-lived rows and points, none of them cyclic; collections of
+    the whole heap in the middle took a third of the read."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _check_period(period_from: date, period_to: date) -> None:
@@ -342,19 +458,16 @@ def benefit_report(session: Session, actor: Actor, portfolio_id: int, period_fro
     _check_period(period_from, period_to)
     zone = get_settings().timezone
     start, end = period_bounds(period_from, period_to, zone)
-    in_scope = and_(col(Initiative.portfolio_id).in_(subtree_ids(Portfolio, {portfolio_id})),
-                    Initiative.created_at < end)
-
-    everyone = _initiatives(session, in_scope, start, end)
+    params = {"portfolio_id": portfolio_id, "start": start, "end": end, "period_to": period_to}
+    connection = session.connection()
+    with _no_collection_pauses():
+        everyone = _initiatives(connection, params)
+        decisions = _decisions(connection, params)
+        indicators = _indicators(connection, params, period_from)
+        calculations = _calculations(connection, params)
     # The initiatives open at some time in the period; those closed before it began are only counted.
     sections = [row for row in everyone if row["stage_at_start"] not in FINAL_STAGES]
     section_ids = [row["id"] for row in sections]
-    # The sections as a selection to join in, never as a list of bound ids (a portfolio may be large).
-    open_in_period = select(Initiative.id).where(in_scope, _stage_at(start).not_in(FINAL_STAGES)
-                                                 | (Initiative.created_at >= start))
-    decisions = _decisions(session, in_scope, start, end)
-    indicators = _indicators(session, open_in_period, period_from, period_to)
-    calculations = _calculations(session, open_in_period)
 
     by_initiative: dict[int, list[IndicatorLine]] = defaultdict(list)
     monetised: dict[int, list[benefits_math.MonetisedIndicator]] = defaultdict(list)
@@ -429,25 +542,13 @@ def _stage_counts(rows: list[dict[str, Any]]) -> tuple[StageCount, ...]:
     return tuple(StageCount(str(stage), first[stage], last[stage]) for stage in STAGES)
 
 
-def _initiatives(session: Session, in_scope, start: datetime, end: datetime) -> list[dict[str, Any]]:
+def _initiatives(connection: Connection, params: dict[str, Any]) -> list[dict[str, Any]]:
     """Every initiative of the portfolio that existed by the period's end, with where it stood at its start
     (None: proposed during the period) and at its end, in one query."""
-    lead = aliased(User)
-    rows = session.connection().execute(
-        select(Initiative.id, Initiative.title, Initiative.on_hold, Initiative.estimated_cost, Initiative.created_at,
-               Portfolio.name.label("portfolio"), OrgUnit.name.label("org_unit"), lead.display_name.label("lead"),
-               case((Initiative.created_at < start, _stage_at(start)), else_=None).label("stage_at_start"),
-               _stage_at(end).label("stage_at_end"))
-        .join(Portfolio, Portfolio.id == Initiative.portfolio_id)
-        .join(OrgUnit, OrgUnit.id == Initiative.org_unit_id, isouter=True)
-        .join(lead, lead.id == Initiative.lead_id, isouter=True)
-        .where(in_scope)
-        .order_by(Initiative.id)
-    ).mappings().all()
     return [{**row, "stage_at_start": None if row["stage_at_start"] is None else str(row["stage_at_start"]),
              "stage_at_end": str(row["stage_at_end"]), "on_hold": bool(row["on_hold"]),
              "estimated_cost": None if row["estimated_cost"] is None else float(row["estimated_cost"])}
-            for row in rows]
+            for row in connection.execute(_initiatives_query(), params).mappings().all()]
 
 
 def _aware(moment: datetime) -> datetime:
@@ -455,21 +556,12 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
-def _decisions(session: Session, in_scope, start: datetime, end: datetime) -> list[DecisionLine]:
+def _decisions(connection: Connection, params: dict[str, Any]) -> list[DecisionLine]:
     """The gate decisions taken in the period on the portfolio's initiatives, oldest first."""
-    d = GateDecision
-    rows = session.connection().execute(
-        select(d.initiative_id, Initiative.title, d.decided_at, d.outcome, d.from_stage, d.to_stage, User.display_name,
-               d.rationale, d.conditions, d.stop_reason, d.lessons_learned)
-        .join(Initiative, Initiative.id == d.initiative_id)
-        .join(User, User.id == d.decided_by_id)
-        .where(in_scope, d.decided_at >= start, d.decided_at < end)
-        .order_by(d.decided_at, d.id)
-    ).all()
     return [DecisionLine(
         initiative_id=r[0], initiative_title=r[1], decided_at=_aware(r[2]), outcome=str(r[3]), from_stage=str(r[4]),
         to_stage=str(r[5]), decided_by=r[6], rationale=r[7], conditions=r[8], stop_reason=r[9],
-        lessons_learned=r[10]) for r in rows]
+        lessons_learned=r[10]) for r in connection.execute(_decisions_query(), params).all()]
 
 
 def _outcome_counts(decisions: list[DecisionLine]) -> tuple[OutcomeCount, ...]:
@@ -487,69 +579,41 @@ class _IndicatorRow:
     money: Optional[benefits_math.MonetisedIndicator]
 
 
-def _series(session: Session, indicator_ids, period_to: date) -> dict[int, list[SeriesPoint]]:
-    """Each indicator's value per period up to ``period_to`` (oldest first), combined across org units in SQL as
-    the initiative page combines them: a value for the whole initiative is the period's figure; otherwise the
-    units' values are summed or averaged, as the indicator declares."""
-    m = Measurement
-    whole = col(m.org_unit_id).is_(None)
-    has_whole = func.max(case((whole, 1), else_=0)) == 1
-    whole_values, unit_values = case((whole, m.value), else_=None), case((whole, None), else_=m.value)
-    value = case(
-        (has_whole, case((Indicator.aggregation == Aggregation.SUM, func.sum(whole_values)),
-                         else_=func.avg(whole_values))),
-        else_=case((Indicator.aggregation == Aggregation.SUM, func.sum(unit_values)), else_=func.avg(unit_values)))
-    rows = session.connection().execute(
-        select(m.indicator_id, m.period_start, value)
-        .join(Indicator, Indicator.id == m.indicator_id)
-        .where(col(m.indicator_id).in_(indicator_ids), m.period_start <= period_to)
-        .group_by(m.indicator_id, m.period_start, Indicator.aggregation)
-        .order_by(m.indicator_id, m.period_start)
-    ).all()
-    series: dict[int, list[SeriesPoint]] = defaultdict(list)
-    for indicator_id, period, total in rows:
-        series[indicator_id].append(SeriesPoint(period, float(total)))
+def _series(connection: Connection, params: dict[str, Any]) -> dict[int, list[tuple[date, float]]]:
+    """Each indicator's (period, value) up to the period's end, oldest first (``_series_query``); plain tuples,
+    as the benefit calculation takes them: only a chart's points become records."""
+    series: dict[int, list[tuple[date, float]]] = defaultdict(list)
+    for indicator_id, period, value in connection.execute(_series_query(), params).all():
+        series[indicator_id].append((period, float(value)))
     return series
 
 
-def _indicators(session: Session, initiative_ids, period_from: date, period_to: date) -> list[_IndicatorRow]:
-    """Every indicator of the given initiatives (a selection of ids) with its figures at the period's end."""
-    n = Indicator
-    rows = session.connection().execute(
-        select(n.id, n.benefit_id, n.code, n.name, n.unit, n.direction, n.frequency, n.aggregation, n.baseline_value,
-               n.original_baseline_value, n.baseline_date, n.target_value, n.target_date, n.amber_tolerance,
-               n.red_tolerance, n.volume_per_year, Benefit.initiative_id, Benefit.title.label("benefit_title"),
-               Benefit.kind, Benefit.money_per_unit)
-        .join(Benefit, Benefit.id == n.benefit_id)
-        .where(col(Benefit.initiative_id).in_(initiative_ids))
-        .order_by(Benefit.initiative_id, Benefit.id, n.id)
-    ).all()
-    ids = select(n.id).join(Benefit, Benefit.id == n.benefit_id).where(col(Benefit.initiative_id).in_(initiative_ids))
-    series = _series(session, ids, period_to) if rows else {}
+def _indicators(connection: Connection, params: dict[str, Any], period_from: date) -> list[_IndicatorRow]:
+    """Every indicator of the initiatives open in the period with its figures at the period's end."""
+    rows = connection.execute(_indicators_query(), params).all()
+    series = _series(connection, params) if rows else {}
     result = []
     for r in rows:
         points = series.get(r.id, [])
-        latest = points[-1] if points else None
-        value = latest.value if latest else None
+        period, value = points[-1] if points else (None, None)
         line = IndicatorLine(
             indicator_id=r.id, code=r.code, name=r.name, unit=r.unit, direction=str(r.direction),
             frequency=str(r.frequency), benefit_title=r.benefit_title, dis_benefit=r.kind == BenefitKind.DIS_BENEFIT,
             baseline_value=r.baseline_value, original_baseline_value=r.original_baseline_value,
             baseline_date=r.baseline_date, target_value=r.target_value, target_date=r.target_date,
-            latest_period=latest.period if latest else None, latest_value=value,
+            latest_period=period, latest_value=value,
             progress=benefits_math.progress_to_target(r.baseline_value, r.target_value, value, direction=r.direction),
-            status=str(_status(r, latest.period if latest else None, value)),
+            status=str(_status(r, period, value)),
             series=_chart_points(points, period_from),
         )
         result.append(_IndicatorRow(r.initiative_id, r.benefit_id, line, _monetised(r, points)))
     return result
 
 
-def _chart_points(points: list[SeriesPoint], period_from: date) -> tuple[SeriesPoint, ...]:
+def _chart_points(points: list[tuple[date, float]], period_from: date) -> tuple[SeriesPoint, ...]:
     """The series a chart of the period draws: the period's points, and the last one before it as their start."""
-    inside = [i for i, point in enumerate(points) if point.period >= period_from]
-    first = inside[0] if inside else len(points)
-    return tuple(points[max(first - 1, 0):])
+    first = bisect_left(points, (period_from,))
+    return tuple(SeriesPoint(period, value) for period, value in points[max(first - 1, 0):])
 
 
 def _status(indicator: Any, period: Optional[date], value: Optional[float]) -> IndicatorStatus:
@@ -562,7 +626,7 @@ def _status(indicator: Any, period: Optional[date], value: Optional[float]) -> I
         amber_tolerance=indicator.amber_tolerance, red_tolerance=indicator.red_tolerance)
 
 
-def _monetised(r: Any, points: list[SeriesPoint]) -> Optional[benefits_math.MonetisedIndicator]:
+def _monetised(r: Any, points: list[tuple[date, float]]) -> Optional[benefits_math.MonetisedIndicator]:
     """The indicator (a row of ``_indicators``) as the benefit calculation turns it into money, or None when it
     lacks what that needs (the same conditions as ``benefits._missing_for_money``)."""
     if None in (r.money_per_unit, r.volume_per_year, r.baseline_value, r.baseline_date, r.target_value,
@@ -572,7 +636,7 @@ def _monetised(r: Any, points: list[SeriesPoint]) -> Optional[benefits_math.Mone
         direction=r.direction, frequency=r.frequency, aggregation=r.aggregation, baseline=r.baseline_value,
         target=r.target_value, baseline_date=r.baseline_date, target_date=r.target_date,
         money_per_unit=r.money_per_unit, volume_per_year=r.volume_per_year,
-        dis_benefit=r.kind == BenefitKind.DIS_BENEFIT, measured=tuple((p.period, p.value) for p in points))
+        dis_benefit=r.kind == BenefitKind.DIS_BENEFIT, measured=tuple(points))
 
 
 def _money_in_period(indicator: benefits_math.MonetisedIndicator, period_from: date,
@@ -599,18 +663,10 @@ def _money_in_period(indicator: benefits_math.MonetisedIndicator, period_from: d
     return planned, realised
 
 
-def _calculations(session: Session, initiative_ids) -> dict[int, list[benefits_math.CashflowYear]]:
+def _calculations(connection: Connection, params: dict[str, Any]) -> dict[int, list[benefits_math.CashflowYear]]:
     """The years of each initiative's benefit calculation (initiatives without one are absent)."""
-    y = CalculationYear
-    rows = session.connection().execute(
-        select(BenefitCalculation.initiative_id, y.year, y.investment, y.operation, y.benefit, y.benefit_low,
-               y.benefit_high, y.benefit_from_indicators)
-        .join(y, y.calculation_id == BenefitCalculation.id)
-        .where(col(BenefitCalculation.initiative_id).in_(initiative_ids))
-        .order_by(BenefitCalculation.initiative_id, y.year)
-    ).all()
     years: dict[int, list[benefits_math.CashflowYear]] = defaultdict(list)
-    for initiative_id, *fields_ in rows:
+    for initiative_id, *fields_ in connection.execute(_calculations_query(), params).all():
         years[initiative_id].append(benefits_math.CashflowYear(*fields_[:6], from_indicators=bool(fields_[6])))
     return dict(years)
 

@@ -319,7 +319,7 @@ def csv_zip(files: dict[str, bytes]) -> bytes:
 
 
 # A chart 40 mm wide shows no more than this many points; every point drawn costs the PDF time.
-CHART_POINTS, SHOW_POINTS = 60, 24
+CHART_POINTS, SHOW_POINTS = 60, 6
 
 # One small chart of an indicator: its values (dots too when there are few), the baseline (grey) and target
 # (green) as dashed rules, and the planned path between them (dotted). Every chart has this shape, so it is
