@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable
 
@@ -18,7 +16,6 @@ from sqlalchemy import (
     literal,
     literal_column,
     not_,
-    text,
     true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -39,6 +36,7 @@ from db.models import (
 from portfolio.gate_facts import benefit_facts, build_context, checklist_facts
 from portfolio.i18n import Message
 from portfolio.permissions import Actor
+from portfolio.queries import without_jit
 from workflows import lifecycle
 from workflows.process import load_process
 from workflows.rules import BenefitFacts, evaluate
@@ -240,20 +238,6 @@ def _waiting(actor: Actor, dialect: str) -> tuple[ColumnElement[bool], ...]:
             or_(col(Initiative.lead_id).is_(None), Initiative.lead_id != actor.user_id), not_(led))
 
 
-@contextmanager
-def _without_jit(session: Session) -> Iterator[None]:
-    """PostgreSQL's JIT compiler off for the block, then as it was. The readiness expression has many
-    small subplans; compiling them takes seconds where running them takes a tenth of one."""
-    if session.get_bind().dialect.name != "postgresql":
-        yield
-        return
-    previous = session.execute(text("SELECT current_setting('jit'), set_config('jit', 'off', true)")).one()[0]
-    try:
-        yield
-    finally:
-        session.execute(text("SELECT set_config('jit', :previous, true)"), {"previous": previous})
-
-
 def _groups(session: Session, waiting, ready) -> list[PendingGroup]:
     """Every portfolio-and-readiness group of the waiting gates with its count, in queue order."""
     # OFFSET 0 keeps SQLite from merging the subquery into the grouping, which evaluates readiness twice.
@@ -299,7 +283,9 @@ def my_decisions_page(*, session: Session, actor: Actor, page: int = 1,
     counts are computed in SQL; only the page's gates are read as rows."""
     dialect = session.get_bind().dialect.name
     waiting, ready = _waiting(actor, dialect), _ready_in_sql(dialect)
-    with _without_jit(session):
+    # The readiness expression has many small subplans: compiling them takes seconds where running them
+    # takes a tenth of one.
+    with without_jit(session):
         groups = _groups(session, waiting, ready)
         total = sum(g.count for g in groups)
         pages = max(1, -(-total // per_page))

@@ -46,6 +46,7 @@ from db.models import Benefit, ChecklistItem, Indicator, Initiative, Measurement
 from portfolio.benefits_math import format_period, next_period_start, period_start
 from portfolio.measurement_files import RawRow
 from portfolio.permissions import Actor
+from portfolio.queries import without_jit
 from workflows.lifecycle import FINAL_STAGES
 from workflows.vocabulary import ChecklistStatus, Frequency, Role
 
@@ -267,18 +268,22 @@ def reporter_worklist(*, session: Session, actor: Actor, today: Optional[date] =
                                          Indicator.frequency, {f: due_period(f, today) for f in Frequency}))
                 .correlate(Indicator, OrgUnit).scalar_subquery())
 
-    rows = session.exec(
-        select(Initiative.id, Initiative.title, Initiative.stage, Indicator.code, Indicator.name,
-               Indicator.frequency, OrgUnit.id, OrgUnit.name, OrgUnit.code, measured.c.latest,
-               stored(Measurement.value), stored(Measurement.version))
-        .select_from(pairs)
-        .join(Initiative, Initiative.id == pairs.c.initiative_id)
-        .join(Benefit, Benefit.initiative_id == Initiative.id)
-        .join(Indicator, Indicator.benefit_id == Benefit.id)
-        .join(OrgUnit, OrgUnit.id == pairs.c.unit_id)
-        .outerjoin(measured, and_(measured.c.indicator_id == Indicator.id, measured.c.org_unit_id == OrgUnit.id))
-        .where(active)
-    ).all()
+    # PostgreSQL cannot know how few (indicator, unit) groups the reporter's units have, so it overestimates
+    # the plan's cost and compiles it (a second at 20,000 initiatives) to run it in a tenth of that.
+    with without_jit(session):
+        rows = session.exec(
+            select(Initiative.id, Initiative.title, Initiative.stage, Indicator.code, Indicator.name,
+                   Indicator.frequency, OrgUnit.id, OrgUnit.name, OrgUnit.code, measured.c.latest,
+                   stored(Measurement.value), stored(Measurement.version))
+            .select_from(pairs)
+            .join(Initiative, Initiative.id == pairs.c.initiative_id)
+            .join(Benefit, Benefit.initiative_id == Initiative.id)
+            .join(Indicator, Indicator.benefit_id == Benefit.id)
+            .join(OrgUnit, OrgUnit.id == pairs.c.unit_id)
+            .outerjoin(measured, and_(measured.c.indicator_id == Indicator.id,
+                                      measured.c.org_unit_id == OrgUnit.id))
+            .where(active)
+        ).all()
     due_periods = {f: format_period(f, due_period(f, today)) for f in Frequency}
     # (frequency, latest period) -> its text and due date: periods repeat from row to row.
     latest_of: dict[tuple[Frequency, Optional[date]], tuple[Optional[str], date]] = {}
