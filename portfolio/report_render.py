@@ -388,14 +388,23 @@ def chart_vega(line: IndicatorLine, report: BenefitReport) -> dict:
     return vega
 
 
+def _charted(report: BenefitReport) -> list[IndicatorLine]:
+    """The indicators that get a chart, in the report's order: those with at least two values to draw."""
+    return [line for section in report.initiatives for line in section.indicators if len(line.series) > 1]
+
+
+def _chart_svg(line: IndicatorLine, report: BenefitReport) -> str:
+    import vl_convert
+
+    return vl_convert.vega_to_svg(chart_vega(line, report))
+
+
 def chart_svgs(report: BenefitReport) -> dict[int, str]:
     """An SVG chart (from vl-convert) for every indicator with at least two values, by indicator id. Converted
     two at a time: each conversion waits mostly on vl-convert's own engine."""
-    import vl_convert
-
-    lines = [line for section in report.initiatives for line in section.indicators if len(line.series) > 1]
+    lines = _charted(report)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        svgs = list(pool.map(lambda line: vl_convert.vega_to_svg(chart_vega(line, report)), lines))
+        svgs = list(pool.map(lambda line: _chart_svg(line, report), lines))
     return {line.indicator_id: svg for line, svg in zip(lines, svgs)}
 
 
@@ -527,6 +536,7 @@ def _signed(value: int, language: str) -> str:
 
 
 def _sections(report: BenefitReport, language: str, charts: dict[int, str]) -> list[dict]:
+    """The initiatives' sections for the template; ``charts`` gives each charted indicator's image address."""
     _ = translator(language)
     sections = []
     for s in report.initiatives:
@@ -542,8 +552,7 @@ def _sections(report: BenefitReport, language: str, charts: dict[int, str]) -> l
         indicators = [{
             "status_id": n.status, "sentence": indicator_sentence(n, language),
             "alt": _(N_("Chart of {name} over the period."), name=n.name),
-            "chart": "data:image/svg+xml;base64," + base64.b64encode(charts[n.indicator_id].encode()).decode()
-            if n.indicator_id in charts else None,
+            "chart": charts.get(n.indicator_id),
         } for n in s.indicators if n.latest_value is not None]
         # Indicators without a value yet are named together: a line each would say the same thing.
         unmeasured = [n.name for n in s.indicators if n.latest_value is None]
@@ -554,10 +563,8 @@ def _sections(report: BenefitReport, language: str, charts: dict[int, str]) -> l
     return sections
 
 
-def render_html(report: BenefitReport, language: str, *, charts: bool = True) -> str:
-    """The report as one HTML document (the PDF's source): summary sentences and tables, then a section per
-    initiative with its stage, decisions, money and indicators, each with a small chart (SVG from vl-convert,
-    left out with ``charts=False``). Every text from the data is HTML-escaped."""
+def _html(report: BenefitReport, language: str, charts: dict[int, str]) -> str:
+    """The report's HTML with ``charts`` as the image address of each charted indicator."""
     from jinja2 import Environment
     from markupsafe import Markup
 
@@ -573,13 +580,37 @@ def render_html(report: BenefitReport, language: str, *, charts: bool = True) ->
         # Built from the catalogue's text only, escaped for CSS: safe inside the style sheet as it is.
         page_counter=Markup(_page_counter(language)),
         summary=summary_sentences(report, language), tables=_html_tables(report, language),
-        sections=_sections(report, language, chart_svgs(report) if charts else {}),
+        sections=_sections(report, language, charts),
     )
+
+
+def render_html(report: BenefitReport, language: str, *, charts: bool = True) -> str:
+    """The report as one self-contained HTML document: summary sentences and tables, then a section per
+    initiative with its stage, decisions, money and indicators, each with a small chart (SVG from vl-convert,
+    inlined as a data address; left out with ``charts=False``). Every text from the data is HTML-escaped."""
+    svgs = chart_svgs(report) if charts else {}
+    return _html(report, language, {indicator_id: "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+                                    for indicator_id, svg in svgs.items()})
 
 
 def render_pdf(report: BenefitReport, language: str) -> bytes:
     """The report as a PDF (WeasyPrint): A4, pages numbered, the portfolio, period and day of making on every
-    page, an SVG chart per indicator with values."""
-    from weasyprint import HTML
+    page, an SVG chart per indicator with values.
 
-    return HTML(string=render_html(report, language)).write_pdf()
+    The charts are converted while WeasyPrint reads the document: it asks for each one (``chart:ID``) when it
+    reaches it, by then mostly done on the other core. Nothing else is fetched: the document names no other
+    address, and any other is refused."""
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class Charts(URLFetcher):
+        def fetch(self, url: str, headers: Optional[dict] = None) -> URLFetcherResponse:
+            if not url.startswith("chart:"):
+                raise ValueError(f"the report fetches nothing but its own charts, not {url!r}")
+            svg = futures[int(url.removeprefix("chart:"))].result()
+            return URLFetcherResponse(url, svg.encode(), {"Content-Type": "image/svg+xml"})
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {line.indicator_id: pool.submit(_chart_svg, line, report) for line in _charted(report)}
+        html = _html(report, language, {indicator_id: f"chart:{indicator_id}" for indicator_id in futures})
+        return HTML(string=html, url_fetcher=Charts(allowed_protocols=("chart",))).write_pdf()
