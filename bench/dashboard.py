@@ -14,8 +14,9 @@ English), then:
 - **browser:** serves the app as ``make run`` does and times, in Debian's headless Chromium, each click from the
   press until the page has settled (the script run it caused has ended and the page shows what it should), median
   of ``--rounds`` rounds after a warm-up round: signing in as the steering member (who lands on the dashboard),
-  opening the dashboard from the overview (the read cached on the data version), choosing a stage in its filter
-  (a read of its own), and reloading the filtered address. Target: under 1.5 s each.
+  opening the dashboard from the overview after a write (a fresh read) and again (the read cached on the data
+  version), choosing a stage in its filter (a read of its own), and reloading the filtered address. Target: under
+  1.5 s each. The sign-in click also fetches the session cookie and loads the page a second time.
 
 A missed target is printed, not an error: the exit code is 1 only when the app or the browser did not work.
 """
@@ -23,6 +24,7 @@ A missed target is printed, not an error: the exit code is 1 only when the app o
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import traceback
@@ -91,7 +93,8 @@ _COMMON = [
     f" JOIN initiative i ON i.id = c2.initiative_id WHERE {_SCOPE} GROUP BY c2.id ORDER BY 2 DESC"
     f" LIMIT {BUBBLE_LIMIT}) l ON l.id = c.id",
 ]
-# Overdue measurements: each indicator's latest period, and the due date two periods after it.
+# Overdue measurements: each indicator's latest period, and the due date two periods after it. OFFSET keeps the
+# database from repeating the latest period's lookup for each use of it.
 _MEASUREMENTS = (
     "SELECT i.id, i.title, i.stage, f.indicators, f.overdue, f.due, count(*) OVER (), sum(f.overdue) OVER ()"
     " FROM initiative i JOIN (SELECT initiative_id, count(*) AS indicators,"
@@ -112,7 +115,7 @@ RAW_SQLITE = _COMMON + [_MEASUREMENTS.replace("{two_periods}", "date(latest, " +
     .replace("{offset}", "LIMIT -1 OFFSET 0")]
 RAW_POSTGRESQL = _COMMON + [_MEASUREMENTS.replace("{two_periods}", "CAST(latest + " + _FREQUENCY.format(
     day="interval '2 days'", week="interval '14 days'", month="interval '2 months'", quarter="interval '6 months'",
-    year="interval '2 years'") + " AS date)").replace("{offset}", "")]
+    year="interval '2 years'") + " AS date)").replace("{offset}", "OFFSET 0")]
 
 
 def _raw_statements(dialect: str, portfolios: list[int], stage: str | None) -> list[str]:
@@ -174,20 +177,28 @@ def _sign_in(browser: Browser, base: str) -> tuple[Page, float]:
     return page, took.ms
 
 
-def _round(browser: Browser, base: str) -> dict[str, float]:
-    """One round of the dashboard's clicks, each timed until settled."""
+def _round(browser: Browser, base: str, url: str) -> dict[str, float]:
+    """One round of the dashboard's clicks, each timed until settled. The round starts after a write, so the
+    landing reads afresh; so does the dashboard opened after another write, and the stage filter (a read of its
+    own). The dashboard opened again and the reload find the read cached on the data version."""
+    _write(url)
     page, took = _sign_in(browser, base)
     times = {"sign in → dashboard (after a write)": took}
-    timed(page, page.get_by_role("link", name="Portfolio overview").click, heading(page, "Portfolio overview"))
-    times["open the dashboard from the overview (cached)"] = timed(
-        page, page.get_by_role("link", name=TITLE).click, page.get_by_text("the most urgent first", exact=False).first
-    ).ms
+    overview = page.get_by_role("link", name="Portfolio overview")
+    dashboard_link = page.get_by_role("link", name=TITLE)
+    settled = page.get_by_text("the most urgent first", exact=False).first
+    timed(page, overview.click, heading(page, "Portfolio overview"))
+    _write(url)
+    times["open the dashboard (after a write)"] = timed(page, dashboard_link.click, settled).ms
+    timed(page, overview.click, heading(page, "Portfolio overview"))
+    times["open the dashboard (cached)"] = timed(page, dashboard_link.click, settled).ms
     page.get_by_role("combobox", name="Stage").click()
     times["dashboard: choose a stage (a new read)"] = timed(
         page, page.get_by_role("option", name="Pilot", exact=True).click, heading(page, TITLE)).ms
     if "stage=pilot" not in page.url:
         raise RuntimeError(f"the stage filter did not reach the address: {page.url}")
-    times["dashboard: reload the filtered address (cached)"] = timed(page, page.reload, heading(page, TITLE), reruns=False).ms
+    times["dashboard: reload the filtered address (cached)"] = timed(page, page.reload, heading(page, TITLE),
+                                                                     reruns=False).ms
     page.context.close()
     return times
 
@@ -200,17 +211,16 @@ def _write(url: str) -> None:
 
 
 def browser(label: str, url: str, initiatives: int, rounds: int) -> None:
-    """The clicks in Chromium, median of ``rounds`` rounds after a warm-up round. Each round starts after a write,
-    so the landing and the stage filter read afresh; the dashboard opened from the overview and the reload find
-    the read cached on the data version."""
+    """The clicks in Chromium, median of ``rounds`` rounds after a warm-up round."""
     with sync_playwright() as playwright, serve("portfolio/ui/server.py", url) as (base, _pid):
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        _round(chromium, base)
+        _round(chromium, base, url)
         clicks: dict[str, list[float]] = {}
         for _ in range(rounds):
-            _write(url)
-            for name, ms in _round(chromium, base).items():
+            for name, ms in _round(chromium, base, url).items():
                 clicks.setdefault(name, []).append(ms)
+        # The machine's load says how far these figures are the app's own.
+        print(f"  browser {label:<10} load average {os.getloadavg()[0]:.1f}", flush=True)
         for name, times in clicks.items():
             ms = statistics.median(times)
             verdict = "ok" if ms < TARGET_MS else f"MISSES {TARGET_MS} ms"
