@@ -129,3 +129,17 @@ def test_no_msgid_hides_inside_an_f_string():
                            if isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
                            and call.func.id in ("_", "N_") and call.args and isinstance(call.args[0], ast.Constant)]
     assert hidden == []
+
+
+def test_every_choice_has_a_translated_placeholder():
+    """Streamlit's own placeholder of a select is English ("Choose an option"): every select passes its own."""
+    import ast
+
+    bare = []
+    for path in sorted(ROOT.glob("portfolio/ui/**/*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("selectbox", "multiselect")
+                    and not any(keyword.arg == "placeholder" for keyword in node.keywords)):
+                bare.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert bare == []

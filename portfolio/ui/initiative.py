@@ -238,7 +238,7 @@ def _checklist_item(item: ChecklistRow, refusals: tuple | list, can_edit: bool) 
         statuses = list(ChecklistStatus)
         status.selectbox(label, statuses, index=statuses.index(item.status), key=_checklist_key(item, "status"),
                          format_func=lambda value: _(ChecklistStatus(value).label), label_visibility="collapsed",
-                         disabled=not can_edit)
+                         placeholder=_("Choose an option"), disabled=not can_edit)
         reason.text_input(_("Reason when not applicable: {item}", item=label), item.not_applicable_reason,
                           key=_checklist_key(item, "reason"), placeholder=_("Reason when not applicable"),
                           label_visibility="collapsed", disabled=not can_edit)

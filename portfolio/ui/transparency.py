@@ -23,7 +23,8 @@ def render() -> None:
         st.info(view.refusal.render(language()))
         return
     page_language = st.selectbox(_("Language of the page"), list(LANGUAGES), index=list(LANGUAGES).index(language()),
-                                 format_func=LANGUAGES.__getitem__, key="transparency_language")
+                                 format_func=LANGUAGES.__getitem__, key="transparency_language",
+                                 placeholder=_("Choose an option"))
     # Written when a button is pressed, not on every run of the page.
     st.download_button(_("Download the public page (HTML)"),
                        lambda: read(public_html_for, actor=actor, language=page_language),

@@ -130,11 +130,11 @@ def test_no_page_shows_english_to_a_swedish_or_norwegian_reader(page: Page, serv
         seen[f"tab {tab}"] = _seen(page)
         if tab == _("Benefits"):
             # Each closed section of the tab draws its content only when opened: open them one by one.
-            for number in range(page.locator("[data-testid='stExpander'] details:not([open]) summary").count()):
+            for _number in range(page.locator("[data-testid='stExpander'] details:not([open]) summary").count()):
                 closed = page.locator("[data-testid='stExpander'] details:not([open]) summary")
                 if not closed.count():
                     break
-                label = closed.first.inner_text()
+                label = closed.first.inner_text().replace("keyboard_arrow_right", "").strip()
                 closed.first.click()
                 _settled(page)
                 seen[f"tab {tab}, section {label}"] = _seen(page)

@@ -132,7 +132,8 @@ def _widget(place: Any, hint: Hint, key: str, value: Any, *, disabled: bool,
             shown = dict(labels)
         options = list(shown)
         place.selectbox(label, options, index=options.index(value) if value in options else 0,
-                        format_func=shown.__getitem__, key=key, help=help_text, disabled=disabled)
+                        format_func=shown.__getitem__, key=key, help=help_text, disabled=disabled,
+                        placeholder=_("Choose an option"))
     else:
         raise ValueError(f"Unknown widget {hint.widget!r} for {hint.field}")
 
