@@ -231,7 +231,8 @@ def render() -> None:
         st.error("\n\n".join(plain_messages(view.problems, language())))
         return
     board = view.dashboard
-    metrics = st.columns(6)
+    # Two rows of three, so that a long label (Swedish, Norwegian) is read whole.
+    metrics = [*st.columns(3), *st.columns(3)]
     metrics[0].metric(_("Initiatives"), _count(board.initiatives))
     # A sum of millions is shown short ("50,4 md" in Swedish), with every digit beside it on hover.
     metrics[1].metric(_("Estimated cost"), format_compact_decimal(
