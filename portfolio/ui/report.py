@@ -119,6 +119,7 @@ def render() -> None:
     columns = st.columns([2, 1, 1])
     if names:
         columns[0].selectbox(_("Portfolio"), list(names), key="report_portfolio", format_func=names.get,
+                             placeholder=_("Choose an option"),
                              index=list(names).index(view.portfolio_id) if view.portfolio_id in names else 0)
     columns[1].date_input(_("From"), value=first, key="report_from", format=DATE_INPUT_FORMATS.get(lang, "YYYY-MM-DD"))
     columns[2].date_input(_("To"), value=last, key="report_to", format=DATE_INPUT_FORMATS.get(lang, "YYYY-MM-DD"))
