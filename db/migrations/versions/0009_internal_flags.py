@@ -20,13 +20,13 @@ FLAGS = ('internal', 'description_internal', 'need_description_internal', 'expec
 
 
 def upgrade() -> None:
-    # Nothing written so far was marked internal: it is public until someone marks it.
-    with op.batch_alter_table('initiative', schema=None) as batch_op:
-        for name in FLAGS:
-            batch_op.add_column(sa.Column(name, sa.Boolean(), server_default=sa.false(), nullable=False))
+    # Nothing written so far was marked internal: it is public until someone marks it. Plain ADD COLUMN (no
+    # batch copy of the table): SQLite cannot drop the initiative table while other rows refer to it.
+    for name in FLAGS:
+        op.add_column('initiative', sa.Column(name, sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('initiative', schema=None) as batch_op:
-        for name in reversed(FLAGS):
-            batch_op.drop_column(name)
+    # ALTER TABLE ... DROP COLUMN (SQLite 3.35 and later), for the same reason as above.
+    for name in reversed(FLAGS):
+        op.drop_column('initiative', name)
