@@ -316,7 +316,7 @@ _PORTFOLIO, _START, _END, _PERIOD_TO = (bindparam("portfolio_id"), bindparam("st
                                         bindparam("period_to"))
 
 
-def _stage_at(moment) -> ColumnElement:
+def _stage_at(moment: ColumnElement) -> ColumnElement:
     """The initiative's stage at ``moment``, as SQL over ``Initiative``: where the last decision before it took
     the initiative; without one, where the first decision after it took it from; without any, its stage now."""
     before = aliased(GateDecision)

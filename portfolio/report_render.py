@@ -324,10 +324,10 @@ CHART_POINTS, SHOW_POINTS = 60, 6
 # One small chart of an indicator: its values (dots too when there are few), the baseline (grey) and target
 # (green) as dashed rules, and the planned path between them (dotted). Every chart has this shape, so it is
 # compiled to Vega once and each chart only fills in its data and its time axis: compiling took twice as long
-# as drawing.
+# as drawing. No background: the page is white, and every shape drawn costs the PDF time.
 _CHART = {
     "$schema": "https://vega.github.io/schema/vega-lite/v5.json", "width": 150, "height": 36,
-    "background": "white", "config": {"view": {"stroke": None}},
+    "background": None, "config": {"view": {"stroke": None}},
     "layer": [
         {"data": {"name": "plan"}, "mark": {"type": "line", "color": "#2e7d32", "strokeDash": [1, 2],
                                             "strokeWidth": 1, "clip": True},
