@@ -145,7 +145,7 @@ def _funnel(board: Dashboard, spec: dict) -> None:
     _ = tr()
     stage, count, cost = _("Stage"), _("Initiatives"), _("Estimated cost")
     summary = ", ".join(f"{_(STAGE_LABELS[f.stage])} {_count(f.count)}" for f in board.funnel)
-    st.vega_lite_chart(spec=spec, width="stretch", alt=f"{_('Initiatives')}: {summary}")
+    st.vega_lite_chart(spec=spec, width="stretch", alt=f"{count}: {summary}")
     # The chart's figures as a table, for every reader.
     st.table(pd.DataFrame({
         stage: [_(STAGE_LABELS[f.stage]) for f in board.funnel],
