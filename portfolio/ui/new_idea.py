@@ -12,6 +12,7 @@ from portfolio.ui.text import plain, plain_messages
 # The form's fields; emptied once an idea is saved, so a second click cannot save it twice.
 FIELDS = ("new_idea_title", "new_idea_portfolio", "new_idea_unit", "new_idea_need", "new_idea_need_owner",
           "new_idea_effects", "new_idea_description")
+TEXT_FIELDS = tuple(key for key in FIELDS if key not in ("new_idea_portfolio", "new_idea_unit"))
 PENDING = "new_idea_pending"
 CREATED = "new_idea_created"
 
@@ -46,8 +47,12 @@ def render() -> None:
     _ = tr()
     created = st.session_state.pop(CREATED, None)
     if created is not None:
+        # The texts are set empty, not only removed: a removed key let the browser send back what it still
+        # showed (after a duplicate warning, the old title came back). The choices go back to their defaults.
         for key in FIELDS:
             st.session_state.pop(key, None)
+        for key in TEXT_FIELDS:
+            st.session_state[key] = ""
     st.title(_("New idea"))
     st.caption(_("Anyone may propose an idea. The portfolio owner decides at the idea gate."))
     if created is not None:
