@@ -6,7 +6,7 @@
 - The **unit reporter** lands on the figures they report for their units (``reporter_worklist``), with what
   is overdue, and a one-screen entry form for the due period whose changed cells ``entry_rows`` turns into
   rows for the one way figures are saved, ``portfolio.measurements.import_measurements``.
-- The **steering group** lands on the portfolio overview.
+- The **steering group** lands on the portfolio dashboard (``portfolio.dashboard``).
 
 A user with several roles lands on the first of them in that order (``landing_roles``). Worklists hold only
 initiatives that are neither realised nor stopped, and are sorted by due date, then by initiative number.
