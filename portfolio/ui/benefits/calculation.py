@@ -122,7 +122,7 @@ def _indicator_money(view: InitiativeView) -> None:
         "unit": st.column_config.TextColumn(_("Unit"), disabled=True),
         "money_per_unit": st.column_config.TextColumn(_("Money per unit"), disabled=True),
         "volume_per_year": st.column_config.NumberColumn(
-            _("Volume per year"), min_value=0.0,
+            _("Volume per year"), min_value=0.0, format="localized",
             help=_("How many cases a year (visits, patients ...) one unit of improvement counts for; 1 when the "
                    "indicator already counts them all.")),
         "missing": st.column_config.TextColumn(_("Missing for money"), disabled=True),
@@ -157,13 +157,13 @@ def _years(view: InitiativeView) -> None:
     }).astype({"benefit_low": float, "benefit": float, "benefit_high": float})
     st.data_editor(table, num_rows="dynamic", hide_index=True, disabled=not can_edit, column_config={
         "year": st.column_config.NumberColumn(_("Year"), format="%d", step=1),
-        "investment": st.column_config.NumberColumn(_("Investment")),
-        "operation": st.column_config.NumberColumn(_("Operation")),
-        "benefit_low": st.column_config.NumberColumn(_("Benefit, low")),
+        "investment": st.column_config.NumberColumn(_("Investment"), format="localized"),
+        "operation": st.column_config.NumberColumn(_("Operation"), format="localized"),
+        "benefit_low": st.column_config.NumberColumn(_("Benefit, low"), format="localized"),
         "benefit": st.column_config.NumberColumn(
-            _("Benefit, expected"),
+            _("Benefit, expected"), format="localized",
             help=_("Leave it empty to take the indicators' money: realised where measured, planned elsewhere.")),
-        "benefit_high": st.column_config.NumberColumn(_("Benefit, high")),
+        "benefit_high": st.column_config.NumberColumn(_("Benefit, high"), format="localized"),
         "indicators": st.column_config.TextColumn(_("From indicators"), disabled=True),
     }, key="calculation_editor")
     st.number_input(_("Discount rate (%)"), value=(calculation.discount_rate if calculation else 0.03) * 100,

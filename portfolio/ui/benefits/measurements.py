@@ -77,7 +77,7 @@ def grid(view: InitiativeView, indicator, stored: list, units: dict[int, str]) -
                 "period": st.column_config.TextColumn(_("Period"), help=_(
                     "Write the period as {format}.", format=benefits_math.PERIOD_FORMATS[frequency])),
                 "org_unit": st.column_config.SelectboxColumn(_("Org unit"), options=["", *units.values()]),
-                "value": st.column_config.NumberColumn(_("Value")),
+                "value": st.column_config.NumberColumn(_("Value"), format="localized"),
             },
         )
         if can_report:
