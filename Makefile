@@ -63,6 +63,9 @@ bench: install-test
 	$(BIN)/python bench/decision_during_import.py
 	$(BIN)/python bench/stress.py
 	$(BIN)/python bench/clicks.py
+	$(BIN)/python bench/dashboard.py
+	$(BIN)/python bench/indicator_views.py
+	$(BIN)/python bench/report.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache
