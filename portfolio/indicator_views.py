@@ -47,7 +47,7 @@ from portfolio.errors import DomainError, FieldProblem, PermissionDenied, Valida
 from portfolio.i18n import N_, Message
 from portfolio.indicator_figures import IndicatorPlan, _status
 from portfolio.permissions import Actor, subtree_ids
-from workflows.vocabulary import Aggregation, Frequency, IndicatorStatus, Vocabulary
+from workflows.vocabulary import Aggregation, Frequency, IndicatorStatus, Level
 
 INDICATOR_LIMIT = 20
 
@@ -57,14 +57,6 @@ UNKNOWN_UNIT = N_("There is no org unit number {unit}.")
 UNKNOWN_LEVEL = N_("Unknown level {level}. The levels are: {levels}.")
 WRONG_GROUPING = N_("The {level} level is grouped by {groupings}, not by {grouping}.")
 WRONG_SPAN = N_("The span of the {level} level is {low} to {high}, not {span}.")
-
-
-class Level(Vocabulary):
-    """A level of follow-up (PKS), with the unit its span counts in."""
-
-    STRATEGIC = "strategic", N_("Strategic")
-    TACTICAL = "tactical", N_("Tactical")
-    OPERATIONAL = "operational", N_("Operational")
 
 
 @dataclass(frozen=True)

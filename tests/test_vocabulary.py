@@ -97,7 +97,7 @@ def test_every_label_is_translated(vocabulary, language):
 def test_every_vocabulary_is_tested():
     assert {vocabulary.__name__ for vocabulary in VOCABULARIES} == {
         "Stage", "Outcome", "ChecklistStatus", "InitiativeStatus", "Role", "BenefitCategory", "Recipient",
-        "BenefitKind", "Direction", "Frequency", "Aggregation", "IndicatorStatus", "MeasurementSource"}
+        "BenefitKind", "Direction", "Frequency", "Aggregation", "IndicatorStatus", "MeasurementSource", "Level"}
 
 
 def test_an_id_is_known_only_as_written():

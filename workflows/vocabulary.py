@@ -178,3 +178,11 @@ class MeasurementSource(Vocabulary):
     FORM = "form", N_("Form")
     IMPORT = "import", N_("File import")
     INTEGRATION = "integration", N_("Integration")
+
+
+class Level(Vocabulary):
+    """A level of follow-up by level (after Socialstyrelsen's capacity-planning support, PKS)."""
+
+    STRATEGIC = "strategic", N_("Strategic")
+    TACTICAL = "tactical", N_("Tactical")
+    OPERATIONAL = "operational", N_("Operational")
