@@ -32,9 +32,9 @@ def test_the_owner_marks_a_text_internal_and_downloads_the_public_page(page: Pag
 
     page.get_by_role("link", name="Transparency export").click()
     expect(page.get_by_role("heading", name="Transparency export")).to_be_visible()
-    with page.expect_download() as html_download:
+    with page.expect_download(timeout=60_000) as html_download:
         page.get_by_role("button", name="Download the public page (HTML)").click()
-    with page.expect_download() as json_download:
+    with page.expect_download(timeout=60_000) as json_download:
         page.get_by_role("button", name="Download the data (JSON)").click()
     assert (html_download.value.suggested_filename, json_download.value.suggested_filename) == (
         "transparency.html", "transparency.json")
