@@ -66,8 +66,8 @@ from portfolio.i18n import N_, Message
 from portfolio.initiatives import parse_stage
 from portfolio.permissions import Actor, subtree_ids
 from portfolio.queries import without_jit
-from portfolio.reports import _status_clause
-from portfolio.worklists import _latest_period, _per_frequency, _two_periods_after, due_period
+from portfolio.reports import status_clause
+from portfolio.worklists import latest_period, per_frequency, two_periods_after, due_period
 from workflows.lifecycle import FINAL_STAGES, STAGE_ORDER, STAGES
 from workflows.vocabulary import Frequency, InitiativeStatus, Outcome, Stage
 
@@ -286,7 +286,7 @@ def _conditions(actor: Actor, filters: DashboardFilters) -> list:
     if filters.status in FINAL_STAGES:
         where.append(Initiative.stage == filters.status)
     elif filters.status is not None:
-        where.append(_status_clause(filters.status))
+        where.append(status_clause(filters.status))
     return where
 
 
@@ -435,17 +435,17 @@ class _Context:
         indicators: the SQL of the lead's worklist (``portfolio.worklists``) over the filtered initiatives."""
         dialect = self.session.get_bind().dialect.name
         today = self.today
-        indicators = (select(Benefit.initiative_id, Indicator.frequency, _latest_period().label("latest"))
+        indicators = (select(Benefit.initiative_id, Indicator.frequency, latest_period().label("latest"))
                       .select_from(Indicator).join(Benefit, Benefit.id == Indicator.benefit_id)
                       .join(Initiative, Initiative.id == Benefit.initiative_id).where(*self.where, UNDER_WAY)
                       # OFFSET 0 keeps SQLite from merging the subquery into the grouping (see the worklist).
                       .offset(0).subquery("indicators"))
         latest, frequency = indicators.c.latest, indicators.c.frequency
-        overdue = or_(col(latest).is_(None), latest < _per_frequency(frequency, {f: due_period(f, today)
+        overdue = or_(col(latest).is_(None), latest < per_frequency(frequency, {f: due_period(f, today)
                                                                                 for f in Frequency}))
-        due = case((col(latest).is_(None), _per_frequency(frequency, {f: benefits_math.period_start(f, today)
+        due = case((col(latest).is_(None), per_frequency(frequency, {f: benefits_math.period_start(f, today)
                                                                       for f in Frequency})),
-                   else_=_two_periods_after(latest, frequency, dialect))
+                   else_=two_periods_after(latest, frequency, dialect))
         overdue_count = func.sum(case((overdue, 1), else_=0))
         figures = (select(indicators.c.initiative_id, func.count().label("indicators"),
                           overdue_count.label("overdue"), func.min(due).label("due"))

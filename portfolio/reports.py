@@ -53,7 +53,9 @@ class Overview:
 OVERVIEW_PER_PAGE = 100
 
 
-def _status_clause(status: str):
+def status_clause(status: str):
+    """The WHERE clause of an initiative status (active, on hold, realised, stopped); the overview and the
+    dashboard filter by it."""
     if status == "on_hold":
         return col(Initiative.on_hold).is_(True) & col(Initiative.stage).not_in(FINAL_STAGES)
     if status == "closed":
@@ -80,7 +82,7 @@ def portfolio_overview(*, session: Session, filters: OverviewFilters, page: int 
             raise ValidationError([FieldProblem("status", Message(
                 N_("Unknown status {status}. The statuses are: {statuses}."),
                 {"status": repr(filters.status), "statuses": ", ".join(STATUSES)}))])
-        conditions.append(_status_clause(filters.status))
+        conditions.append(status_clause(filters.status))
 
     counts = dict(
         session.exec(

@@ -89,19 +89,20 @@ _TWO_PERIODS = {Frequency.DAY: "2 days", Frequency.WEEK: "14 days", Frequency.MO
                 Frequency.QUARTER: "6 months", Frequency.YEAR: "2 years"}
 
 
-def _per_frequency(frequency, values: dict[Frequency, Any]):
+def per_frequency(frequency, values: dict[Frequency, Any]):
     """A CASE choosing ``values[frequency]`` by the indicator's frequency column."""
     return case({member.value: value for member, value in values.items()}, value=frequency)
 
 
-def _two_periods_after(period, frequency, dialect: str):
+def two_periods_after(period, frequency, dialect: str):
+    """SQL for the day two periods (of the indicator's frequency) after ``period``, in ``dialect``."""
     if dialect == "postgresql":
-        return cast(period.op("+")(cast(_per_frequency(frequency, _TWO_PERIODS), Interval)), Date)
-    return type_coerce(func.date(period, _per_frequency(frequency, {f: "+" + s for f, s in _TWO_PERIODS.items()})),
+        return cast(period.op("+")(cast(per_frequency(frequency, _TWO_PERIODS), Interval)), Date)
+    return type_coerce(func.date(period, per_frequency(frequency, {f: "+" + s for f, s in _TWO_PERIODS.items()})),
                        Date)
 
 
-def _latest_period():
+def latest_period():
     """The latest period of the indicator with a value, for any org unit or the whole initiative (an index probe)."""
     return (select(func.max(Measurement.period_start)).where(Measurement.indicator_id == Indicator.id)
             .correlate(Indicator).scalar_subquery())
@@ -152,17 +153,17 @@ def lead_worklist(*, session: Session, actor: Actor, page: int = 1, per_page: in
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
 
-    indicators = (select(Benefit.initiative_id, Indicator.frequency, _latest_period().label("latest"))
+    indicators = (select(Benefit.initiative_id, Indicator.frequency, latest_period().label("latest"))
                   .select_from(Indicator).join(Benefit, Benefit.id == Indicator.benefit_id)
                   .join(Initiative, Initiative.id == Benefit.initiative_id).where(*led)
                   # OFFSET 0 keeps SQLite from merging the subquery into the grouping, which would look up
                   # each indicator's latest period once for every use of it.
                   .offset(0).subquery("indicators"))
     latest, frequency = indicators.c.latest, indicators.c.frequency
-    due_periods = _per_frequency(frequency, {f: due_period(f, today) for f in Frequency})
-    current_periods = _per_frequency(frequency, {f: period_start(f, today) for f in Frequency})
+    due_periods = per_frequency(frequency, {f: due_period(f, today) for f in Frequency})
+    current_periods = per_frequency(frequency, {f: period_start(f, today) for f in Frequency})
     overdue = or_(col(latest).is_(None), latest < due_periods)
-    due = case((col(latest).is_(None), current_periods), else_=_two_periods_after(latest, frequency, dialect))
+    due = case((col(latest).is_(None), current_periods), else_=two_periods_after(latest, frequency, dialect))
     figures = (select(indicators.c.initiative_id, func.count().label("indicators"),
                       func.sum(case((overdue, 1), else_=0)).label("overdue"), func.min(due).label("due"))
                .group_by(indicators.c.initiative_id).subquery("figures"))
@@ -264,7 +265,7 @@ def reporter_worklist(*, session: Session, actor: Actor, today: Optional[date] =
     def stored(column):
         # Looked up cell by cell through the unit index: a join may read the whole measurement table instead.
         return (select(column).where(Measurement.indicator_id == Indicator.id, Measurement.org_unit_id == OrgUnit.id,
-                                     Measurement.period_start == _per_frequency(
+                                     Measurement.period_start == per_frequency(
                                          Indicator.frequency, {f: due_period(f, today) for f in Frequency}))
                 .correlate(Indicator, OrgUnit).scalar_subquery())
 
