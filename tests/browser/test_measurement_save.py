@@ -42,9 +42,19 @@ def pilot(app_db) -> int:
 
 def _type_value(page: Page, row: int, value: str) -> None:
     """Write ``value`` into the value cell (the last column) of ``row``."""
-    box = page.get_by_test_id("data-grid-canvas").bounding_box()
-    page.mouse.dblclick(box["x"] + box["width"] - 40, box["y"] + HEADER + ROW * row + ROW // 2)
     editor = page.locator("[id^='gdg-overlay'] input")
+    canvas = page.get_by_test_id("data-grid-canvas")
+    # The expander may still be opening, moving the grid, when the first double click lands: try again on
+    # the grid's new place until the editor opens.
+    for _attempt in range(5):
+        expect(canvas).to_be_visible()
+        box = canvas.bounding_box()
+        page.mouse.dblclick(box["x"] + box["width"] - 40, box["y"] + HEADER + ROW * row + ROW // 2)
+        try:
+            expect(editor).to_be_visible(timeout=3_000)
+            break
+        except AssertionError:
+            continue
     editor.fill(value)
     expect(editor).to_have_value(value)
     page.keyboard.press("Enter")

@@ -53,7 +53,7 @@ def test_the_lead_gives_an_indicator_its_volume_and_sees_its_money(app, waits, a
     world, indicator_id = waits
     sign_in(app, "lead")
     open_initiative(app, world.initiative.id, "Benefits")
-    open_section(app, "open_indicator_money")
+    open_section(app, "open_money_from_indicators")
     assert ("No indicator gives money yet: its benefit needs a money value per indicator unit (in the benefit's "
             "form), and the indicator a volume per year (here), a baseline and a target.") in texts(app.caption)
     before = benefits_snapshot(app_db)
