@@ -58,6 +58,7 @@ from tests.factories import (
     make_portfolio,
     make_user,
 )
+from tests.pdf_text import pdf_pages
 
 MEETING = "Styrgrupp 2026-12-03"
 MEETING_DAY = date(2026, 12, 3)
@@ -303,19 +304,14 @@ def rendered(report: BenefitReport) -> tuple[str, dict[int, str]]:
 
 def exported(report: BenefitReport) -> tuple[dict[str, bytes], dict[str, list[tuple]], str]:
     """What the snapshot's downloads hold, read back: the CSV files, every Excel sheet's values, and the PDF's
-    text (pdftotext)."""
+    text."""
     import io
-    import shutil
-    import subprocess
 
     from openpyxl import load_workbook
 
     workbook = load_workbook(io.BytesIO(render_xlsx(report, "sv")))
     sheets = {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in workbook.worksheets}
-    pdf = render_pdf(report, "sv")
-    # Without Poppler the PDF's own text cannot be read; its source, the HTML, is compared on its own above.
-    text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True,
-                          check=True).stdout.decode("utf-8") if shutil.which("pdftotext") else ""
+    text = "\n".join(pdf_pages(render_pdf(report, "sv")))
     return render_csv(report, "sv"), sheets, text
 
 
