@@ -93,8 +93,8 @@ _COMMON = [
     f" JOIN initiative i ON i.id = c2.initiative_id WHERE {_SCOPE} GROUP BY c2.id ORDER BY 2 DESC"
     f" LIMIT {BUBBLE_LIMIT}) l ON l.id = c.id",
 ]
-# Overdue measurements: each indicator's latest period, and the due date two periods after it. OFFSET keeps the
-# database from repeating the latest period's lookup for each use of it.
+# Overdue measurements: each indicator's latest period (kept on the indicator by the database), and the due date
+# two periods after it.
 _MEASUREMENTS = (
     "SELECT i.id, i.title, i.stage, f.indicators, f.overdue, f.due, count(*) OVER (), sum(f.overdue) OVER ()"
     " FROM initiative i JOIN (SELECT initiative_id, count(*) AS indicators,"
@@ -102,20 +102,19 @@ _MEASUREMENTS = (
     " WHEN 'month' THEN :d_month WHEN 'quarter' THEN :d_quarter ELSE :d_year END) THEN 1 ELSE 0 END) AS overdue,"
     " min(CASE WHEN latest IS NULL THEN (CASE frequency WHEN 'day' THEN :c_day WHEN 'week' THEN :c_week"
     " WHEN 'month' THEN :c_month WHEN 'quarter' THEN :c_quarter ELSE :c_year END) ELSE {two_periods} END) AS due"
-    " FROM (SELECT b.initiative_id, n.frequency, (SELECT max(m.period_start) FROM measurement m"
-    " WHERE m.indicator_id = n.id) AS latest FROM indicator n JOIN benefit b ON b.id = n.benefit_id"
+    " FROM (SELECT b.initiative_id, n.frequency, n.latest_period AS latest"
+    " FROM indicator n JOIN benefit b ON b.id = n.benefit_id"
     f" JOIN initiative i ON i.id = b.initiative_id WHERE {_SCOPE} AND i.stage NOT IN ('realised', 'stopped')"
-    " {offset}) x GROUP BY initiative_id) f ON f.initiative_id = i.id WHERE f.overdue > 0"
+    ") x GROUP BY initiative_id) f ON f.initiative_id = i.id WHERE f.overdue > 0"
     f" ORDER BY f.due, i.id LIMIT {LIST_LIMIT}"
 )
 _FREQUENCY = "CASE frequency WHEN 'day' THEN {day} WHEN 'week' THEN {week} WHEN 'month' THEN {month} " \
              "WHEN 'quarter' THEN {quarter} ELSE {year} END"
 RAW_SQLITE = _COMMON + [_MEASUREMENTS.replace("{two_periods}", "date(latest, " + _FREQUENCY.format(
-    day="'+2 days'", week="'+14 days'", month="'+2 months'", quarter="'+6 months'", year="'+2 years'") + ")")
-    .replace("{offset}", "LIMIT -1 OFFSET 0")]
+    day="'+2 days'", week="'+14 days'", month="'+2 months'", quarter="'+6 months'", year="'+2 years'") + ")")]
 RAW_POSTGRESQL = _COMMON + [_MEASUREMENTS.replace("{two_periods}", "CAST(latest + " + _FREQUENCY.format(
     day="interval '2 days'", week="interval '14 days'", month="interval '2 months'", quarter="interval '6 months'",
-    year="interval '2 years'") + " AS date)").replace("{offset}", "OFFSET 0")]
+    year="interval '2 years'") + " AS date)")]
 
 
 def _raw_statements(dialect: str, portfolios: list[int], stage: str | None) -> list[str]:

@@ -111,7 +111,7 @@ RAW_LEAD = [
     f"SELECT count(*) FROM initiative i WHERE {_LED}",
     "SELECT i.id, i.title, i.stage, i.on_hold, (SELECT count(*) FROM checklist_item c WHERE c.initiative_id = i.id"
     f" AND c.stage = i.stage AND c.status = 'open') FROM initiative i WHERE {_LED}",
-    "SELECT b.initiative_id, n.frequency, (SELECT max(m.period_start) FROM measurement m WHERE m.indicator_id = n.id)"
+    "SELECT b.initiative_id, n.frequency, n.latest_period"
     f" FROM indicator n JOIN benefit b ON b.id = n.benefit_id JOIN initiative i ON i.id = b.initiative_id WHERE {_LED}",
 ]
 RAW_REPORTER = [

@@ -378,6 +378,9 @@ class Indicator(IndicatorBase, table=True):
     # How many cases a year (visits, patients, ...) one unit of improvement counts for: with the benefit's
     # money per unit it turns the indicator into money in the benefit calculation (set there, not in this form).
     volume_per_year: Optional[float] = None
+    # The latest period with a value, for any unit: kept by database triggers on measurement (migration 0010),
+    # never written by the application, so no write path can leave it behind.
+    latest_period: Optional[date] = None
     version: int = 1
 
 

@@ -438,8 +438,7 @@ class _Context:
         indicators = (select(Benefit.initiative_id, Indicator.frequency, latest_period().label("latest"))
                       .select_from(Indicator).join(Benefit, Benefit.id == Indicator.benefit_id)
                       .join(Initiative, Initiative.id == Benefit.initiative_id).where(*self.where, UNDER_WAY)
-                      # OFFSET 0 keeps SQLite from merging the subquery into the grouping (see the worklist).
-                      .offset(0).subquery("indicators"))
+                      .subquery("indicators"))
         latest, frequency = indicators.c.latest, indicators.c.frequency
         overdue = or_(col(latest).is_(None), latest < per_frequency(frequency, {f: due_period(f, today)
                                                                                 for f in Frequency}))

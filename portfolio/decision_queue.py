@@ -137,8 +137,7 @@ def _latest_value() -> ColumnElement[float]:
     """The indicator's value in its latest period, as ``gate_facts.benefit_facts`` reads it: the whole
     initiative's figure when one was reported, else the org units' combined; NULL without measurements."""
     value = aliased(Measurement)
-    latest = (select(func.max(Measurement.period_start)).where(Measurement.indicator_id == Indicator.id)
-              .correlate(Indicator).scalar_subquery())
+    latest = col(Indicator.latest_period)
     whole = col(value.org_unit_id).is_(None)
     return (select(case((Indicator.aggregation == "sum", func.sum(value.value)), else_=func.avg(value.value)))
             .where(value.indicator_id == Indicator.id, value.period_start == latest)

@@ -103,9 +103,9 @@ def two_periods_after(period, frequency, dialect: str):
 
 
 def latest_period():
-    """The latest period of the indicator with a value, for any org unit or the whole initiative (an index probe)."""
-    return (select(func.max(Measurement.period_start)).where(Measurement.indicator_id == Indicator.id)
-            .correlate(Indicator).scalar_subquery())
+    """The latest period of the indicator with a value, for any org unit or the whole initiative: a column of the
+    indicator that the database keeps as measurements are written (no probe of the measurements)."""
+    return col(Indicator.latest_period)
 
 
 # ------------------------------------------------------------------ the lead
@@ -156,9 +156,7 @@ def lead_worklist(*, session: Session, actor: Actor, page: int = 1, per_page: in
     indicators = (select(Benefit.initiative_id, Indicator.frequency, latest_period().label("latest"))
                   .select_from(Indicator).join(Benefit, Benefit.id == Indicator.benefit_id)
                   .join(Initiative, Initiative.id == Benefit.initiative_id).where(*led)
-                  # OFFSET 0 keeps SQLite from merging the subquery into the grouping, which would look up
-                  # each indicator's latest period once for every use of it.
-                  .offset(0).subquery("indicators"))
+                  .subquery("indicators"))
     latest, frequency = indicators.c.latest, indicators.c.frequency
     due_periods = per_frequency(frequency, {f: due_period(f, today) for f in Frequency})
     current_periods = per_frequency(frequency, {f: period_start(f, today) for f in Frequency})
