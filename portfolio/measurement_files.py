@@ -293,9 +293,23 @@ def _iterate(sheet) -> Iterator[tuple]:
 GRID_COLUMNS = ("period", "org_unit", "value")
 
 
+# English digit groups: "1,200" or "12,345.5". In Swedish and Norwegian the comma is the decimal sign instead.
+_ENGLISH_GROUPED = re.compile(r"[+\-\u2212]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?")
+
+
+def typed_number(value: Any, language: str) -> Any:
+    """A value as a reader of ``language`` typed it into a form: English digit groups ("1,200") are the
+    thousands an English reader means, not 1.2 as a file's decimal comma reads. Anything else is returned
+    as it is, for the import's validation to read (or to refuse, naming its row)."""
+    if language == "en" and isinstance(value, str) and _ENGLISH_GROUPED.fullmatch(value.strip()):
+        return float(value.strip().replace(",", "").replace("\u2212", "-"))
+    return value
+
+
 def rows_from_grid(code: str, shown: Sequence[tuple[Any, Any, Any, int]], edited: Mapping[Any, Mapping[str, Any]],
-                   added: Sequence[Mapping[str, Any]]) -> list[RawRow]:
-    """The grid's changes as rows to import for indicator ``code``.
+                   added: Sequence[Mapping[str, Any]], *, language: str) -> list[RawRow]:
+    """The grid's changes as rows to import for indicator ``code``, values read as a reader of ``language``
+    writes them (``typed_number``).
 
     ``shown`` is what the grid showed (period, org unit, value, version of the stored value), ``edited``
     the changed cells by row index and ``added`` the new rows, as the grid reports them.
@@ -306,11 +320,12 @@ def rows_from_grid(code: str, shown: Sequence[tuple[Any, Any, Any, int]], edited
         moved = change.get("period", period) != period or change.get("org_unit", unit) != unit
         # A corrected value carries the version the user saw; a row moved to another period is new.
         rows.append(RawRow(int(index) + 1, code, change.get("period", period), change.get("org_unit", unit),
-                           change.get("value", value), seen_version=None if moved else version))
+                           typed_number(change.get("value", value), language),
+                           seen_version=None if moved else version))
     for offset, new in enumerate(added):
         # A new row was an empty cell on the user's screen (version 0): a value stored meanwhile is a conflict.
-        rows.append(RawRow(len(shown) + offset + 1, code, new.get("period"), new.get("org_unit"), new.get("value"),
-                           seen_version=0))
+        rows.append(RawRow(len(shown) + offset + 1, code, new.get("period"), new.get("org_unit"),
+                           typed_number(new.get("value"), language), seen_version=0))
     return rows
 
 

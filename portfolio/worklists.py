@@ -44,7 +44,7 @@ from sqlmodel import Session, col, select
 
 from db.models import Benefit, ChecklistItem, Indicator, Initiative, Measurement, OrgUnit
 from portfolio.benefits_math import format_period, next_period_start, period_start
-from portfolio.measurement_files import RawRow
+from portfolio.measurement_files import RawRow, typed_number
 from portfolio.permissions import Actor
 from portfolio.queries import without_jit
 from workflows.lifecycle import FINAL_STAGES
@@ -313,17 +313,19 @@ def reporter_worklist(*, session: Session, actor: Actor, today: Optional[date] =
     return ReporterWorklist(initiatives=initiatives, cells=cells, today=today)
 
 
-def entry_rows(cells: Sequence[ReportCell], edited: Mapping[Any, Mapping[str, Any]]) -> list[RawRow]:
+def entry_rows(cells: Sequence[ReportCell], edited: Mapping[Any, Mapping[str, Any]],
+               *, language: str) -> list[RawRow]:
     """The entry form's changed values as rows for ``import_measurements``, numbered as the form numbers its
-    rows (from 1). ``edited`` holds the changed cells by row index, as the grid reports them. Each row carries
-    the version of the value the reporter saw (0 for an empty cell), so a value someone else saved meanwhile
-    is a conflict, never silently overwritten."""
+    rows (from 1), each value read as a reader of ``language`` writes it (``typed_number``). ``edited`` holds
+    the changed cells by row index, as the grid reports them. Each row carries the version of the value the
+    reporter saw (0 for an empty cell), so a value someone else saved meanwhile is a conflict, never silently
+    overwritten."""
     rows = []
     for index in sorted(edited, key=int):
         change = edited[index]
         if "value" not in change:
             continue
         cell = cells[int(index)]
-        rows.append(RawRow(int(index) + 1, cell.indicator_code, cell.period, cell.unit_key, change["value"],
-                           seen_version=cell.version))
+        rows.append(RawRow(int(index) + 1, cell.indicator_code, cell.period, cell.unit_key,
+                           typed_number(change["value"], language), seen_version=cell.version))
     return rows

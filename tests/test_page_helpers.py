@@ -10,7 +10,7 @@ import pytest
 
 from portfolio.benefits import VolumeInput, cashflow_years, grid_records, volume_inputs
 from portfolio.benefits_math import CashflowYear
-from portfolio.measurement_files import COLUMNS, GRID_COLUMNS, RawRow, rows_from_grid
+from portfolio.measurement_files import COLUMNS, GRID_COLUMNS, RawRow, rows_from_grid, typed_number
 
 SHOWN = [("2026-01", "", 10.0, 3), ("2026-02", "Akuten", 12.0, 1)]
 
@@ -32,7 +32,33 @@ SHOWN = [("2026-01", "", 10.0, 3), ("2026-02", "Akuten", 12.0, 1)]
                  id="edits come before additions"),
 ])
 def test_rows_from_grid(edited, added, expected):
-    assert rows_from_grid("BED", SHOWN, edited, added) == expected
+    assert rows_from_grid("BED", SHOWN, edited, added, language="sv") == expected
+
+
+@pytest.mark.parametrize(("language", "typed", "read"), [
+    ("en", "1,200", 1200.0),
+    ("en", "12,345,678.25", 12345678.25),
+    ("en", "-1,200", -1200.0),
+    # Not English digit groups: left for the import's validation, which reads a comma as a decimal sign.
+    ("en", "3,5", "3,5"),
+    ("en", "1,2000", "1,2000"),
+    ("en", "1,200,5", "1,200,5"),
+    ("en", 1200.0, 1200.0),
+    # In Swedish and Norwegian the comma is the decimal sign: "1,200" is left as typed (and reads 1.2).
+    ("sv", "1,200", "1,200"),
+    ("nb", "1,200", "1,200"),
+])
+def test_typed_number_reads_english_digit_groups_as_thousands(language, typed, read):
+    assert typed_number(typed, language) == read
+
+
+def test_grid_rows_read_values_in_the_readers_language():
+    edited = {"1": {"value": "1,200"}}
+    assert rows_from_grid("BED", SHOWN, edited, [{"value": "2,500.5"}], language="en") == [
+        RawRow(2, "BED", "2026-02", "Akuten", 1200.0, seen_version=1), RawRow(3, "BED", None, None, 2500.5,
+                                                                            seen_version=0)]
+    assert rows_from_grid("BED", SHOWN, edited, [], language="sv") == [
+        RawRow(2, "BED", "2026-02", "Akuten", "1,200", seen_version=1)]
 
 
 def test_grid_columns_are_the_import_columns_after_the_indicator():

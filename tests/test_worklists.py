@@ -308,7 +308,7 @@ def test_a_reporter_sees_only_their_own_units(engine, reporting):
 def _save(engine, user: User, edited: dict) -> tuple[ImportResult | None, list[str]]:
     """Save the form's ``edited`` cells as the page does: one import of the changed rows."""
     worklist = _reporter(engine, user)
-    done = Dispatcher(user.id, engine=engine).run(import_measurements, rows=entry_rows(worklist.cells, edited),
+    done = Dispatcher(user.id, engine=engine).run(import_measurements, rows=entry_rows(worklist.cells, edited, language="sv"),
                                                   source="form")
     return done.result, [message.render("en") for message in done.problems]
 
@@ -354,7 +354,7 @@ def test_a_value_saved_by_someone_else_meanwhile_is_a_conflict(engine, reporting
     _save(engine, reporting.rita, {"0": {"value": "3"}})
     before = benefits_snapshot(engine)
     done = Dispatcher(reporting.rita.id, engine=engine).run(
-        import_measurements, rows=entry_rows(shown, {"0": {"value": "4"}}), source="form")
+        import_measurements, rows=entry_rows(shown, {"0": {"value": "4"}}, language="sv"), source="form")
     assert [message.render("en") for message in done.problems] == [
         "Someone else changed these figures while you were working on them. Nothing of yours was saved. "
         "Reload the page to see the latest version and try again."]
@@ -365,7 +365,7 @@ def test_a_reporter_cannot_save_a_figure_for_a_unit_outside_their_own(engine, re
     olle_cells = _reporter(engine, reporting.olle).cells
     before = benefits_snapshot(engine)
     done = Dispatcher(reporting.rita.id, engine=engine).run(
-        import_measurements, rows=entry_rows(olle_cells, {"0": {"value": "1"}}), source="form")
+        import_measurements, rows=entry_rows(olle_cells, {"0": {"value": "1"}}, language="sv"), source="form")
     assert [message.render("en") for message in done.problems] == [
         "Row 1: you may not report figures for Andra kliniken."]
     assert benefits_snapshot(engine) == before

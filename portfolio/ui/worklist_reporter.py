@@ -26,7 +26,7 @@ def _grid_key() -> str:
 
 def _save(cells: list[ReportCell]) -> None:
     _ = tr()
-    rows = entry_rows(cells, st.session_state.get(_grid_key(), {}).get("edited_rows", {}))
+    rows = entry_rows(cells, st.session_state.get(_grid_key(), {}).get("edited_rows", {}), language=language())
     if not rows:
         flash("warning", [_("No figure was changed; nothing was saved.")], FORM)
         return

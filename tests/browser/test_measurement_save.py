@@ -42,7 +42,7 @@ def pilot(app_db) -> int:
 
 def _type_value(page: Page, row: int, value: str) -> None:
     """Write ``value`` into the value cell (the last column) of ``row``."""
-    editor = page.locator("[id^='gdg-overlay'] input")
+    editor = page.locator("[id^='gdg-overlay']").locator("input, textarea")
     canvas = page.get_by_test_id("data-grid-canvas")
     # The expander may still be opening, moving the grid, when the first double click lands: try again on
     # the grid's new place until the editor opens.

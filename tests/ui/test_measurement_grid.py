@@ -81,3 +81,36 @@ def test_a_save_without_an_edit_says_so(app, app_db, waits):
     _save(app, indicator, 0, {}, [])
     assert texts(app.warning) == ["Nothing to save: no value was changed."]
     assert benefits_snapshot(app_db) == before
+
+
+@pytest.mark.parametrize(("language", "typed", "shown", "stored"), [
+    pytest.param("en", "1,200", "1,200", 1200.0, id="en: a comma groups thousands"),
+    pytest.param("en", "7.5", "7.5", 7.5, id="en: a decimal point"),
+    pytest.param("sv", "1,5", "1,5", 1.5, id="sv: a decimal comma"),
+    pytest.param("sv", "1 200", "1\u00a0200", 1200.0, id="sv: a space groups thousands"),
+])
+def test_values_are_shown_and_read_in_the_readers_digits(app, app_db, waits, language, typed, shown, stored):
+    """The grid shows the stored values in the reader's digits, not the browser's, and reads a corrected
+    value as the reader writes it: "1,200" is twelve hundred in English, and "1,5" one and a half in Swedish."""
+    from sqlmodel import col, select
+
+    from db.engine import read_session
+    from db.models import Measurement, User
+    from portfolio.i18n import translator
+
+    initiative_id, indicator = waits
+    with write_session(app_db) as session:
+        session.exec(select(User).where(User.username == "owner")).one().language = language
+    sign_in(app, "owner")
+    open_initiative(app, initiative_id, translator(language)("Benefits"))
+    app.session_state[f"open_indicator_{indicator.id}"] = True
+    app.session_state[f"indicator_tab_{indicator.id}"] = translator(language)("Enter measurements")
+    no_exception(app.run())
+    _save(app, indicator, 0, {0: {"value": typed}}, [])
+    with read_session(app_db) as session:
+        values = session.exec(select(Measurement.value).where(Measurement.indicator_id == indicator.id)
+                              .order_by(col(Measurement.id))).all()
+    assert values == [stored, 40.0]
+    # The new grid shows what is stored, as the reader writes it.
+    grid = app.dataframe[0].value
+    assert list(grid["value"]) == [shown, "40"]

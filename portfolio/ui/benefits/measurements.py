@@ -28,7 +28,8 @@ def _save_grid(indicator_id: int, code: str, shown: list[tuple[str, str, float, 
     state = st.session_state
     state.pop(f"grid_saved_{indicator_id}", None)
     edits = state.get(_grid_key(indicator_id), {})
-    rows = rows_from_grid(code, shown, edits.get("edited_rows", {}), edits.get("added_rows", []))
+    rows = rows_from_grid(code, shown, edits.get("edited_rows", {}), edits.get("added_rows", []),
+                          language=language())
     if not rows:
         flash("warning", [_("Nothing to save: no value was changed.")], f"grid_{indicator_id}")
         return
@@ -65,8 +66,11 @@ def grid(view: InitiativeView, indicator, stored: list, units: dict[int, str]) -
     _ = tr()
     can_report = view.allowed["measurement.report"] is None
     frequency = benefits_math.Frequency(indicator.frequency)
-    shown = [(benefits_math.format_period(frequency, p), units.get(u, "") if u else "", v, version)
-             for p, u, v, version in stored]
+    lang = language()
+    # Values as text in the reader's digits (the grid's own number column follows the browser's locale), read
+    # back as the reader writes them.
+    shown = [(benefits_math.format_period(frequency, p), units.get(u, "") if u else "",
+              format_number(v, lang, digits=6), version) for p, u, v, version in stored]
     # In a form, the Save click carries the grid's last edit with it (the grid sends an edit a moment
     # after it is made, so a click right after it could leave the edit behind).
     with st.form(f"grid_form_{indicator.id}", border=False) if can_report else st.container():
@@ -77,7 +81,8 @@ def grid(view: InitiativeView, indicator, stored: list, units: dict[int, str]) -
                 "period": st.column_config.TextColumn(_("Period"), help=_(
                     "Write the period as {format}.", format=benefits_math.PERIOD_FORMATS[frequency])),
                 "org_unit": st.column_config.SelectboxColumn(_("Org unit"), options=["", *units.values()]),
-                "value": st.column_config.NumberColumn(_("Value"), format="localized"),
+                "value": st.column_config.TextColumn(
+                    _("Value"), help=_("A number; a decimal comma or point both work.")),
             },
         )
         if can_report:
