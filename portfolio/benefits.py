@@ -33,6 +33,8 @@ from portfolio.audit import record, record_changes
 from portfolio.errors import FieldProblem, NotFound, ValidationError, has_control_characters, text_problems
 from portfolio.i18n import N_, Message
 from portfolio.permissions import Actor, initiative_scope, require
+from portfolio.measurement_files import typed_number
+from portfolio.measurements import parse_number
 from portfolio.locking import NOT_FOUND, get_or_refuse, lock_for_edit, lock_initiative_of, stale, touch_initiative
 from workflows.lifecycle import FORWARD_OUTCOMES
 from workflows.vocabulary import Aggregation, BenefitCategory, BenefitKind, Direction, Frequency, Recipient, Stage
@@ -548,23 +550,44 @@ def get_calculation(*, session: Session, initiative_id: int) -> Optional[Calcula
     return calculation_with_money(session=session, initiative_id=initiative_id)[0]
 
 
-def cashflow_years(records: Iterable[Mapping[str, Any]]) -> list[benefits_math.CashflowYear]:
-    """The calculation table's rows as cash-flow years; a row without a year is left out.
+def cashflow_years(records: Iterable[Mapping[str, Any]], *, language: str) -> list[benefits_math.CashflowYear]:
+    """The calculation table's rows as cash-flow years; a row without a year is left out. Amounts typed as text
+    are read as a reader of ``language`` writes numbers (``typed_text_amount``).
 
-    An empty expected benefit (None or NaN) marks the year as from indicators. An empty cost cell counts as 0
-    only when it is None: NaN (a cleared cell) stays NaN, so that validation names its year. An empty low or
-    high benefit means the expected one.
+    An empty expected benefit (None, NaN or blank) marks the year as from indicators. An empty cost cell counts
+    as 0 only when it is None or blank: NaN (a cleared number cell, or text that is no number) stays NaN, so
+    that validation names its year. An empty low or high benefit means the expected one.
     """
     years = []
     for r in records:
         if _optional_amount(r["year"]) is None:
             continue
-        benefit = _optional_amount(r["benefit"])
+        investment, operation = (typed_text_amount(r[name], language) for name in ("investment", "operation"))
+        benefit, low, high = (_cell(r[name], language) for name in ("benefit", "benefit_low", "benefit_high"))
         years.append(benefits_math.CashflowYear(
-            int(r["year"]), float(r["investment"] or 0), float(r["operation"] or 0),
-            0.0 if benefit is None else benefit, _optional_amount(r["benefit_low"]),
-            _optional_amount(r["benefit_high"]), from_indicators=benefit is None))
+            int(r["year"]), float(investment or 0), float(operation or 0),
+            0.0 if benefit is None else benefit, low, high, from_indicators=benefit is None))
     return years
+
+
+def _cell(value: Any, language: str) -> Optional[float]:
+    """None for an empty cell (None, blank text, or NaN from a number column); else the number, NaN for text
+    that is no number (so a typo is refused, never taken for an empty cell)."""
+    if isinstance(value, str):
+        return typed_text_amount(value, language)
+    return _optional_amount(value)
+
+
+def typed_text_amount(value: Any, language: str) -> Any:
+    """A table cell as a number: text as a reader of ``language`` writes numbers ("1 200,5" in sv, "1,200.5"
+    in en), blank text as None, and text that is no number as NaN (which validation refuses, naming its row).
+    Anything else is returned as it is."""
+    if not isinstance(value, str):
+        return value
+    if not value.strip():
+        return None
+    number = parse_number(typed_number(value, language))
+    return math.nan if number is None else number
 
 
 def editable_years(calculation: Optional[CalculationView], money: Optional[IndicatorMoney],
@@ -589,13 +612,14 @@ def grid_records(shown: list[Mapping[str, Any]], changes: Mapping[str, Any]) -> 
     return rows + [{**dict.fromkeys(columns), **added} for added in changes.get("added_rows", [])]
 
 
-def volume_inputs(records: Iterable[Mapping[str, Any]]) -> list[VolumeInput]:
+def volume_inputs(records: Iterable[Mapping[str, Any]], *, language: str) -> list[VolumeInput]:
     """The volumes table's rows (``indicator_id``, ``version``, the ``shown`` volume and the edited
-    ``volume_per_year``) as the inputs of ``save_volumes``: only the rows whose volume was changed, so that an
-    indicator someone else edited meanwhile stops the save only when its volume was changed too."""
+    ``volume_per_year``, text read as in ``typed_text_amount``) as the inputs of ``save_volumes``: only the rows
+    whose volume was changed, so that an indicator someone else edited meanwhile stops the save only when its
+    volume was changed too."""
     inputs = []
     for r in records:
-        shown, volume = _optional_amount(r["shown"]), _optional_amount(r["volume_per_year"])
+        shown, volume = _cell(r["shown"], language), _cell(r["volume_per_year"], language)
         if shown != volume:
             inputs.append(VolumeInput(int(r["indicator_id"]), int(r["version"]), volume))
     return inputs

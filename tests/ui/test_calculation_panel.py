@@ -113,6 +113,35 @@ def test_a_new_calculation_starts_from_the_indicators_years_and_saves_them_from_
     ]
 
 
+def test_a_swedish_reader_sees_and_types_amounts_in_swedish_digits(app, waits, app_db):
+    """The table's cells are the reader's digits (not the browser's), and what they type is read so: "1 200 000"
+    and "2,5". A typo is refused, naming its year, and nothing is saved."""
+    from db.models import User
+
+    world, indicator_id = waits
+    with write_session(app_db) as session:
+        make_calculation(session, world.initiative, [CashflowYear(2026, 1_500_000.5, 0.0, 250_000.0)])
+        session.exec(select(User).where(User.id == world.lead.id)).one().language = "sv"
+    sign_in(app, "lead")
+    open_initiative(app, world.initiative.id, "Nyttor")
+    open_section(app, "open_calculation")
+    editor = _frame(app, ["year", "investment", "operation", "benefit_low", "benefit", "benefit_high", "indicators"])
+    assert [row[:6] for row in editor] == [[2026, "1\u00a0500\u00a0000,5", "0", None, "250\u00a0000", None]]
+    before = benefits_snapshot(app_db)
+    app.session_state["calculation_editor"] = {"edited_rows": {0: {"operation": "12 kr"}}, "added_rows": [],
+                                               "deleted_rows": []}
+    app.button(key="save_calculation").click().run()
+    assert texts(app.error) == ["År 2026: alla belopp måste vara tal."]
+    assert benefits_snapshot(app_db) == before
+    app.session_state["calculation_editor"] = {"edited_rows": {0: {"investment": "1 200 000", "operation": "2,5"}},
+                                               "added_rows": [], "deleted_rows": []}
+    app.button(key="save_calculation").click().run()
+    with read_session(app_db) as session:
+        stored = session.exec(select(CalculationYear.year, CalculationYear.investment, CalculationYear.operation,
+                                     CalculationYear.benefit)).all()
+    assert stored == [(2026, 1_200_000.0, 2.5, 250_000.0)]
+
+
 def test_the_chart_draws_realised_against_planned_money(app, waits, app_db):
     world, indicator_id = waits
     _set_volume(app_db, indicator_id, 1200)

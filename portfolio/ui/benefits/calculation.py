@@ -21,7 +21,7 @@ from portfolio.benefits import (
 from portfolio.i18n import N_, format_number
 from portfolio.initiative_view import InitiativeView
 from portfolio.ui.benefits.lazy import lazy_expander
-from portfolio.ui.charts import calculation_chart
+from portfolio.ui.charts import calculation_chart, calculation_summary
 from portfolio.ui.components import flash, language, run_action, tr
 
 FROM_INDICATORS = N_("From indicators")
@@ -37,16 +37,22 @@ def _save_calculation(initiative_id: int, seen_version: Optional[int], shown: li
     run_action(save_calculation, N_("The benefit calculation is saved."),
                initiative_id=initiative_id, expected_version=seen_version,
                discount_rate=s["calculation_rate"] / 100,
-               years=cashflow_years(grid_records(shown, s.get("calculation_editor", {}))))
+               years=cashflow_years(grid_records(shown, s.get("calculation_editor", {})), language=language()))
 
 
 def _save_volumes(initiative_id: int, shown: list[dict]) -> None:
     _ = tr()
-    volumes = volume_inputs(grid_records(shown, st.session_state.get("volume_editor", {})))
+    volumes = volume_inputs(grid_records(shown, st.session_state.get("volume_editor", {})), language=language())
     if not volumes:
         flash("warning", [_("Nothing to save: no volume was changed.")])
         return
     run_action(save_volumes, N_("The volumes are saved."), initiative_id=initiative_id, volumes=volumes)
+
+
+def _typed(value: Optional[float]) -> Optional[str]:
+    """A number as an editable cell shows it: in the reader's digits (the table's own number cells follow the
+    browser's locale), read back by ``cashflow_years`` and ``volume_inputs``; None for an empty cell."""
+    return None if value is None else format_number(value, language(), 6)
 
 
 def _amount(value: Optional[float]) -> str:
@@ -87,7 +93,8 @@ def panel(view: InitiativeView) -> None:
             _("Cumulative"): [_amount(r.cumulative_discounted_net) for r in rows],
         }), hide_index=True)
         lazy_expander(_("Chart"), "open_calculation_chart",
-                      lambda: st.altair_chart(calculation_chart(rows, _), width="stretch"))
+                      lambda: st.altair_chart(calculation_chart(rows, _), width="stretch",
+                                              ))
     lazy_expander(_("Money from indicators"), "open_money_from_indicators", lambda: _indicator_money(view))
     lazy_expander(_("Years and discount rate"), "open_calculation", lambda: _years(view))
 
@@ -109,20 +116,21 @@ def _indicator_money(view: InitiativeView) -> None:
     table = pd.DataFrame({
         "indicator_id": [r.indicator_id for r in rows],
         "version": [r.version for r in rows],
-        "shown": [r.volume_per_year for r in rows],
+        # The volume as drawn: a row counts as changed when its cell no longer reads the same.
+        "shown": [_typed(r.volume_per_year) for r in rows],
         "indicator": [f"{r.name} · {r.code}" for r in rows],
         "unit": [r.unit for r in rows],
         "money_per_unit": [format_number(r.money_per_unit, lang, 2) for r in rows],
-        "volume_per_year": [r.volume_per_year for r in rows],
+        "volume_per_year": [_typed(r.volume_per_year) for r in rows],
         "missing": [" ".join(m.render(lang) for m in r.missing) for r in rows],
-    }).astype({"shown": float, "volume_per_year": float})
+    })
     st.data_editor(table, hide_index=True, num_rows="fixed", disabled=not can_edit, column_config={
         "indicator_id": None, "version": None, "shown": None,
         "indicator": st.column_config.TextColumn(_("Indicator"), disabled=True),
         "unit": st.column_config.TextColumn(_("Unit"), disabled=True),
         "money_per_unit": st.column_config.TextColumn(_("Money per unit"), disabled=True),
-        "volume_per_year": st.column_config.NumberColumn(
-            _("Volume per year"), min_value=0.0, format="localized",
+        "volume_per_year": st.column_config.TextColumn(
+            _("Volume per year"),
             help=_("How many cases a year (visits, patients ...) one unit of improvement counts for; 1 when the "
                    "indicator already counts them all.")),
         "missing": st.column_config.TextColumn(_("Missing for money"), disabled=True),
@@ -148,22 +156,22 @@ def _years(view: InitiativeView) -> None:
     years = editable_years(calculation, money, date.today().year)
     table = pd.DataFrame({
         "year": [y.year for y in years],
-        "investment": [y.investment for y in years],
-        "operation": [y.operation for y in years],
-        "benefit_low": [y.benefit_low for y in years],
-        "benefit": [None if y.from_indicators else y.benefit for y in years],
-        "benefit_high": [y.benefit_high for y in years],
+        "investment": [_typed(y.investment) for y in years],
+        "operation": [_typed(y.operation) for y in years],
+        "benefit_low": [_typed(y.benefit_low) for y in years],
+        "benefit": [None if y.from_indicators else _typed(y.benefit) for y in years],
+        "benefit_high": [_typed(y.benefit_high) for y in years],
         "indicators": [_amount(figures[y.year].expected) if y.year in figures else "" for y in years],
-    }).astype({"benefit_low": float, "benefit": float, "benefit_high": float})
+    })
     st.data_editor(table, num_rows="dynamic", hide_index=True, disabled=not can_edit, column_config={
         "year": st.column_config.NumberColumn(_("Year"), format="%d", step=1),
-        "investment": st.column_config.NumberColumn(_("Investment"), format="localized"),
-        "operation": st.column_config.NumberColumn(_("Operation"), format="localized"),
-        "benefit_low": st.column_config.NumberColumn(_("Benefit, low"), format="localized"),
-        "benefit": st.column_config.NumberColumn(
-            _("Benefit, expected"), format="localized",
+        "investment": st.column_config.TextColumn(_("Investment")),
+        "operation": st.column_config.TextColumn(_("Operation")),
+        "benefit_low": st.column_config.TextColumn(_("Benefit, low")),
+        "benefit": st.column_config.TextColumn(
+            _("Benefit, expected"),
             help=_("Leave it empty to take the indicators' money: realised where measured, planned elsewhere.")),
-        "benefit_high": st.column_config.NumberColumn(_("Benefit, high"), format="localized"),
+        "benefit_high": st.column_config.TextColumn(_("Benefit, high")),
         "indicators": st.column_config.TextColumn(_("From indicators"), disabled=True),
     }, key="calculation_editor")
     st.number_input(_("Discount rate (%)"), value=(calculation.discount_rate if calculation else 0.03) * 100,
