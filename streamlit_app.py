@@ -7,6 +7,7 @@ from portfolio.queries import tune_interpreter
 from portfolio.permissions import allowed
 from portfolio.ui import browser_session, signin
 from portfolio.ui.components import (
+    accessibility,
     adopt_language,
     current_actor,
     database_outage_shown,
@@ -15,6 +16,7 @@ from portfolio.ui.components import (
     language_picker,
     script_run,
     streamlit_words,
+    tab_title,
     tr,
 )
 from portfolio.ui.sso import sign_in_from_provider, sign_out
@@ -60,6 +62,7 @@ with script_run(), database_outage_shown():
     # The language is known only now: the user's own, once they are signed in.
     language_picker()
     streamlit_words()
+    accessibility()
     _ = tr()
     if ended is not None:
         flash("warning", [_(ended)])
@@ -72,6 +75,7 @@ with script_run(), database_outage_shown():
             + [st.Page(signin.render, title=_("Sign in"), url_path=path) for _key, _file, _title, path in PAGES],
             position="hidden")
         st.session_state["requested_path"] = browser_session.requested_path(page.url_path)
+        tab_title(page.title)
         page.run()
     else:
         roles = landing_roles(actor)
@@ -89,4 +93,6 @@ with script_run(), database_outage_shown():
         landing = pages[LANDING[roles[0]] if roles else "overview"]
         home = st.Page(lambda: st.switch_page(landing, query_params=st.query_params.to_dict()), title=landing.title,
                        url_path="home", default=True, visibility="hidden")
-        st.navigation([home, *pages.values()]).run()
+        page = st.navigation([home, *pages.values()])
+        tab_title(page.title)
+        page.run()

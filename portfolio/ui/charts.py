@@ -1,14 +1,17 @@
-"""Altair charts: an indicator against its plan, and the benefit calculation."""
+"""Altair charts: an indicator against its plan, and the benefit calculation; each with the sentence that is its
+text alternative (WCAG 1.1.1), given to the chart as its ``alt``."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Callable
 
 import altair as alt
 import pandas as pd
 
+from portfolio.audit_prose import Day
 from portfolio.benefits import CalculationRow
-from portfolio.i18n import vega_locale
+from portfolio.i18n import format_number, vega_locale
 from portfolio.indicator_figures import IndicatorPlan
 from portfolio.ui.components import language
 
@@ -52,6 +55,19 @@ def indicator_chart(indicator: IndicatorPlan, series: list, _: Callable[..., str
     return localised(alt.layer(*layers).properties(height=260))
 
 
+def indicator_summary(indicator: IndicatorPlan, series: list, _: Callable[..., str], lang: str) -> str:
+    """The indicator chart in one sentence: the first and last period, the first, latest, lowest and highest value,
+    the baseline and the target."""
+    values = [value for _period, value in series]
+    name = f"{indicator.name} ({indicator.unit})" if indicator.unit else indicator.name
+    number = partial(format_number, language=lang, digits=2)
+    return _("Chart of {name} from {first} to {last}: first {first_value}, latest {latest_value}, lowest {lowest}, "
+             "highest {highest}; baseline {baseline}, target {target}.",
+             name=name, first=Day(series[0][0]), last=Day(series[-1][0]), first_value=number(values[0]),
+             latest_value=number(values[-1]), lowest=number(min(values)), highest=number(max(values)),
+             baseline=number(indicator.baseline_value), target=number(indicator.target_value))
+
+
 def calculation_chart(rows: list[CalculationRow], _: Callable[..., str]) -> alt.LayerChart:
     """Per year, bars side by side: the benefit the indicators planned and the one they realised (where they give
     money), and the discounted net; the cumulative discounted net as a line."""
@@ -74,3 +90,20 @@ def calculation_chart(rows: list[CalculationRow], _: Callable[..., str]) -> alt.
             tooltip=tooltip),
         alt.Chart(pd.DataFrame(line)).mark_line(point=True).encode(x=x, y="amount:Q", color=color, tooltip=tooltip),
     ).properties(height=260))
+
+
+def calculation_summary(rows: list[CalculationRow], _: Callable[..., str], lang: str) -> str:
+    """The calculation chart in words: its years and where the running total of the discounted net ends, and,
+    where indicators give money, the benefit they planned and realised over those years. The table above the
+    chart has every year."""
+    amount = partial(format_number, language=lang, digits=0)
+    summary = _("Chart of the benefit calculation by year, {first} to {last}: each year's discounted net and their "
+                "running total, which ends at {cumulative}. The table above gives every year.",
+                first=rows[0].year, last=rows[-1].year, cumulative=amount(rows[-1].cumulative_discounted_net))
+    planned = [r.planned for r in rows if r.planned is not None]
+    if not planned:
+        return summary
+    realised = [r.realised for r in rows if r.realised is not None]
+    return " ".join((summary, _("Beside them, the benefit the indicators planned ({planned} in all) and realised "
+                                "({realised} in all).", planned=amount(sum(planned)),
+                                realised=amount(sum(realised) if realised else None))))

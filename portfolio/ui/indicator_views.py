@@ -94,7 +94,11 @@ def _indicator(figures: IndicatorLevelFigures, grouping: Frequency) -> None:
             strokeDash=alt.StrokeDash(f"{series}:N", sort=[actual, planned], legend=None),
             tooltip=[alt.Tooltip(f"{period}:T", format="%Y-%m-%d"), alt.Tooltip(f"{series}:N"),
                      alt.Tooltip("value:Q", format=",.2~f")])
-        st.altair_chart(localised(chart.properties(height=200)), width="stretch")
+        # Its text alternative points to the table under it, which has every figure.
+        st.altair_chart(localised(chart.properties(height=200)), width="stretch", alt=_(
+            "Chart of {name}, actual against planned, {first} to {last}; the table below gives every period.",
+            name=figures.plan.name, first=format_period(grouping, figures.buckets[0].start),
+            last=format_period(grouping, figures.buckets[-1].start)))
     st.dataframe(pd.DataFrame({
         period: [format_period(grouping, b.start) for b in figures.buckets],
         actual: [format_number(b.actual, lang, 1) for b in figures.buckets],

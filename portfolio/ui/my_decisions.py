@@ -43,7 +43,7 @@ def render() -> None:
             st.subheader(_("{portfolio}: ready ({count})", portfolio=name, count=count) if gate.ready
                          else _("{portfolio}: not ready ({count})", portfolio=name, count=count))
         with st.container(border=True, key=f"gate_{initiative.id}"):
-            columns = st.columns([5, 2, 1])
+            columns = st.columns([5, 2, 2])
             gate_word = _("Gate")
             columns[0].markdown(f"**{plain(initiative.title)}**  \n{gate_word}: {_(STAGE_LABELS[initiative.stage])}")
             columns[1].markdown(("✅ " + _("Ready")) if gate.ready else ("⏳ " + _("Not ready")))

@@ -27,7 +27,7 @@ from portfolio.report_render import (
     stage_sentence,
     summary_sentences,
 )
-from portfolio.ui.charts import indicator_chart
+from portfolio.ui.charts import indicator_chart, indicator_summary
 from portfolio.ui.components import current_actor, current_data_version, language, tr
 from portfolio.ui.text import plain, plain_messages
 
@@ -96,8 +96,9 @@ def _sections(report: BenefitReport, lang: str) -> None:
             for index, line in enumerate(measured):
                 plan = IndicatorPlan(line.name, line.unit, line.baseline_value, line.original_baseline_value,
                                      line.target_value, line.baseline_date, line.target_date)
-                chart = indicator_chart(plan, [(p.period, p.value) for p in line.series], _).properties(height=120)
-                columns[index % 3].altair_chart(chart, width="stretch")
+                series = [(p.period, p.value) for p in line.series]
+                chart = indicator_chart(plan, series, _).properties(height=120)
+                columns[index % 3].altair_chart(chart, width="stretch", alt=indicator_summary(plan, series, _, lang))
     if pages > 1:
         columns = st.columns([1, 2, 1])
         columns[0].button(_("Previous page"), key="report_previous", disabled=page <= 1,

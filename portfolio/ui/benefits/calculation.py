@@ -94,7 +94,7 @@ def panel(view: InitiativeView) -> None:
         }), hide_index=True)
         lazy_expander(_("Chart"), "open_calculation_chart",
                       lambda: st.altair_chart(calculation_chart(rows, _), width="stretch",
-                                              ))
+                                              alt=calculation_summary(rows, _, lang)))
     lazy_expander(_("Money from indicators"), "open_money_from_indicators", lambda: _indicator_money(view))
     lazy_expander(_("Years and discount rate"), "open_calculation", lambda: _years(view))
 

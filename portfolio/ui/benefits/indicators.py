@@ -24,7 +24,7 @@ from portfolio.initiative_view import InitiativeView
 from portfolio.ui.benefits import measurements
 from portfolio.ui.benefits.forms import FormSpec, Hint, form, run_form
 from portfolio.ui.benefits.lazy import lazy_expander, lazy_tabs
-from portfolio.ui.charts import indicator_chart
+from portfolio.ui.charts import indicator_chart, indicator_summary
 from portfolio.ui.components import language, run_action, tr
 from portfolio.ui.focus import scroll_to
 from portfolio.ui.text import plain
@@ -239,7 +239,9 @@ def _chart(summary) -> None:
     if not summary.series:
         st.info(_("No measurements yet."))
         return
-    st.altair_chart(indicator_chart(IndicatorPlan.of(summary.indicator), summary.series, _), width="stretch")
+    plan = IndicatorPlan.of(summary.indicator)
+    st.altair_chart(indicator_chart(plan, summary.series, _), width="stretch",
+                    alt=indicator_summary(plan, summary.series, _, language()))
     last_period, last_value = summary.series[-1]
     st.caption(_("Latest combined value: {value} for the period starting {period}.",
                  value=format_number(last_value, language(), 2), period=last_period.isoformat()))
