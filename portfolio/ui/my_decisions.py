@@ -42,17 +42,16 @@ def render() -> None:
             name, count = plain(initiative.portfolio), counts[group]
             st.subheader(_("{portfolio}: ready ({count})", portfolio=name, count=count) if gate.ready
                          else _("{portfolio}: not ready ({count})", portfolio=name, count=count))
+        # Few elements per card: each costs the server a message and the browser a node to draw, fifty times.
         with st.container(border=True, key=f"gate_{initiative.id}"):
-            columns = st.columns([5, 2, 2])
-            gate_word = _("Gate")
-            columns[0].markdown(f"**{plain(initiative.title)}**  \n{gate_word}: {_(STAGE_LABELS[initiative.stage])}")
-            columns[1].markdown(("✅ " + _("Ready")) if gate.ready else ("⏳ " + _("Not ready")))
-            # A link, not a button: the click goes straight to the initiative, without a run of this page first.
-            columns[2].page_link(st.session_state["pages"]["initiative"], label=_("Open initiative"),
-                                 query_params={"id": str(initiative.id)})
+            readiness = ("✅ " + _("Ready")) if gate.ready else ("⏳ " + _("Not ready"))
+            gate_word, stage = _("Gate"), _(STAGE_LABELS[initiative.stage])
+            st.markdown(f"**{plain(initiative.title)}**  \n{gate_word}: {stage} · {readiness}")
             if not gate.ready:
-                for line in plain_messages(gate.unmet, lang):
-                    st.caption("– " + line)
+                st.caption("  \n".join("– " + line for line in plain_messages(gate.unmet, lang)))
+            # A link, not a button: the click goes straight to the initiative, without a run of this page first.
+            st.page_link(st.session_state["pages"]["initiative"], label=_("Open initiative"),
+                         query_params={"id": str(initiative.id)})
     if page.pages > 1:
         columns = st.columns([1, 2, 1])
         columns[0].button(_("Previous page"), key="page_previous", disabled=page.page <= 1,

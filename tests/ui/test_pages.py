@@ -312,19 +312,21 @@ def test_my_decisions_lists_the_gates_waiting_for_the_owner(app, waiting):
     name = world.portfolio.name
     assert texts(app.subheader) == [f"{name}: ready (1)", f"{name}: not ready (1)"]
     cards = texts(app.markdown)
-    assert "**Digital triage**  \nGate: Idea" in cards and "**Robot pharmacy**  \nGate: Pilot" in cards
+    assert "**Digital triage**  \nGate: Idea · ✅ Ready" in cards
+    assert "**Robot pharmacy**  \nGate: Pilot · ⏳ Not ready" in cards
     assert not any("Not for the owner" in card for card in cards)
     links = [(link.proto.label, link.proto.page, link.proto.query_string) for link in app.get("page_link")]
     assert links == [("Open initiative", "initiative", f"id={world.initiative.id}"),
                      ("Open initiative", "initiative", f"id={pilot.id}")]
-    assert texts(app.caption)[1:] == [
+    # The unmet rules of the gate that is not ready, a line each.
+    assert texts(app.caption)[1:] == ["  \n".join([
         "– The initiative has no indicators to measure.",
         "– There is no benefit calculation.",
         "– The checklist for Pilot is not complete: 5 required items are open (Pilot evaluated with a "
         "recommendation to scale up or stop; Receiving units have a manager's commitment; Management and "
         "maintenance agreed; Funding for rollout and operation confirmed by the paying parties; Required "
         "consultations recorded).",
-    ]
+    ])]
     app.query_params["id"] = str(pilot.id)
     app.switch_page("portfolio/ui/initiative.py").run()  # where the link leads
     assert app.title[0].value == "Robot pharmacy"
