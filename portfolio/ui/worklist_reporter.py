@@ -60,6 +60,8 @@ def _grid(cells: list[ReportCell]) -> None:
     with st.form(FORM):
         st.data_editor(
             table, key=_grid_key(), width="stretch", disabled=[c for c in table.columns if c != "value"],
+            # The grid hands an edit over at once, not 150 ms after Enter, when a quick Save could miss it.
+            on_change="ignore",
             column_config={
                 "_index": st.column_config.NumberColumn(_("Row")),
                 "initiative": st.column_config.TextColumn(_("No."), width=55),

@@ -25,6 +25,9 @@ from portfolio.ui.charts import calculation_chart, calculation_summary
 from portfolio.ui.components import flash, language, run_action, tr
 
 FROM_INDICATORS = N_("From indicators")
+# The tables hand an edit to the app at once and cause no run of their own; the Save button's run carries the
+# edits. (A table that reruns hands an edit over 150 ms after it is made, so a quick Save could leave it behind.)
+AT_ONCE = "ignore"
 TYPED_BY_HAND = N_("Typed by hand")
 
 
@@ -124,7 +127,7 @@ def _indicator_money(view: InitiativeView) -> None:
         "volume_per_year": [_typed(r.volume_per_year) for r in rows],
         "missing": [" ".join(m.render(lang) for m in r.missing) for r in rows],
     })
-    st.data_editor(table, hide_index=True, num_rows="fixed", disabled=not can_edit, column_config={
+    st.data_editor(table, hide_index=True, num_rows="fixed", disabled=not can_edit, on_change=AT_ONCE, column_config={
         "indicator_id": None, "version": None, "shown": None,
         "indicator": st.column_config.TextColumn(_("Indicator"), disabled=True),
         "unit": st.column_config.TextColumn(_("Unit"), disabled=True),
@@ -163,7 +166,7 @@ def _years(view: InitiativeView) -> None:
         "benefit_high": [_typed(y.benefit_high) for y in years],
         "indicators": [_amount(figures[y.year].expected) if y.year in figures else "" for y in years],
     })
-    st.data_editor(table, num_rows="dynamic", hide_index=True, disabled=not can_edit, column_config={
+    st.data_editor(table, num_rows="dynamic", hide_index=True, disabled=not can_edit, on_change=AT_ONCE, column_config={
         "year": st.column_config.NumberColumn(_("Year"), format="%d", step=1),
         "investment": st.column_config.TextColumn(_("Investment")),
         "operation": st.column_config.TextColumn(_("Operation")),

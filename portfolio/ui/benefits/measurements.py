@@ -71,12 +71,12 @@ def grid(view: InitiativeView, indicator, stored: list, units: dict[int, str]) -
     # back as the reader writes them.
     shown = [(benefits_math.format_period(frequency, p), units.get(u, "") if u else "",
               format_number(v, lang, digits=6), version) for p, u, v, version in stored]
-    # In a form, the Save click carries the grid's last edit with it (the grid sends an edit a moment
-    # after it is made, so a click right after it could leave the edit behind).
+    # In a form, the Save click carries the grid's edits with it. "ignore" makes the grid hand an edit over at
+    # once: otherwise it does so 150 ms after Enter, and a Save clicked within that time left the edit behind.
     with st.form(f"grid_form_{indicator.id}", border=False) if can_report else st.container():
         st.data_editor(
             pd.DataFrame([row[:3] for row in shown], columns=list(GRID_COLUMNS)), key=_grid_key(indicator.id),
-            num_rows="add", hide_index=True, disabled=not can_report,
+            num_rows="add", hide_index=True, disabled=not can_report, on_change="ignore",
             column_config={
                 "period": st.column_config.TextColumn(_("Period"), help=_(
                     "Write the period as {format}.", format=benefits_math.PERIOD_FORMATS[frequency])),
