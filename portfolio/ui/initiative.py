@@ -376,7 +376,8 @@ def _history(view: InitiativeView) -> None:
         actor, initiative_id = current_actor(), view.initiative.id
         st.download_button(_("Download the audit trail (CSV)"),
                            lambda: read(export_audit_for, actor=actor, initiative_id=initiative_id),
-                           key="audit_download", file_name=f"audit-initiative-{initiative_id}.csv", mime="text/csv")
+                           key="audit_download", file_name=f"audit-initiative-{initiative_id}.csv", mime="text/csv",
+                           on_click="ignore")
     # One sentence per event, newest first. Any part of it may repeat what someone typed, so all of it is plain;
     # the time is the product's own (babel's digits and month names), kept free of escapes.
     st.markdown("\n".join(f"- {_(WHEN, sentence=plain(a.sentence.render(lang)), when=a.when.render(lang))}"

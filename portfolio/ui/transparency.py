@@ -25,12 +25,12 @@ def render() -> None:
     page_language = st.selectbox(_("Language of the page"), list(LANGUAGES), index=list(LANGUAGES).index(language()),
                                  format_func=LANGUAGES.__getitem__, key="transparency_language",
                                  placeholder=_("Choose an option"))
-    # Written when a button is pressed, not on every run of the page.
+    # Written when a button is pressed, not on every run of the page; a download runs nothing else.
     st.download_button(_("Download the public page (HTML)"),
                        lambda: read(public_html_for, actor=actor, language=page_language),
-                       file_name=HTML_FILE, mime="text/html", key="transparency_html")
+                       file_name=HTML_FILE, mime="text/html", key="transparency_html", on_click="ignore")
     st.download_button(_("Download the data (JSON)"), lambda: read(public_json_for, actor=actor),
-                       file_name=JSON_FILE, mime="application/json", key="transparency_json")
+                       file_name=JSON_FILE, mime="application/json", key="transparency_json", on_click="ignore")
 
 
 if __name__ == "__main__":

@@ -112,6 +112,13 @@ def world(app_db) -> World:
         return World(session)
 
 
+def wait_until_idle(page: Page) -> None:
+    """Wait until the page's script run has ended, so that a click lands on the page as drawn, not on one being
+    replaced."""
+    page.wait_for_function("() => document.querySelector('[data-testid=\"stApp\"]')"
+                           "?.getAttribute('data-test-script-state') === 'notRunning'")
+
+
 def sign_in(page: Page, url: str, username: str, password: str = PASSWORD, *,
             heading: str = "My decisions") -> None:
     """Open ``url`` (the app, or a link to one of its pages), sign in through the user-name and password form

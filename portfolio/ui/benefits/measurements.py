@@ -131,8 +131,8 @@ def import_panel(view: InitiativeView) -> None:
     st.caption(_("A CSV or Excel file with the columns indicator (code), period, org_unit (code or name, empty "
                  "for the whole initiative) and value. Every row is checked first; a file with any error imports "
                  "nothing."))
-    st.download_button(_("Download a template"), template_bytes(list(view.benefits.template_examples)), file_name="measurements-template.csv",
-                       mime="text/csv")
+    st.download_button(_("Download a template"), template_bytes(list(view.benefits.template_examples)),
+                       file_name="measurements-template.csv", mime="text/csv", on_click="ignore")
     # In a form, the Import button waits until the chosen file has finished uploading.
     with st.form("import_form"):
         st.file_uploader(_("File"), type=["csv", "xlsx"], key="measurement_file")
