@@ -85,10 +85,13 @@ def start(user_id: int, next_path: str) -> None:
 
 
 def hand_off() -> None:
-    """Send the browser for its session cookie, once, if a sign-in in this tab has asked for it."""
+    """Send the browser for its session cookie, once, if a sign-in in this tab has asked for it; the run ends
+    there. The browser leaves this page for the cookie and loads it again, so drawing it now would only keep
+    the server busy while the browser waits for it."""
     url = st.session_state.pop("_session_handoff", None)
     if url is not None:
         _redirect(url)
+        st.stop()
 
 
 def end() -> None:
