@@ -112,11 +112,12 @@ def world(app_db) -> World:
         return World(session)
 
 
-def wait_until_idle(page: Page) -> None:
-    """Wait until the page's script run has ended, so that a click lands on the page as drawn, not on one being
-    replaced."""
-    page.wait_for_function("() => document.querySelector('[data-testid=\"stApp\"]')"
-                           "?.getAttribute('data-test-script-state') === 'notRunning'")
+def settled(page: Page) -> None:
+    """Wait until the run a click caused has ended, so that what follows sees the page as drawn, not one being
+    replaced. The pauses let a run start that the check would otherwise come before."""
+    page.wait_for_timeout(300)
+    expect(page.locator('[data-testid="stApp"]')).to_have_attribute("data-test-script-state", "notRunning")
+    page.wait_for_timeout(300)
 
 
 def sign_in(page: Page, url: str, username: str, password: str = PASSWORD, *,

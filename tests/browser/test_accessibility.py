@@ -26,8 +26,7 @@ from db.engine import write_session
 from db.models import DatabaseInfo, GateDecision, Initiative, RoleAssignment, User
 from portfolio.benefits_math import CashflowYear
 from portfolio.snapshots import freeze_report
-from tests.browser.conftest import sign_in
-from tests.browser.test_page_language import _settled
+from tests.browser.conftest import settled, sign_in
 from tests.factories import (
     World,
     actor,
@@ -175,11 +174,11 @@ def _open_expander(label: str, tab: Optional[str] = None, chart: bool = True) ->
     """Open the Benefits tab's expander ``label`` (and its tab ``tab``); with ``chart``, wait for its chart."""
     def open_(page: Page) -> None:
         page.locator("[data-testid='stExpander'] summary", has_text=label).first.click()
-        _settled(page)
+        settled(page)
         opened = page.locator("[data-testid='stExpander'] details[open]")
         if tab is not None:
             opened.get_by_role("tab", name=tab).click()
-            _settled(page)
+            settled(page)
         if chart:
             expect(opened.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg")
                    .first).to_be_attached()
@@ -248,9 +247,9 @@ def test_no_serious_or_critical_wcag_violation_of_our_own(page: Page, app_db, se
     else:
         sign_in(page, url, visit.user, heading=visit.heading)
     expect(page.get_by_role("heading", name=visit.heading, exact=True).first).to_be_visible()
-    _settled(page)
+    settled(page)
     visit.then(page)
-    _settled(page)
+    settled(page)
     failing = [v for v in violations(page) if v.impact in FAILING and not allowed(v)]
     assert failing == [], "\n".join(str(v) for v in failing)
     # Every chart has a text alternative: Streamlit names a chart (role graphics-document) by its ``alt``; without

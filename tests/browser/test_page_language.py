@@ -19,7 +19,7 @@ from sqlmodel import select
 from db.engine import write_session
 from db.models import Initiative, RoleAssignment, User
 from portfolio.i18n import translator
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import settled, sign_in
 from tests.factories import make_benefit, make_indicator, make_initiative, make_measurement
 from tests.test_translations import _catalog
 
@@ -41,12 +41,6 @@ def _english(language: str) -> tuple[set[str], set[str]]:
         if msgid and text and text != msgid and "{" not in msgid:
             lines.add(msgid.strip())
     return lines, {line for line in lines if len(line.split()) >= 3}
-
-
-def _settled(page: Page) -> None:
-    page.wait_for_timeout(300)
-    expect(page.locator('[data-testid="stApp"]')).to_have_attribute("data-test-script-state", "notRunning")
-    page.wait_for_timeout(300)
 
 
 # The main area's text as the reader sees it: icons (drawn from ligature words such as "upload") and text that
@@ -108,25 +102,25 @@ def test_no_page_shows_english_to_a_swedish_or_norwegian_reader(page: Page, serv
     _ = translator(language)
     overview, decisions = HEADINGS[language]
     sign_in(page, served_app, "owner", heading=decisions)
-    _settled(page)
+    settled(page)
     seen: dict[str, list[str]] = {"my decisions": _seen(page)}
 
     page.get_by_role("link", name=overview).click()
     expect(page.get_by_role("heading", name=overview)).to_be_visible()
-    _settled(page)
+    settled(page)
     seen["overview"] = _seen(page)
 
     for worklist in (_("My initiatives"), _("Figures to report")):
         page.get_by_role("link", name=worklist).click()
         expect(page.get_by_role("heading", name=worklist)).to_be_visible()
-        _settled(page)
+        settled(page)
         seen[worklist] = _seen(page)
 
     page.goto(f"{served_app}/initiative?id={initiative.id}")
     expect(page.get_by_role("heading", name="Digital triage i primärvården")).to_be_visible()
     for tab in page.get_by_role("tab").all_inner_texts():
         page.get_by_role("tab", name=tab, exact=True).click()
-        _settled(page)
+        settled(page)
         seen[f"tab {tab}"] = _seen(page)
         if tab == _("Benefits"):
             # Each closed section of the tab draws its content only when opened: open them one by one.
@@ -136,12 +130,12 @@ def test_no_page_shows_english_to_a_swedish_or_norwegian_reader(page: Page, serv
                     break
                 label = closed.first.inner_text().replace("keyboard_arrow_right", "").strip()
                 closed.first.click()
-                _settled(page)
+                settled(page)
                 seen[f"tab {tab}, section {label}"] = _seen(page)
 
     page.goto(f"{served_app}/new-idea")
     expect(page.get_by_role("heading", name=_("New idea"))).to_be_visible()
-    _settled(page)
+    settled(page)
     seen["new idea"] = _seen(page)
 
     found = {where: english for where, lines in seen.items() if (english := _english_in(lines, language))}

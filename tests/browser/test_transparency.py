@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from db.engine import write_session
 from db.models import Initiative, User
-from tests.browser.conftest import sign_in, wait_until_idle
+from tests.browser.conftest import settled, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -32,7 +32,7 @@ def test_the_owner_marks_a_text_internal_and_downloads_the_public_page(page: Pag
 
     page.get_by_role("link", name="Transparency export").click()
     expect(page.get_by_role("heading", name="Transparency export")).to_be_visible()
-    wait_until_idle(page)
+    settled(page)
     with page.expect_download(timeout=60_000) as html_download:
         page.get_by_role("button", name="Download the public page (HTML)").click()
     with page.expect_download(timeout=60_000) as json_download:
