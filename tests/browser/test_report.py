@@ -10,8 +10,8 @@ from playwright.sync_api import Page, expect
 
 from db.engine import write_session
 from db.models import User
-from tests.browser.conftest import sign_in
-from tests.browser.test_page_language import _english_in, _seen, _settled
+from tests.browser.conftest import settled, sign_in
+from tests.browser.test_page_language import _english_in, _seen
 from tests.test_benefit_report import build
 
 pytestmark = pytest.mark.browser
@@ -35,7 +35,7 @@ def test_the_steering_group_reads_and_downloads_the_report_in_swedish(page: Page
             "aria-valuenow", str(int(day[2])))
         # The field sends its date when it loses focus (its own calendar button keeps it).
         page.get_by_role("heading", name="Nyttorapport").click()
-        _settled(page)
+        settled(page)
     main = page.locator("[data-testid='stMain']")
     expect(main).to_contain_text("3 initiativ var öppna under perioden.")
     expect(main).to_contain_text("Är i fasen Avbruten; det var i fasen Idé när perioden började.")
